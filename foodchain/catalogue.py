@@ -1,0 +1,137 @@
+"""Reference data that imports check names against: sites, products, groups, basket types.
+
+Built from the database (``load_catalogue``) or from a scenario being loaded, so the same
+importers validate a farmer's file and the scenario's bundled files.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from foodchain.models import (
+    BasketType,
+    BasketTypeIn,
+    Canteen,
+    CanteenIn,
+    Farm,
+    FarmIn,
+    HolidayPeriod,
+    HolidayPeriodIn,
+    PortionRule,
+    Product,
+    ProductIn,
+    Setting,
+    Site,
+    SiteIn,
+    SiteKind,
+    SubstitutionGroup,
+    SubstitutionGroupIn,
+)
+from foodchain.weeks import Week, fold
+
+
+class Unknown(LookupError):
+    """A name that matches nothing; ``fix`` lists what it could have been."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    sites: dict[str, SiteIn] = field(default_factory=dict)
+    farms: dict[str, FarmIn] = field(default_factory=dict)
+    canteens: dict[str, CanteenIn] = field(default_factory=dict)
+    products: dict[str, ProductIn] = field(default_factory=dict)
+    groups: dict[str, SubstitutionGroupIn] = field(default_factory=dict)
+    basket_types: dict[str, BasketTypeIn] = field(default_factory=dict)
+    portions: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    """(course, family or '*', age group) → grams served per cover."""
+    holidays: list[HolidayPeriodIn] = field(default_factory=list)
+    horizon: tuple[Week, Week] | None = None
+
+    def sites_of(self, kind: SiteKind) -> dict[str, SiteIn]:
+        return {k: s for k, s in self.sites.items() if s.kind == kind}
+
+    def resolve_site(self, text: str, kind: SiteKind, what: str) -> str:
+        return _resolve(text, {k: s.name for k, s in self.sites_of(kind).items()}, what)
+
+    def resolve_product(self, text: str) -> str:
+        return _resolve(text, {k: p.name for k, p in self.products.items()}, "product")
+
+    def resolve_item(self, text: str) -> str:
+        """A product or a substitution group, by id or by name."""
+        names = {k: p.name for k, p in self.products.items()}
+        names.update({k: g.name for k, g in self.groups.items()})
+        return _resolve(text, names, "product or substitution group")
+
+    def resolve_basket_type(self, text: str) -> str:
+        return _resolve(text, {k: b.name for k, b in self.basket_types.items()}, "basket size")
+
+    def item_family(self, item_id: str) -> str:
+        """A product's family; a group's if all members share one, else '*'."""
+        if item_id in self.products:
+            return self.products[item_id].family
+        families = {self.products[m].family for m in self.groups[item_id].members}
+        return families.pop() if len(families) == 1 else "*"
+
+    def item_edible_fraction(self, item_id: str) -> float:
+        """A product's edible fraction; for a group, the mean over its members."""
+        if item_id in self.products:
+            return self.products[item_id].edible_fraction
+        members = self.groups[item_id].members
+        return sum(self.products[m].edible_fraction for m in members) / len(members)
+
+    def portion_grams(self, course: str, item_id: str, age_group: str) -> float | None:
+        family = self.item_family(item_id)
+        for fam in (family, "*"):
+            grams = self.portions.get((course, fam, age_group))
+            if grams is not None:
+                return grams
+        return None
+
+
+def _plural_free(text: str) -> str:
+    t = fold(text).replace("_", " ").replace("-", " ")
+    return " ".join(w[:-1] if len(w) > 3 and w.endswith(("s", "x")) else w for w in t.split())
+
+
+def _resolve(text: str, names: dict[str, str], what: str) -> str:
+    """Match an id exactly, then folded, then by name (accents, case and plurals ignored)."""
+    if text in names:
+        return text
+    wanted = _plural_free(text)
+    for key, name in names.items():
+        if wanted in (_plural_free(key), _plural_free(name)):
+            return key
+    close = difflib.get_close_matches(
+        wanted, [_plural_free(k) for k in names] + [_plural_free(n) for n in names.values()], 3
+    )
+    known = sorted(names)
+    hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+    listing = ", ".join(known[:12]) + (f" (and {len(known) - 12} more)" if len(known) > 12 else "")
+    raise Unknown(f"unknown {what}", f"{hint}known: {listing or 'none yet'}")
+
+
+def load_catalogue(session: Session) -> Catalogue:
+    settings = {s.key: s.value for s in session.exec(select(Setting)).all()}
+    horizon = settings.get("horizon")
+    return Catalogue(
+        sites={s.id: s for s in session.exec(select(Site)).all()},
+        farms={f.site_id: f for f in session.exec(select(Farm)).all()},
+        canteens={c.site_id: c for c in session.exec(select(Canteen)).all()},
+        products={p.id: p for p in session.exec(select(Product)).all()},
+        groups={g.id: g for g in session.exec(select(SubstitutionGroup)).all()},
+        basket_types={b.id: b for b in session.exec(select(BasketType)).all()},
+        portions={
+            (r.course, r.family, r.age_group): r.grams
+            for r in session.exec(select(PortionRule)).all()
+        },
+        holidays=list(session.exec(select(HolidayPeriod)).all()),
+        horizon=(Week.parse(horizon[0]), Week.parse(horizon[1])) if horizon else None,
+    )

@@ -1,0 +1,211 @@
+"""Turn the bytes of a spreadsheet export into rows of text with their line numbers.
+
+Parsing works on bytes already read (``parse_bytes``); only ``read_table`` touches the disk.
+Accepted: CSV with ``,`` ``;`` or tab (sniffed), UTF-8, UTF-8 with BOM or Windows-1252, and XLSX.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from foodchain.errors import InputError, Problem
+
+DELIMITERS = (";", ",", "\t")
+_XLSX_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A file's header and non-blank rows, every cell as stripped text."""
+
+    source: str
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+    """(line number in the file, cells) — for XLSX the sheet's row number."""
+    column_letters: bool = False
+    """True for XLSX: columns are then also named by their letter (A, B, ...)."""
+
+    def column_label(self, index: int) -> str:
+        name = self.header[index]
+        return f"{column_letter(index)} ({name})" if self.column_letters else name
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def read_table(path: Path) -> RawTable:
+    """Read a CSV or XLSX file; any unreadable file raises ``InputError`` naming the fix."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(
+            [Problem(str(path), "file not found", "check the path and the file name")]
+        ) from None
+    except IsADirectoryError:
+        raise InputError(
+            [Problem(str(path), "this is a folder", "give a CSV or XLSX file")]
+        ) from None
+    return parse_bytes(data, str(path), path.suffix.lower())
+
+
+def parse_bytes(data: bytes, source: str, suffix: str = "") -> RawTable:
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise InputError(
+            [Problem(source, "the file is empty", "export the sheet again with its header row")]
+        )
+    if data.startswith(_XLSX_MAGIC):
+        return _parse_xlsx(data, source)
+    if data.startswith(_OLE_MAGIC):
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "this is an old Excel 97-2003 (.xls) file",
+                    "save it as .xlsx or as CSV (separator ';') and import that",
+                )
+            ]
+        )
+    if suffix in (".xlsx", ".xlsm"):
+        raise InputError(
+            [Problem(source, "the file is not a valid XLSX workbook", "save it again from Excel")]
+        )
+    if data.startswith(b"%PDF"):
+        raise InputError(
+            [Problem(source, "this is a PDF", "export the spreadsheet as CSV or XLSX instead")]
+        )
+    if b"\x00" in data[:8192]:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "this is not a text (CSV) file: it contains binary data",
+                    "export the spreadsheet as CSV (UTF-8) or XLSX",
+                )
+            ]
+        )
+    return parse_csv_text(_decode(data, source), source)
+
+
+def _decode(data: bytes, source: str) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(
+        [
+            Problem(
+                source,
+                "the text is neither UTF-8 nor Windows-1252",
+                "save the CSV as 'CSV UTF-8' from your spreadsheet",
+            )
+        ]
+    )
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The separator that splits the header into the most columns (``;`` wins ties)."""
+    counts = {d: next(csv.reader([header_line], delimiter=d), []) for d in DELIMITERS}
+    return max(DELIMITERS, key=lambda d: len(counts[d]))
+
+
+def parse_csv_text(text: str, source: str) -> RawTable:
+    lines = text.splitlines(keepends=True)
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        raise InputError(
+            [Problem(source, "the file is empty", "export the sheet again with its header row")]
+        )
+    delimiter = sniff_delimiter(lines[first])
+    reader = csv.reader(io.StringIO("".join(lines[first:])), delimiter=delimiter)
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    previous_end = first
+    try:
+        for cells in reader:
+            line = previous_end + 1
+            previous_end = first + reader.line_num
+            cells = [c.strip().replace("\u00a0", " ") for c in cells]
+            if not any(cells):
+                continue
+            if header is None:
+                header = cells
+            else:
+                rows.append((line, cells))
+    except csv.Error as exc:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    f"the CSV cannot be read: {exc}",
+                    "check the quotes on this line; export the sheet again as CSV",
+                    line=previous_end + 1,
+                )
+            ]
+        ) from None
+    assert header is not None
+    return RawTable(source, header, rows)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip().replace("\u00a0", " ")
+
+
+def _parse_xlsx(data: bytes, source: str) -> RawTable:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    f"the XLSX workbook cannot be opened ({exc})",
+                    "save it again from Excel or LibreOffice, or export it as CSV",
+                )
+            ]
+        ) from None
+    try:
+        sheet = book.worksheets[0]
+        header: list[str] | None = None
+        rows: list[tuple[int, list[str]]] = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_cell_text(v) for v in values]
+            if not any(cells):
+                continue
+            if header is None:
+                while cells and not cells[-1]:
+                    cells.pop()
+                header = cells
+            else:
+                rows.append((number, cells))
+    finally:
+        book.close()
+    if header is None:
+        raise InputError(
+            [Problem(source, "the first sheet is empty", "put the header row on the first sheet")]
+        )
+    return RawTable(source, header, rows, column_letters=True)

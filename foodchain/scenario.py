@@ -1,0 +1,576 @@
+"""A scenario: a YAML file (territory, fleet, rules) and CSV files beside it (people's files).
+
+``load_scenario`` reads and checks everything without touching a database and reports every
+defect at once; ``install_scenario`` writes it in one transaction. Bundled CSVs go through the
+same importers as the files people bring, so one set of rules checks both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlmodel import SQLModel, select
+
+from foodchain import forecasts, menus, subscriptions
+from foodchain.catalogue import Catalogue
+from foodchain.db import transaction
+from foodchain.errors import InputError, Problem
+from foodchain.files.columns import Column, TableSpec, choice, integer, number, text
+from foodchain.files.reading import read_table
+from foodchain.importing import Importer, parse_records
+from foodchain.models import (
+    BasketType,
+    BasketTypeIn,
+    Canteen,
+    CanteenIn,
+    Farm,
+    FarmIn,
+    Forecast,
+    ForecastIn,
+    HolidayPeriod,
+    HolidayPeriodIn,
+    MenuLine,
+    MenuLineIn,
+    PortionRule,
+    PortionRuleIn,
+    Product,
+    ProductIn,
+    Setting,
+    Shop,
+    ShopIn,
+    Site,
+    SiteIn,
+    SiteKind,
+    Subscription,
+    SubscriptionIn,
+    SubstitutionGroup,
+    SubstitutionGroupIn,
+    Unit,
+    Vehicle,
+    VehicleIn,
+)
+from foodchain.store import ImportReport, TableChanges, apply, diff
+from foodchain.weeks import WEEKDAYS, Week
+
+M = TypeVar("M", bound=SQLModel)
+
+PRODUCT_SPEC = TableSpec(
+    "products",
+    (
+        Column("id", text, "a lowercase id, e.g. carrot"),
+        Column("name", text, "the name people use, e.g. Carotte", ("nom",)),
+        Column("family", text, "the family, e.g. root, leaf, brassica", ("famille",)),
+        Column("unit", choice({u.value: u.value for u in Unit}), "kg, piece or bunch", ("unite",)),
+        Column("kg_per_unit", number(0.001, 100), "kg in one unit (1 for kg)", ("kg par unite",)),
+        Column("shelf_life_days", integer(1, 365), "days it keeps", ("conservation jours",)),
+        Column("edible_fraction", number(0.01, 1), "edible share of harvested weight"),
+        Column("price_eur_per_kg", number(0, 1000), "reference price in €/kg", ("prix",)),
+        Column("kg_per_crate", number(0.1, 100), "kg in one crate", ("kg par caisse",)),
+    ),
+    key=("id",),
+)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Safe YAML loader that remembers the line of every mapping (for error messages)."""
+
+
+class LineDict(dict[str, Any]):
+    line: int = 0
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    mapping = LineDict(loader.construct_mapping(node, deep=True))
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+@dataclass
+class Scenario:
+    """Everything a scenario defines, validated, ready to install."""
+
+    path: Path
+    slug: str
+    name: str
+    horizon: tuple[Week, Week]
+    hub: str
+    settings: dict[str, Any]
+    sites: list[SiteIn] = field(default_factory=list)
+    farms: list[FarmIn] = field(default_factory=list)
+    canteens: list[CanteenIn] = field(default_factory=list)
+    shops: list[ShopIn] = field(default_factory=list)
+    products: list[ProductIn] = field(default_factory=list)
+    groups: list[SubstitutionGroupIn] = field(default_factory=list)
+    portions: list[PortionRuleIn] = field(default_factory=list)
+    holidays: list[HolidayPeriodIn] = field(default_factory=list)
+    basket_types: list[BasketTypeIn] = field(default_factory=list)
+    vehicles: list[VehicleIn] = field(default_factory=list)
+    subscriptions: list[SubscriptionIn] = field(default_factory=list)
+    forecasts: list[ForecastIn] = field(default_factory=list)
+    menu_lines: list[MenuLineIn] = field(default_factory=list)
+    fingerprint: str = ""
+
+    def catalogue(self) -> Catalogue:
+        return Catalogue(
+            sites={s.id: s for s in self.sites},
+            farms={f.site_id: f for f in self.farms},
+            canteens={c.site_id: c for c in self.canteens},
+            products={p.id: p for p in self.products},
+            groups={g.id: g for g in self.groups},
+            basket_types={b.id: b for b in self.basket_types},
+            portions={(p.course, p.family, p.age_group): p.grams for p in self.portions},
+            holidays=list(self.holidays),
+            horizon=self.horizon,
+        )
+
+
+class _Checker:
+    """Collects problems while a YAML scenario is read, each with its line and field path."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def add(self, node: Any, where: str, message: str, fix: str = "", value: Any = None) -> None:
+        line = node.line if isinstance(node, LineDict) else None
+        shown = None if value is None else str(value)
+        self.problems.append(Problem(self.source, message, fix, line, where, shown))
+
+    def model(self, model: type[M], data: Any, node: Any, where: str) -> M | None:
+        if not isinstance(data, dict):
+            self.add(node, where, "expected a mapping (key: value)", "see scenarios/README.md")
+            return None
+        try:
+            return model.model_validate(dict(data))
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = ".".join(str(p) for p in error["loc"])
+                value = error.get("input")
+                self.add(
+                    node,
+                    f"{where}.{loc}" if loc else where,
+                    error["msg"],
+                    "correct the value",
+                    value if isinstance(value, str | int | float) else None,
+                )
+            return None
+
+
+def _sequence(checker: _Checker, doc: dict[str, Any], key: str) -> list[Any]:
+    items = doc.get(key) or []
+    if not isinstance(items, list):
+        checker.add(
+            doc, key, f"'{key}' must be a list", f"write '{key}:' followed by '- ...' items"
+        )
+        return []
+    return items
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read and check a scenario and its files; raise ``InputError`` with every problem."""
+    source = str(path)
+    try:
+        data = path.read_bytes()
+        doc = yaml.load(data.decode("utf-8-sig"), Loader=_LineLoader)
+    except FileNotFoundError:
+        raise InputError([Problem(source, "scenario file not found", "check the path")]) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                    "fix the indentation or quoting at this line",
+                    line=mark.line + 1 if mark else None,
+                )
+            ]
+        ) from None
+    if not isinstance(doc, dict):
+        raise InputError([Problem(source, "the scenario must be a YAML mapping", "see README")])
+    check = _Checker(source)
+    scenario = _read_header(check, doc, path, data)
+    _read_sites(check, doc, scenario)
+    _read_products_and_rules(check, doc, scenario)
+    _read_fleet_and_baskets(check, doc, scenario)
+    if check.problems:
+        raise InputError(check.problems)
+    _read_people_files(doc, scenario)
+    return scenario
+
+
+def _read_header(check: _Checker, doc: dict[str, Any], path: Path, data: bytes) -> Scenario:
+    horizon: tuple[Week, Week] = (Week(2026, 45), Week(2027, 26))
+    raw = doc.get("horizon") or {}
+    try:
+        horizon = (Week.parse(raw["first_week"]), Week.parse(raw["last_week"]))
+        if horizon[1] < horizon[0]:
+            raise ValueError("last_week is before first_week")
+    except (KeyError, TypeError, ValueError) as exc:
+        check.add(
+            doc,
+            "horizon",
+            f"bad planning horizon ({exc})",
+            "horizon: {first_week: 2026-W45, last_week: 2027-W26}",
+        )
+    slug = str(doc.get("scenario") or "")
+    if not slug:
+        check.add(doc, "scenario", "the scenario has no slug", "add 'scenario: my_territory'")
+    settings = doc.get("settings") or {}
+    if not isinstance(settings, dict):
+        check.add(doc, "settings", "'settings' must be a mapping", "settings: {road_factor: 1.3}")
+        settings = {}
+    return Scenario(
+        path=path,
+        slug=slug,
+        name=str(doc.get("name") or slug),
+        horizon=horizon,
+        hub=str(doc.get("hub") or ""),
+        settings=dict(settings),
+        fingerprint=hashlib.sha256(data).hexdigest(),
+    )
+
+
+_KIND_PART: dict[SiteKind, tuple[str, type[SQLModel]]] = {
+    SiteKind.FARM: ("farm", FarmIn),
+    SiteKind.CANTEEN: ("canteen", CanteenIn),
+    SiteKind.SHOP: ("shop", ShopIn),
+}
+
+
+def _read_sites(check: _Checker, doc: dict[str, Any], scenario: Scenario) -> None:
+    calendars = doc.get("calendars") or {}
+    for name, periods in calendars.items():
+        for i, period in enumerate(periods or []):
+            item = check.model(
+                HolidayPeriodIn,
+                {**period, "calendar": name} if isinstance(period, dict) else period,
+                period,
+                f"calendars.{name}[{i}]",
+            )
+            if item:
+                scenario.holidays.append(item)
+    seen: set[str] = set()
+    for i, raw in enumerate(_sequence(check, doc, "sites")):
+        where = f"sites[{i}]"
+        if not isinstance(raw, dict):
+            check.add(raw, where, "expected a mapping", "see scenarios/README.md")
+            continue
+        parts = {key: raw.get(key) for key in ("farm", "canteen", "shop")}
+        base = {k: v for k, v in raw.items() if k not in parts}
+        site = check.model(SiteIn, base, raw, where)
+        if site is None:
+            continue
+        if site.id in seen:
+            check.add(raw, f"{where}.id", "duplicate site id", "give each site its own id", site.id)
+        seen.add(site.id)
+        scenario.sites.append(site)
+        for kind, (key, model) in _KIND_PART.items():
+            part = parts[key]
+            if site.kind != kind:
+                if part is not None:
+                    check.add(
+                        raw,
+                        f"{where}.{key}",
+                        f"a {site.kind} site has no '{key}' part",
+                        f"remove '{key}:' or set kind: {kind}",
+                    )
+                continue
+            if kind is not SiteKind.FARM and part is None:
+                check.add(raw, where, f"a {kind} needs a '{key}:' part", "see scenarios/README.md")
+                continue
+            node = part if isinstance(part, LineDict) else raw
+            record = check.model(
+                model, {**(part or {}), "site_id": site.id}, node, f"{where}.{key}"
+            )
+            if isinstance(record, FarmIn):
+                scenario.farms.append(record)
+            elif isinstance(record, CanteenIn):
+                _check_canteen(check, raw, where, site, record, calendars)
+                scenario.canteens.append(record)
+            elif isinstance(record, ShopIn):
+                scenario.shops.append(record)
+        if site.kind is SiteKind.FARM and parts["farm"] is None:
+            scenario.farms.append(FarmIn(site_id=site.id))
+    hubs = {s.id for s in scenario.sites if s.kind is SiteKind.HUB}
+    if scenario.hub not in hubs:
+        check.add(
+            doc,
+            "hub",
+            f"the hub {scenario.hub!r} is not a site of kind hub",
+            f"set hub: to one of {sorted(hubs) or 'a hub site id'}",
+        )
+
+
+def _check_canteen(
+    check: _Checker, raw: Any, where: str, site: SiteIn, canteen: CanteenIn, calendars: Any
+) -> None:
+    if canteen.holiday_calendar and canteen.holiday_calendar not in calendars:
+        check.add(
+            raw,
+            f"{where}.canteen.holiday_calendar",
+            "unknown holiday calendar",
+            f"use one of {sorted(calendars)}",
+            canteen.holiday_calendar,
+        )
+    if canteen.covers:
+        first = WEEKDAYS.index(next(iter(canteen.covers)))
+        if not any(WEEKDAYS.index(d) <= first for d in site.delivery_days):
+            check.add(
+                raw,
+                f"{where}.delivery_days",
+                "no delivery day on or before the first service day of the week",
+                f"add {WEEKDAYS[first]} (or earlier) to delivery_days",
+            )
+
+
+def _read_products_and_rules(check: _Checker, doc: dict[str, Any], scenario: Scenario) -> None:
+    products_file = doc.get("products")
+    if not products_file:
+        check.add(doc, "products", "no products file", "add 'products: my/products.csv'")
+    else:
+        path = scenario.path.parent / str(products_file)
+        try:
+            parsed = _parse_products(path)
+            scenario.products.extend(parsed)
+        except InputError as exc:
+            check.problems.extend(exc.problems)
+    product_ids = {p.id for p in scenario.products}
+    families = {p.family for p in scenario.products}
+    for i, raw in enumerate(_sequence(check, doc, "groups")):
+        group = check.model(SubstitutionGroupIn, raw, raw, f"groups[{i}]")
+        if group is None:
+            continue
+        unknown = [m for m in group.members if m not in product_ids]
+        if unknown:
+            check.add(
+                raw,
+                f"groups[{i}].members",
+                f"unknown product(s) {unknown}",
+                "list product ids from the products file",
+            )
+        if group.id in product_ids:
+            check.add(
+                raw,
+                f"groups[{i}].id",
+                "a group cannot share its id with a product",
+                "rename the group",
+                group.id,
+            )
+        scenario.groups.append(group)
+    portions = doc.get("portions") or {}
+    for course, by_family in portions.items():
+        for family, by_age in (by_family or {}).items():
+            for age, grams in (by_age or {}).items():
+                rule = check.model(
+                    PortionRuleIn,
+                    {"course": course, "family": str(family), "age_group": age, "grams": grams},
+                    by_family,
+                    f"portions.{course}.{family}.{age}",
+                )
+                if rule is None:
+                    continue
+                if rule.family != "*" and rule.family not in families:
+                    check.add(
+                        by_family,
+                        f"portions.{course}.{family}",
+                        "unknown product family",
+                        f"use '*' or one of {sorted(families)}",
+                        family,
+                    )
+                scenario.portions.append(rule)
+
+
+def _parse_products(path: Path) -> list[ProductIn]:
+    from foodchain.files.columns import parse_rows
+
+    parsed = parse_rows(PRODUCT_SPEC, read_table(path))
+    problems = list(parsed.problems)
+    products: list[ProductIn] = []
+    seen: dict[str, int] = {}
+    for row in parsed.rows:
+        try:
+            product = ProductIn.model_validate(row.values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            key = str(error["loc"][0]) if error["loc"] else "id"
+            problems.append(parsed.problem(row, key, error["msg"], "correct the value"))
+            continue
+        if product.id in seen:
+            problems.append(
+                parsed.problem(
+                    row,
+                    "id",
+                    f"duplicate product id (line {seen[product.id]})",
+                    "keep one row per product",
+                )
+            )
+            continue
+        seen[product.id] = row.line
+        products.append(product)
+    if problems:
+        raise InputError(problems)
+    return products
+
+
+def _read_fleet_and_baskets(check: _Checker, doc: dict[str, Any], scenario: Scenario) -> None:
+    product_ids = {p.id for p in scenario.products}
+    families = {p.family for p in scenario.products}
+    hubs = {s.id for s in scenario.sites if s.kind is SiteKind.HUB}
+    ids: set[str] = set()
+    for i, raw in enumerate(_sequence(check, doc, "basket_types")):
+        basket = check.model(BasketTypeIn, raw, raw, f"basket_types[{i}]")
+        if basket is None:
+            continue
+        for pid in set(basket.product_caps) - product_ids:
+            check.add(
+                raw, f"basket_types[{i}].product_caps", "unknown product", "use a product id", pid
+            )
+        for fam in set(basket.family_caps) - families:
+            check.add(
+                raw,
+                f"basket_types[{i}].family_caps",
+                "unknown family",
+                f"use one of {sorted(families)}",
+                fam,
+            )
+        if basket.id in ids:
+            check.add(
+                raw, f"basket_types[{i}].id", "duplicate basket type id", "rename it", basket.id
+            )
+        ids.add(basket.id)
+        scenario.basket_types.append(basket)
+    ids = set()
+    raw_vehicles = _sequence(check, doc, "vehicles")
+    for i, raw in enumerate(raw_vehicles):
+        data = raw
+        if isinstance(raw, dict) and "depot" in raw:  # the YAML says 'depot:', the table depot_id
+            data = {k: v for k, v in raw.items() if k != "depot"} | {"depot_id": raw["depot"]}
+        vehicle = check.model(VehicleIn, data, raw, f"vehicles[{i}]")
+        if vehicle is None:
+            continue
+        if vehicle.depot_id not in hubs:
+            check.add(
+                raw,
+                f"vehicles[{i}].depot_id",
+                "the depot is not a hub site",
+                f"use one of {sorted(hubs)}",
+                vehicle.depot_id,
+            )
+        if vehicle.id in ids:
+            check.add(raw, f"vehicles[{i}].id", "duplicate vehicle id", "rename it", vehicle.id)
+        ids.add(vehicle.id)
+        scenario.vehicles.append(vehicle)
+    if not raw_vehicles:
+        check.add(doc, "vehicles", "the scenario has no vehicle", "add at least one vehicle")
+
+
+def _read_people_files(doc: dict[str, Any], scenario: Scenario) -> None:
+    """Bundled forecasts, subscriptions and menus, through the people's importers."""
+    files = doc.get("files") or {}
+    catalogue = scenario.catalogue()
+    problems: list[Problem] = []
+    base = scenario.path.parent
+
+    def read(importer: Importer[Any], name: Any, options: dict[str, Any]) -> list[Any]:
+        try:
+            records, _parsed, _skipped = parse_records(
+                importer, read_table(base / str(name)), catalogue, options
+            )
+            return records
+        except InputError as exc:
+            problems.extend(exc.problems)
+            return []
+
+    for name in files.get("forecasts") or []:
+        scenario.forecasts.extend(read(forecasts.IMPORTER, name, {}))
+    for name in files.get("subscriptions") or []:
+        scenario.subscriptions.extend(read(subscriptions.IMPORTER, name, {}))
+    for entry in files.get("menus") or []:
+        canteen = entry.get("canteen") if isinstance(entry, dict) else None
+        if canteen not in catalogue.canteens:
+            problems.append(
+                Problem(
+                    str(scenario.path),
+                    "a menu file names an unknown canteen",
+                    "files.menus: - {canteen: ID, file: PATH}",
+                    getattr(entry, "line", None),
+                    "files.menus",
+                    str(canteen),
+                )
+            )
+            continue
+        scenario.menu_lines.extend(read(menus.IMPORTER, entry.get("file"), {"canteen": canteen}))
+    if problems:
+        raise InputError(problems)
+
+
+# --------------------------------------------------------------------------- install
+
+_CONFIG: list[tuple[type[SQLModel], Callable[[Scenario], list[Any]], bool]] = [
+    (Site, lambda s: s.sites, False),
+    (Farm, lambda s: s.farms, False),
+    (Canteen, lambda s: s.canteens, False),
+    (Shop, lambda s: s.shops, False),
+    (Product, lambda s: s.products, False),
+    (SubstitutionGroup, lambda s: s.groups, False),
+    (PortionRule, lambda s: s.portions, True),
+    (HolidayPeriod, lambda s: s.holidays, True),
+    (BasketType, lambda s: s.basket_types, False),
+    (Vehicle, lambda s: s.vehicles, False),
+]
+"""Tables the scenario owns: upserted (and for rule tables, stale rows removed)."""
+
+_PEOPLE: list[tuple[type[SQLModel], Callable[[Scenario], list[Any]]]] = [
+    (Subscription, lambda s: s.subscriptions),
+    (Forecast, lambda s: s.forecasts),
+    (MenuLine, lambda s: s.menu_lines),
+]
+"""Tables people update by import: the scenario only adds rows that are missing, so
+re-running ``init`` never overwrites a forecast or menu imported since."""
+
+
+def install_scenario(engine: Engine, scenario: Scenario, dry_run: bool = False) -> ImportReport:
+    """Write the scenario in one transaction; running it again changes nothing."""
+    report = ImportReport("scenario", str(scenario.path), 0, [], dry_run)
+    with transaction(engine) as session:
+        settings = [
+            Setting(key="scenario", value=scenario.slug),
+            Setting(key="scenario_name", value=scenario.name),
+            Setting(key="horizon", value=[str(scenario.horizon[0]), str(scenario.horizon[1])]),
+            Setting(key="hub", value=scenario.hub),
+            Setting(key="settings", value=scenario.settings),
+        ]
+        plan: list[tuple[type[SQLModel], TableChanges]] = [
+            (Setting, diff(Setting, session.exec(select(Setting)).all(), settings))
+        ]
+        for table, records, owned in _CONFIG:
+            rows = [table.model_validate(r) for r in records(scenario)]
+            plan.append((table, diff(table, session.exec(select(table)).all(), rows, owned)))
+        for table, records in _PEOPLE:
+            rows = [table.model_validate(r) for r in records(scenario)]
+            changes = diff(table, session.exec(select(table)).all(), rows)
+            if changes.changed:
+                report.notes.append(
+                    f"{len(changes.changed)} {table.__tablename__} row(s) imported since were kept"
+                )
+            changes.changed = []
+            plan.append((table, changes))
+        report.tables = [changes for _table, changes in plan]
+        if dry_run:
+            session.rollback()
+            return report
+        for table, changes in plan:
+            apply(session, table, changes)
+            session.flush()
+    return report

@@ -1,0 +1,144 @@
+"""Idempotent, all-or-nothing writes: diff incoming records against stored ones by natural key.
+
+Every import and the scenario loader go through ``diff`` then ``apply`` inside one transaction,
+so importing the same file twice changes nothing and a failed import writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, insert, inspect, tuple_, update
+from sqlmodel import Session, SQLModel, select
+
+from foodchain.models import ImportRecord
+
+Key = tuple[Any, ...]
+
+
+def primary_key(model: type[SQLModel]) -> list[str]:
+    return [c.name for c in inspect(model).primary_key]
+
+
+def key_of(model: type[SQLModel], record: SQLModel) -> Key:
+    return tuple(getattr(record, name) for name in primary_key(model))
+
+
+def _row(record: SQLModel) -> dict[str, Any]:
+    return {k: (v.value if hasattr(v, "value") else v) for k, v in record.model_dump().items()}
+
+
+@dataclass
+class TableChanges:
+    """What writing ``incoming`` would do to one table."""
+
+    table: str
+    added: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    removed: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.added) + len(self.changed) + len(self.removed)
+
+
+def diff(
+    model: type[SQLModel],
+    existing: Iterable[SQLModel],
+    incoming: Sequence[SQLModel],
+    remove_missing: bool = False,
+) -> TableChanges:
+    """Compare by primary key; with ``remove_missing`` stored rows absent from ``incoming`` go."""
+    names = primary_key(model)
+    stored = {tuple(row[n] for n in names): row for row in map(_row, existing)}
+    changes = TableChanges(str(model.__tablename__))
+    seen: set[Key] = set()
+    for record in incoming:
+        row = _row(record)
+        key = tuple(row[n] for n in names)
+        seen.add(key)
+        old = stored.get(key)
+        if old is None:
+            changes.added.append(row)
+        elif old != row:
+            changes.changed.append((old, row))
+        else:
+            changes.unchanged += 1
+    if remove_missing:
+        changes.removed = [row for key, row in stored.items() if key not in seen]
+    return changes
+
+
+def apply(session: Session, model: type[SQLModel], changes: TableChanges) -> None:
+    """Write one table's changes with bulk statements (no per-row ORM objects)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    if changes.removed:
+        names = primary_key(model)
+        columns = tuple_(*(table.c[n] for n in names))
+        keys = [tuple(r[n] for n in names) for r in changes.removed]
+        for start in range(0, len(keys), 500):
+            session.execute(delete(table).where(columns.in_(keys[start : start + 500])))
+    if changes.added:
+        session.execute(insert(table), changes.added)
+    if changes.changed:
+        session.execute(update(model), [new for _old, new in changes.changed])
+
+
+def load_existing(session: Session, model: type[SQLModel], **equal: Any) -> list[SQLModel]:
+    """Stored rows of ``model``, filtered by ``column=value`` or ``column=[values]``."""
+    query = select(model)
+    for name, value in equal.items():
+        column = getattr(model, name)
+        query = query.where(column.in_(value) if isinstance(value, list | set) else column == value)
+    return list(session.exec(query).all())
+
+
+@dataclass
+class ImportReport:
+    """Outcome of an import or a scenario load, dry run or not."""
+
+    kind: str
+    source: str
+    rows: int
+    tables: list[TableChanges]
+    dry_run: bool
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def added(self) -> int:
+        return sum(len(t.added) for t in self.tables)
+
+    @property
+    def changed(self) -> int:
+        return sum(len(t.changed) for t in self.tables)
+
+    @property
+    def removed(self) -> int:
+        return sum(len(t.removed) for t in self.tables)
+
+    @property
+    def unchanged(self) -> int:
+        return sum(t.unchanged for t in self.tables)
+
+
+def record_import(session: Session, report: ImportReport, data: bytes) -> None:
+    """Keep a trace of what was imported (kind, file, fingerprint, counts)."""
+    if report.dry_run or not (report.added or report.changed or report.removed):
+        return
+    session.add(
+        ImportRecord(
+            kind=report.kind,
+            source=report.source,
+            sha256=hashlib.sha256(data).hexdigest(),
+            rows=report.rows,
+            added=report.added,
+            changed=report.changed,
+            removed=report.removed,
+            at=dt.datetime.now(dt.UTC),
+        )
+    )
