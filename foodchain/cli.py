@@ -80,6 +80,16 @@ def reported() -> Iterator[None]:
         else:
             console.print(f"[red]Error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if Options.debug:
+            raise
+        console.print(
+            f"[red]Internal error ({type(exc).__name__}):[/red] {escape(str(exc))}\n"
+            "Nothing was written. Run again with --debug and report the traceback."
+        )
+        raise typer.Exit(1) from None
 
 
 def _engine() -> Engine:

@@ -95,8 +95,10 @@ def table_names(engine: Engine) -> list[str]:
 
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
-    """A session whose work is committed together at the end, or not at all."""
-    with Session(engine) as session:
+    """A session whose work is committed together at the end, or not at all.
+
+    Objects stay readable after the commit: callers use them as plain domain values."""
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

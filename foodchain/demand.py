@@ -167,7 +167,7 @@ def load_week_demand(engine: Engine, week: Week) -> WeekDemand:
     with transaction(engine) as session:
         catalogue = load_catalogue(session)
         lines = session.exec(
-            select(MenuLine).where(MenuLine.date >= days[0], MenuLine.date <= days[-1])  # type: ignore[arg-type]
+            select(MenuLine).where(MenuLine.date >= days[0], MenuLine.date <= days[-1])
         ).all()
         subs = session.exec(select(Subscription)).all()
     return compute_week_demand(week, catalogue, lines, subs)

@@ -165,7 +165,7 @@ def forecast_template(engine: Engine, farm: str, weeks: list[Week]) -> Sheet:
         catalogue = load_catalogue(session)
         farm_id = _farm_or_fail(catalogue, farm)
         history = session.exec(
-            select(Forecast).where(Forecast.farm_id == farm_id).order_by(Forecast.week)  # type: ignore[arg-type]
+            select(Forecast).where(Forecast.farm_id == farm_id).order_by(Forecast.week)
         ).all()
     products = sorted({f.product_id for f in history}) or sorted(catalogue.products)
     by_product: dict[str, list[Forecast]] = {}

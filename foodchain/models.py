@@ -157,7 +157,7 @@ class SiteIn(SQLModel):
 
 
 class Site(SiteIn, table=True):
-    __tablename__: ClassVar[str] = "site"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "site"
 
 
 class FarmIn(SQLModel):
@@ -167,7 +167,7 @@ class FarmIn(SQLModel):
 
 
 class Farm(FarmIn, table=True):
-    __tablename__: ClassVar[str] = "farm"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "farm"
 
 
 class CanteenIn(SQLModel):
@@ -202,7 +202,7 @@ class CanteenIn(SQLModel):
 
 
 class Canteen(CanteenIn, table=True):
-    __tablename__: ClassVar[str] = "canteen"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "canteen"
 
 
 class ShopIn(SQLModel):
@@ -213,7 +213,7 @@ class ShopIn(SQLModel):
 
 
 class Shop(ShopIn, table=True):
-    __tablename__: ClassVar[str] = "shop"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "shop"
 
 
 # --------------------------------------------------------------------------- products
@@ -234,7 +234,7 @@ class ProductIn(SQLModel):
 
 
 class Product(ProductIn, table=True):
-    __tablename__: ClassVar[str] = "product"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "product"
 
 
 class SubstitutionGroupIn(SQLModel):
@@ -248,7 +248,7 @@ class SubstitutionGroupIn(SQLModel):
 
 
 class SubstitutionGroup(SubstitutionGroupIn, table=True):
-    __tablename__: ClassVar[str] = "substitution_group"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "substitution_group"
 
 
 class PortionRuleIn(SQLModel):
@@ -261,7 +261,7 @@ class PortionRuleIn(SQLModel):
 
 
 class PortionRule(PortionRuleIn, table=True):
-    __tablename__: ClassVar[str] = "portion_rule"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "portion_rule"
 
 
 class HolidayPeriodIn(SQLModel):
@@ -280,7 +280,7 @@ class HolidayPeriodIn(SQLModel):
 
 
 class HolidayPeriod(HolidayPeriodIn, table=True):
-    __tablename__: ClassVar[str] = "holiday_period"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "holiday_period"
 
 
 # --------------------------------------------------------------------------- baskets
@@ -318,7 +318,7 @@ class BasketTypeIn(SQLModel):
 
 
 class BasketType(BasketTypeIn, table=True):
-    __tablename__: ClassVar[str] = "basket_type"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "basket_type"
 
 
 class SubscriptionIn(SQLModel):
@@ -353,7 +353,7 @@ class SubscriptionIn(SQLModel):
 
 
 class Subscription(SubscriptionIn, table=True):
-    __tablename__: ClassVar[str] = "subscription"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "subscription"
 
 
 # --------------------------------------------------------------------------- supply & demand
@@ -374,7 +374,7 @@ class ForecastIn(SQLModel):
 
 
 class Forecast(ForecastIn, table=True):
-    __tablename__: ClassVar[str] = "forecast"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "forecast"
 
 
 class MenuLineIn(SQLModel):
@@ -395,7 +395,7 @@ class MenuLineIn(SQLModel):
 
 
 class MenuLine(MenuLineIn, table=True):
-    __tablename__: ClassVar[str] = "menu_line"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "menu_line"
 
 
 # --------------------------------------------------------------------------- fleet
@@ -427,7 +427,7 @@ class VehicleIn(SQLModel):
 
 
 class Vehicle(VehicleIn, table=True):
-    __tablename__: ClassVar[str] = "vehicle"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "vehicle"
 
 
 # --------------------------------------------------------------------------- bookkeeping
@@ -436,7 +436,7 @@ class Vehicle(VehicleIn, table=True):
 class Setting(SQLModel, table=True):
     """Scenario-wide values: name, horizon, hub, road factor."""
 
-    __tablename__: ClassVar[str] = "setting"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "setting"
     key: str = Field(primary_key=True, max_length=64)
     value: Any = Field(sa_type=JSON)
 
@@ -444,7 +444,7 @@ class Setting(SQLModel, table=True):
 class ImportRecord(SQLModel, table=True):
     """Trace of every import that wrote something: what, from where, its fingerprint."""
 
-    __tablename__: ClassVar[str] = "import_record"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "import_record"
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)
     source: str

@@ -87,7 +87,7 @@ class LineDict(dict[str, Any]):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
-    mapping = LineDict(loader.construct_mapping(node, deep=True))
+    mapping = LineDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     mapping.line = node.start_mark.line + 1
     return mapping
 

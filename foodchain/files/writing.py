@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from foodchain.errors import FoodchainError
+from foodchain.files.reading import column_letter
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -76,7 +77,7 @@ def _write_xlsx(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]
         )
     for index, name in enumerate(header):
         width = max([len(str(name))] + [len(str(r[index] or "")) for r in rows[:200]])
-        sheet.column_dimensions[sheet.cell(1, index + 1).column_letter].width = min(width + 2, 80)
+        sheet.column_dimensions[column_letter(index)].width = min(width + 2, 80)
     sheet.freeze_panes = "A2"
     book.save(path)
 
