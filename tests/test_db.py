@@ -1,0 +1,49 @@
+"""The schema: migrations create exactly the models' tables, on SQLite and PostgreSQL."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel, select
+
+from foodchain.db import head_revision, open_database, schema_revision, table_names, transaction
+from foodchain.demand import load_week_demand
+from foodchain.models import Forecast
+from foodchain.scenario import install_scenario
+from foodchain.weeks import Week
+
+
+def _schema_drift(url):
+    engine = open_database(url)
+    with engine.connect() as connection:
+        return engine, compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+
+
+def test_sqlite_migrations_match_the_models(db_url):
+    engine, drift = _schema_drift(db_url)
+    assert drift == []
+    assert schema_revision(engine) == head_revision()
+    assert "forecast" in table_names(engine)
+
+
+def test_postgres_migrations_match_the_models(pg_url):
+    engine, drift = _schema_drift(pg_url)
+    assert drift == []
+    assert schema_revision(engine) == head_revision()
+
+
+def test_opening_twice_keeps_the_data(db_url, tiny):
+    install_scenario(open_database(db_url), tiny)
+    engine = open_database(db_url)
+    with transaction(engine) as session:
+        assert len(session.exec(select(Forecast)).all()) == len(tiny.forecasts)
+
+
+def test_postgres_and_sqlite_give_the_same_demand(db_url, pg_url, tiny):
+    week = Week.parse("2026-W49")
+    results = []
+    for url in (db_url, pg_url):
+        engine = open_database(url)
+        install_scenario(engine, tiny)
+        results.append(load_week_demand(engine, week))
+        engine.dispose()
+    assert results[0] == results[1]
+    assert results[0].canteens and results[0].baskets
