@@ -7,6 +7,7 @@ so importing the same file twice changes nothing and a failed import writes noth
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,8 +29,15 @@ def key_of(model: type[SQLModel], record: SQLModel) -> Key:
     return tuple(getattr(record, name) for name in primary_key(model))
 
 
+def _plain(value: Any) -> Any:
+    """Enums as their values, so stored strings and validated enums compare equal."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.value if isinstance(value, Enum) else value
+
+
 def _row(record: SQLModel) -> dict[str, Any]:
-    return {k: (v.value if hasattr(v, "value") else v) for k, v in record.model_dump().items()}
+    return {name: _plain(getattr(record, name)) for name in type(record).model_fields}
 
 
 @dataclass

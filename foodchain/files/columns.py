@@ -19,7 +19,7 @@ from foodchain.weeks import Week, fold, parse_date, parse_weekdays
 
 CellParser = Callable[[str], Any]
 
-_NUMBER = re.compile(r"^([-+]?[\d\s.,']+?)\s*([a-zA-Z€/%]*(?:\s*/\s*[a-zA-Z]+)?)$")
+_NUMBER = re.compile(r"^([-+]?[\d\s.,']*\d)([eE][-+]?\d+)?\s*([^\d\s].*)?$")
 
 
 def header_key(text: str) -> str:
@@ -33,7 +33,8 @@ def parse_number(text: str, units: tuple[str, ...] = ()) -> float:
     m = _NUMBER.match(text.strip())
     if not m:
         raise ValueError("not a number")
-    digits, unit = m.group(1).replace(" ", "").replace("'", ""), m.group(2).strip()
+    digits = m.group(1).replace(" ", "").replace("'", "")
+    exponent, unit = m.group(2) or "", (m.group(3) or "").strip()
     if unit and fold(unit) not in units:
         raise ValueError(
             f"unit {unit!r} is not accepted here"
@@ -47,7 +48,7 @@ def parse_number(text: str, units: tuple[str, ...] = ()) -> float:
         digits = digits.replace(",", ".")
     elif digits.count(",") > 1:
         raise ValueError("not a number")
-    value = float(digits)
+    value = float(digits + exponent)
     if not math.isfinite(value):
         raise ValueError("not a finite number")
     return value
@@ -291,7 +292,7 @@ def _parse_row(
             problems.append(
                 Problem(
                     source,
-                    f"'{column.key}' {exc}",
+                    f"'{column.key}': {exc}",
                     column.help,
                     line=line,
                     column=labels.get(column.key),
