@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlmodel import Session, select
 
@@ -58,20 +59,32 @@ class Catalogue:
     def sites_of(self, kind: SiteKind) -> dict[str, SiteIn]:
         return {k: s for k, s in self.sites.items() if s.kind == kind}
 
+    @cached_property
+    def _names(self) -> dict[str, _Names]:
+        names = {
+            f"site:{kind}": _Names({k: s.name for k, s in self.sites_of(kind).items()})
+            for kind in SiteKind
+        }
+        names["product"] = _Names({k: p.name for k, p in self.products.items()})
+        names["item"] = _Names(
+            {k: p.name for k, p in self.products.items()}
+            | {k: g.name for k, g in self.groups.items()}
+        )
+        names["basket"] = _Names({k: b.name for k, b in self.basket_types.items()})
+        return names
+
     def resolve_site(self, text: str, kind: SiteKind, what: str) -> str:
-        return _resolve(text, {k: s.name for k, s in self.sites_of(kind).items()}, what)
+        return self._names[f"site:{kind}"].resolve(text, what)
 
     def resolve_product(self, text: str) -> str:
-        return _resolve(text, {k: p.name for k, p in self.products.items()}, "product")
+        return self._names["product"].resolve(text, "product")
 
     def resolve_item(self, text: str) -> str:
         """A product or a substitution group, by id or by name."""
-        names = {k: p.name for k, p in self.products.items()}
-        names.update({k: g.name for k, g in self.groups.items()})
-        return _resolve(text, names, "product or substitution group")
+        return self._names["item"].resolve(text, "product or substitution group")
 
     def resolve_basket_type(self, text: str) -> str:
-        return _resolve(text, {k: b.name for k, b in self.basket_types.items()}, "basket size")
+        return self._names["basket"].resolve(text, "basket size")
 
     def item_family(self, item_id: str) -> str:
         """A product's family; a group's if all members share one, else '*'."""
@@ -101,21 +114,31 @@ def _plural_free(text: str) -> str:
     return " ".join(w[:-1] if len(w) > 3 and w.endswith(("s", "x")) else w for w in t.split())
 
 
-def _resolve(text: str, names: dict[str, str], what: str) -> str:
-    """Match an id exactly, then folded, then by name (accents, case and plurals ignored)."""
-    if text in names:
-        return text
-    wanted = _plural_free(text)
-    for key, name in names.items():
-        if wanted in (_plural_free(key), _plural_free(name)):
-            return key
-    close = difflib.get_close_matches(
-        wanted, [_plural_free(k) for k in names] + [_plural_free(n) for n in names.values()], 3
-    )
-    known = sorted(names)
-    hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
-    listing = ", ".join(known[:12]) + (f" (and {len(known) - 12} more)" if len(known) > 12 else "")
-    raise Unknown(f"unknown {what}", f"{hint}known: {listing or 'none yet'}")
+class _Names:
+    """Ids and display names of one kind of thing, matched as people write them."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+        self.index: dict[str, str] = {}
+        for key, name in names.items():
+            self.index.setdefault(_plural_free(name), key)
+        for key in names:
+            self.index[_plural_free(key)] = key
+
+    def resolve(self, text: str, what: str) -> str:
+        """Match an id exactly, then folded, then by name (accents, case, plurals ignored)."""
+        if text in self.names:
+            return text
+        found = self.index.get(_plural_free(text))
+        if found is not None:
+            return found
+        close = difflib.get_close_matches(_plural_free(text), list(self.index), 3)
+        known = sorted(self.names)
+        hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+        listing = ", ".join(known[:12]) + (
+            f" (and {len(known) - 12} more)" if len(known) > 12 else ""
+        )
+        raise Unknown(f"unknown {what}", f"{hint}known: {listing or 'none yet'}")
 
 
 def load_catalogue(session: Session) -> Catalogue:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from foodchain.catalogue import Catalogue, load_catalogue
 from foodchain.db import transaction
@@ -15,6 +15,7 @@ from foodchain.files.columns import Column, Row, TableSpec, choice, number, text
 from foodchain.files.writing import Sheet
 from foodchain.importing import Importer, RowError, ref, validated
 from foodchain.models import Forecast, ForecastIn, OrganicStatus, SiteKind
+from foodchain.store import stored_rows
 from foodchain.weeks import WEEKDAYS, Week
 
 STATUS_WORDS = {
@@ -111,9 +112,8 @@ def _build(row: Row, catalogue: Catalogue, options: dict[str, Any]) -> ForecastI
             "farm", f"this row is for {farm_id}, not {options['farm']}", "split the file"
         )
     product_id = ref("product", catalogue.resolve_product, v["product"])
-    if (
-        catalogue.horizon
-        and not catalogue.horizon[0] <= Week.parse(v["week"]) <= catalogue.horizon[1]
+    if catalogue.horizon and not str(catalogue.horizon[0]) <= v["week"] <= str(
+        catalogue.horizon[1]
     ):
         first, last = catalogue.horizon
         raise RowError(
@@ -139,11 +139,14 @@ def _build(row: Row, catalogue: Catalogue, options: dict[str, Any]) -> ForecastI
     return validated(ForecastIn, data, row, _FIELDS)
 
 
-def _existing(session: Session, records: Sequence[ForecastIn], _options: dict[str, Any]) -> Any:
+def _existing(
+    session: Session, records: Sequence[ForecastIn], _options: dict[str, Any]
+) -> list[dict[str, Any]]:
     farms = sorted({r.farm_id for r in records})
     weeks = sorted({r.week for r in records})
-    query = select(Forecast).where(Forecast.farm_id.in_(farms), Forecast.week.in_(weeks))  # type: ignore[attr-defined]
-    return session.exec(query).all()
+    return stored_rows(
+        session, Forecast, col(Forecast.farm_id).in_(farms), col(Forecast.week).in_(weeks)
+    )
 
 
 IMPORTER: Importer[ForecastIn] = Importer("forecasts", SPEC, Forecast, _build, _existing)

@@ -42,7 +42,7 @@ class Importer(Generic[R]):
     table: type[SQLModel]
     build: Callable[[Row, Catalogue, dict[str, Any]], R | None]
     """Parsed row → validated record (None: row skipped). Raises RowError or Unknown."""
-    existing: Callable[[Session, Sequence[R], dict[str, Any]], Sequence[SQLModel]]
+    existing: Callable[[Session, Sequence[R], dict[str, Any]], Sequence[dict[str, Any]]]
     """Stored rows the file may change (and, with ``replaces``, remove)."""
     replaces: bool = False
     field_columns: dict[str, str] | None = None

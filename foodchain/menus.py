@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col
 
 from foodchain.catalogue import Catalogue
 from foodchain.files.columns import Column, Row, TableSpec, choice, date, integer, number, text
 from foodchain.importing import Importer, RowError, ref, validated
 from foodchain.models import MenuLine, MenuLineIn, SiteKind
+from foodchain.store import stored_rows
 from foodchain.weeks import WEEKDAYS, Week
 
 COURSE_WORDS = {
@@ -182,13 +183,16 @@ def _build(row: Row, catalogue: Catalogue, options: dict[str, Any]) -> MenuLineI
     return validated(MenuLineIn, data, row, _FIELDS)
 
 
-def _existing(session: Session, records: Sequence[MenuLineIn], options: dict[str, Any]) -> Any:
+def _existing(
+    session: Session, records: Sequence[MenuLineIn], options: dict[str, Any]
+) -> list[dict[str, Any]]:
     dates = sorted({r.date for r in records})
-    query = select(MenuLine).where(
-        MenuLine.canteen_id == options["canteen"],
-        MenuLine.date.in_(dates),  # type: ignore[attr-defined]
+    return stored_rows(
+        session,
+        MenuLine,
+        col(MenuLine.canteen_id) == options["canteen"],
+        col(MenuLine.date).in_(dates),
     )
-    return session.exec(query).all()
 
 
 IMPORTER: Importer[MenuLineIn] = Importer("menus", SPEC, MenuLine, _build, _existing, replaces=True)

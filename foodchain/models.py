@@ -19,6 +19,7 @@ from sqlmodel import Field, SQLModel
 
 from foodchain.weeks import WEEKDAYS, Week, parse_window
 
+_WEEKDAY_SET = frozenset(WEEKDAYS)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 
 
@@ -103,10 +104,12 @@ def _slug(value: str) -> str:
 
 
 def _weekdays(days: list[str]) -> list[str]:
-    unknown = [d for d in days if d not in WEEKDAYS]
-    if unknown:
+    """Known weekday codes, once each, in week order."""
+    wanted = set(days)
+    if not wanted <= _WEEKDAY_SET:
+        unknown = sorted(wanted - _WEEKDAY_SET)
         raise ValueError(f"unknown weekday(s) {unknown}; use {' '.join(WEEKDAYS)}")
-    return [d for d in WEEKDAYS if d in days]
+    return [d for d in WEEKDAYS if d in wanted]
 
 
 def _share(value: float) -> float:

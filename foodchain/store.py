@@ -7,14 +7,14 @@ so importing the same file twice changes nothing and a failed import writes noth
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import delete, insert, inspect, tuple_, update
-from sqlmodel import Session, SQLModel, select
+from sqlalchemy import ColumnElement, delete, insert, inspect, select, tuple_, update
+from sqlmodel import Session, SQLModel
 
 from foodchain.models import ImportRecord
 
@@ -31,13 +31,17 @@ def key_of(model: type[SQLModel], record: SQLModel) -> Key:
 
 def _plain(value: Any) -> Any:
     """Enums as their values, so stored strings and validated enums compare equal."""
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value.value if isinstance(value, Enum) else value
+    if isinstance(value, Enum):
+        return value.value
+    if type(value) is list:
+        return [v.value if isinstance(v, Enum) else v for v in value]
+    return value
 
 
 def _row(record: SQLModel) -> dict[str, Any]:
-    return {name: _plain(getattr(record, name)) for name in type(record).model_fields}
+    """Field values, read from the instance dict (much faster than SQLAlchemy attributes)."""
+    values = vars(record)
+    return {name: _plain(values[name]) for name in type(record).model_fields}
 
 
 @dataclass
@@ -57,13 +61,14 @@ class TableChanges:
 
 def diff(
     model: type[SQLModel],
-    existing: Iterable[SQLModel],
+    existing: Iterable[SQLModel | dict[str, Any]],
     incoming: Sequence[SQLModel],
     remove_missing: bool = False,
 ) -> TableChanges:
     """Compare by primary key; with ``remove_missing`` stored rows absent from ``incoming`` go."""
     names = primary_key(model)
-    stored = {tuple(row[n] for n in names): row for row in map(_row, existing)}
+    rows = (r if isinstance(r, dict) else _row(r) for r in existing)
+    stored = {tuple(row[n] for n in names): row for row in rows}
     changes = TableChanges(str(model.__tablename__))
     seen: set[Key] = set()
     for record in incoming:
@@ -97,13 +102,12 @@ def apply(session: Session, model: type[SQLModel], changes: TableChanges) -> Non
         session.execute(update(model), [new for _old, new in changes.changed])
 
 
-def load_existing(session: Session, model: type[SQLModel], **equal: Any) -> list[SQLModel]:
-    """Stored rows of ``model``, filtered by ``column=value`` or ``column=[values]``."""
-    query = select(model)
-    for name, value in equal.items():
-        column = getattr(model, name)
-        query = query.where(column.in_(value) if isinstance(value, list | set) else column == value)
-    return list(session.exec(query).all())
+def stored_rows(
+    session: Session, model: type[SQLModel], *where: ColumnElement[bool]
+) -> list[dict[str, Any]]:
+    """Stored rows as plain mappings (no ORM objects: diffing large files stays fast)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    return [dict(row._mapping) for row in session.execute(select(table).where(*where))]
 
 
 @dataclass

@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from foodchain.catalogue import Catalogue
 from foodchain.files.columns import Column, Row, TableSpec, choice, integer, text, week, weeks
 from foodchain.importing import Importer, RowError, ref, validated
 from foodchain.models import SiteKind, Subscription, SubscriptionIn
+from foodchain.store import stored_rows
 from foodchain.weeks import Week
 
 FREQUENCY_WORDS = {
@@ -143,8 +144,8 @@ def _build(row: Row, catalogue: Catalogue, _options: dict[str, Any]) -> Subscrip
 
 def _existing(
     session: Session, _records: Sequence[SubscriptionIn], _options: dict[str, Any]
-) -> Any:
-    return session.exec(select(Subscription)).all()
+) -> list[dict[str, Any]]:
+    return stored_rows(session, Subscription)
 
 
 IMPORTER: Importer[SubscriptionIn] = Importer(

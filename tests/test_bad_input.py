@@ -9,13 +9,41 @@ BAD = DATA / "bad"
 
 # file, command, fragments the message must contain (line, column, value, what is wrong)
 CASES = [
-    ("forecast_unknown_farm.csv", "forecast", ["line 3", "column 'farm'", "'ferme_inconnue'", "unknown farm", "known: farm_nord, farm_sud"]),
+    (
+        "forecast_unknown_farm.csv",
+        "forecast",
+        [
+            "line 3",
+            "column 'farm'",
+            "'ferme_inconnue'",
+            "unknown farm",
+            "known: farm_nord, farm_sud",
+        ],
+    ),
     ("forecast_farm_is_a_relay.csv", "forecast", ["line 3", "'relay_loos'", "unknown farm"]),
-    ("forecast_unknown_product.csv", "forecast", ["line 3", "column 'product'", "'navet'", "unknown product"]),
-    ("forecast_missing_column.csv", "forecast", ["line 1", "the column 'week' is missing", "semaine"]),
+    (
+        "forecast_unknown_product.csv",
+        "forecast",
+        ["line 3", "column 'product'", "'navet'", "unknown product"],
+    ),
+    (
+        "forecast_missing_column.csv",
+        "forecast",
+        ["line 1", "the column 'week' is missing", "semaine"],
+    ),
     ("forecast_bad_number.csv", "forecast", ["line 3", "column 'kg'", "'douze'", "not a number"]),
     ("forecast_negative_kg.csv", "forecast", ["line 3", "column 'kg'", "'-5'", "at least 0"]),
-    ("forecast_week_out_of_range.csv", "forecast", ["line 3", "column 'week'", "'2027-W10'", "outside the planning horizon", "2026-W49 to 2026-W50"]),
+    (
+        "forecast_week_out_of_range.csv",
+        "forecast",
+        [
+            "line 3",
+            "column 'week'",
+            "'2027-W10'",
+            "outside the planning horizon",
+            "2026-W49 to 2026-W50",
+        ],
+    ),
     ("forecast_bad_week.csv", "forecast", ["line 3", "column 'week'", "'semaine 49'", "2026-W49"]),
     ("forecast_duplicate_key.csv", "forecast", ["line 3", "duplicate row", "as line 2"]),
     ("forecast_empty.csv", "forecast", ["forecast_empty.csv", "empty"]),
@@ -26,22 +54,70 @@ CASES = [
     ("forecast_nan.csv", "forecast", ["line 3", "'NaN'", "not a number"]),
     ("forecast_huge_number.csv", "forecast", ["line 3", "'1e308'", "at most"]),
     ("forecast_mixed_units.csv", "forecast", ["line 3", "'12 lb'", "unit 'lb'"]),
-    ("forecast_bad_status.csv", "forecast", ["line 3", "column 'organic_status'", "'organique'", "conversion"]),
-    ("forecast_bad_weekday.csv", "forecast", ["line 3", "column 'days_available'", "'lundo'", "not a weekday"]),
+    (
+        "forecast_bad_status.csv",
+        "forecast",
+        ["line 3", "column 'organic_status'", "'organique'", "conversion"],
+    ),
+    (
+        "forecast_bad_weekday.csv",
+        "forecast",
+        ["line 3", "column 'days_available'", "'lundo'", "not a weekday"],
+    ),
     ("forecast_too_many_values.csv", "forecast", ["line 3", "5 values", "4 columns", "decimal"]),
     ("forecast_not_text.csv", "forecast", ["neither UTF-8 nor Windows-1252"]),
-    ("menu_unknown_item.csv", "menu", ["line 3", "column 'produit'", "'brocoli'", "unknown product or substitution group"]),
+    (
+        "menu_unknown_item.csv",
+        "menu",
+        ["line 3", "column 'produit'", "'brocoli'", "unknown product or substitution group"],
+    ),
     ("menu_impossible_date.csv", "menu", ["line 3", "column 'date'", "'31/02/2026'"]),
     ("menu_no_service_that_day.csv", "menu", ["line 3", "serves no meals on wed"]),
-    ("menu_date_outside_horizon.csv", "menu", ["line 3", "'05/01/2027'", "outside the planning horizon"]),
-    ("menu_unknown_course.csv", "menu", ["line 3", "column 'composante'", "'fromage'", "not one of"]),
-    ("menu_other_canteen.csv", "menu", ["line 3", "column 'cantine'", "'elem_x'", "unknown canteen"]),
-    ("subscriptions_unknown_relay.csv", "subscriptions", ["line 3", "column 'point relais'", "'relais_arras'", "unknown relay point"]),
-    ("subscriptions_unknown_basket.csv", "subscriptions", ["line 3", "column 'panier'", "'géant'", "unknown basket size"]),
-    ("subscriptions_bad_frequency.csv", "subscriptions", ["line 3", "column 'fréquence'", "'mensuel'", "quinzaine"]),
-    ("subscriptions_zero_count.csv", "subscriptions", ["line 3", "column 'nombre'", "'0'", "between 1 and"]),
-    ("subscriptions_ends_before_start.csv", "subscriptions", ["line 3", "ends (2026-W49) before it starts"]),
-    ("subscriptions_bad_pause_week.csv", "subscriptions", ["line 3", "column 'pauses'", "'2026-W99'"]),
+    (
+        "menu_date_outside_horizon.csv",
+        "menu",
+        ["line 3", "'05/01/2027'", "outside the planning horizon"],
+    ),
+    (
+        "menu_unknown_course.csv",
+        "menu",
+        ["line 3", "column 'composante'", "'fromage'", "not one of"],
+    ),
+    (
+        "menu_other_canteen.csv",
+        "menu",
+        ["line 3", "column 'cantine'", "'elem_x'", "unknown canteen"],
+    ),
+    (
+        "subscriptions_unknown_relay.csv",
+        "subscriptions",
+        ["line 3", "column 'point relais'", "'relais_arras'", "unknown relay point"],
+    ),
+    (
+        "subscriptions_unknown_basket.csv",
+        "subscriptions",
+        ["line 3", "column 'panier'", "'géant'", "unknown basket size"],
+    ),
+    (
+        "subscriptions_bad_frequency.csv",
+        "subscriptions",
+        ["line 3", "column 'fréquence'", "'mensuel'", "quinzaine"],
+    ),
+    (
+        "subscriptions_zero_count.csv",
+        "subscriptions",
+        ["line 3", "column 'nombre'", "'0'", "between 1 and"],
+    ),
+    (
+        "subscriptions_ends_before_start.csv",
+        "subscriptions",
+        ["line 3", "ends (2026-W49) before it starts"],
+    ),
+    (
+        "subscriptions_bad_pause_week.csv",
+        "subscriptions",
+        ["line 3", "column 'pauses'", "'2026-W99'"],
+    ),
 ]
 
 

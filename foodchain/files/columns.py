@@ -235,6 +235,7 @@ def parse_rows(spec: TableSpec, table: RawTable) -> ParsedTable:
     ]
     parsed = ParsedTable(table.source, [], labels, unknown)
     width = len(table.header)
+    cache: dict[tuple[str, str], Any] = {}
     for line, cells in table.rows:
         if len(cells) > width and any(cells[width:]):
             parsed.problems.append(
@@ -248,7 +249,7 @@ def parse_rows(spec: TableSpec, table: RawTable) -> ParsedTable:
                 )
             )
             continue
-        row = _parse_row(spec, table.source, positions, labels, line, cells, parsed.problems)
+        row = _parse_row(spec, table.source, positions, labels, line, cells, parsed.problems, cache)
         if row is not None:
             parsed.rows.append(row)
     return parsed
@@ -262,7 +263,10 @@ def _parse_row(
     line: int,
     cells: list[str],
     problems: list[Problem],
+    cache: dict[tuple[str, str], Any],
 ) -> Row | None:
+    """One row's values; ``cache`` remembers each column's reading of a text (files repeat
+    the same farms, weeks and days on thousands of lines)."""
     values: dict[str, Any] = {}
     raw: dict[str, str] = {}
     ok = True
@@ -286,7 +290,15 @@ def _parse_row(
                 )
             continue
         try:
-            values[column.key] = column.parse(cell)
+            known = cache.get((column.key, cell))
+            if known is None:
+                try:
+                    known = cache[(column.key, cell)] = column.parse(cell)
+                except ValueError as exc:
+                    known = cache[(column.key, cell)] = exc
+            if isinstance(known, ValueError):
+                raise known
+            values[column.key] = list(known) if isinstance(known, list) else known
         except ValueError as exc:
             ok = False
             problems.append(

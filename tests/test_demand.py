@@ -1,0 +1,149 @@
+"""The week's demand: hand-checked on the tiny scenario, holidays and pauses on both scenarios."""
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from foodchain.demand import compute_week_demand, load_week_demand
+from foodchain.models import Frequency, SubscriptionIn
+from foodchain.weeks import Week
+
+from .conftest import LENSOIS, Cli
+
+W49 = Week(2026, 49)
+MON, TUE, THU = dt.date(2026, 11, 30), dt.date(2026, 12, 1), dt.date(2026, 12, 3)
+
+
+def _kg(demand):
+    return {(d.canteen_id, d.item_id, d.delivery_day): d.kg for d in demand.canteens}
+
+
+def test_tiny_canteen_demand_by_hand(tiny):
+    demand = compute_week_demand(W49, tiny.catalogue(), tiny.menu_lines, tiny.subscriptions)
+    # 20 covers; grams from the portion table ÷ edible fraction; delivered on the latest
+    # delivery day (mon, thu) on or before the meal.
+    assert _kg(demand) == {
+        ("mat_basly", "carrot", MON): 1.5,  # 20 × 60 g ÷ 0.8
+        ("mat_basly", "potato", MON): 3.0,  # 20 × 120 g ÷ 0.8
+        ("mat_basly", "soup_vegetables", MON): pytest.approx(
+            1.714, abs=1e-3
+        ),  # Tue soup, 20 × 60 g ÷ mean(0.6, 0.8)
+        ("mat_basly", "lettuce", THU): 0.8,  # 20 × 28 g ÷ 0.7
+        ("mat_basly", "apple", THU): 4.0,  # Thu and Fri desserts, 2 × 20 × 90 g ÷ 0.9
+        ("mat_basly", "leek", THU): 4.0,  # Fri side, 20 × 120 g ÷ 0.6
+    }
+    apple = next(d for d in demand.canteens if d.item_id == "apple")
+    assert apple.meal_days == (THU, dt.date(2026, 12, 4))
+    assert next(d for d in demand.canteens if d.item_id == "soup_vegetables").is_group
+
+
+def test_tiny_baskets_with_biweekly_and_pause(tiny):
+    catalogue = tiny.catalogue()
+    w49 = compute_week_demand(W49, catalogue, [], tiny.subscriptions)
+    w50 = compute_week_demand(Week(2026, 50), catalogue, [], tiny.subscriptions)
+    count = lambda d: {(b.relay_point_id, b.basket_type_id): b.baskets for b in d.baskets}  # noqa: E731
+    assert count(w49) == {
+        ("relay_loos", "small"): 4,
+        ("relay_loos", "large"): 2,
+        ("relay_lens", "small"): 3,
+        ("relay_lens", "large"): 1,
+    }
+    assert count(w50) == {
+        ("relay_loos", "small"): 4,
+        ("relay_loos", "large"): 2,
+        ("relay_lens", "small"): 2,
+    }
+    assert {b.delivery_day for b in w49.baskets} == {THU}
+
+
+def test_christmas_week_has_no_school_demand_but_the_elderly_home_eats(lensois):
+    catalogue = lensois.catalogue()
+    demand = compute_week_demand(
+        Week(2026, 52), catalogue, lensois.menu_lines, lensois.subscriptions
+    )
+    schools = {c.site_id for c in lensois.canteens if c.holiday_calendar}
+    assert schools and not any(d.canteen_id in schools for d in demand.canteens)
+    assert demand.kg_of("foyer_logement") > 0
+    holidays = {s.canteen_id for s in demand.skipped if s.reason.startswith("holiday")}
+    assert holidays == schools
+    school_week = compute_week_demand(W49, catalogue, lensois.menu_lines, lensois.subscriptions)
+    assert all(school_week.kg_of(s) > 0 for s in schools)
+
+
+def test_lensois_week_49_has_300_to_500_baskets(lensois):
+    demand = compute_week_demand(
+        W49, lensois.catalogue(), lensois.menu_lines, lensois.subscriptions
+    )
+    assert 300 <= demand.basket_count <= 500
+    assert 200 < demand.canteen_kg < 1000
+
+
+def test_elderly_home_gets_its_local_share_only(lensois):
+    catalogue = lensois.catalogue()
+    home = catalogue.canteens["foyer_logement"]
+    lines = [
+        m for m in lensois.menu_lines if m.canteen_id == home.site_id and Week.of(m.date) == W49
+    ]
+    full = sum(
+        (
+            m.covers
+            or home.covers[("mon", "tue", "wed", "thu", "fri", "sat", "sun")[m.date.weekday()]]
+        )
+        * (m.portion_g or catalogue.portion_grams(m.course, m.item_id, home.age_group))
+        / 1000
+        / catalogue.item_edible_fraction(m.item_id)
+        for m in lines
+    )
+    demand = compute_week_demand(W49, catalogue, lensois.menu_lines, [])
+    assert demand.kg_of("foyer_logement") == pytest.approx(0.15 * full, rel=1e-3)
+
+
+@given(
+    start=st.integers(0, 40),
+    length=st.integers(1, 60),
+    count=st.integers(1, 50),
+    biweekly=st.booleans(),
+    pauses=st.sets(st.integers(0, 100), max_size=5),
+)
+def test_subscription_delivers_on_its_weeks_only(start, length, count, biweekly, pauses):
+    origin = Week(2026, 45)
+    sub = SubscriptionIn(
+        relay_point_id="r",
+        basket_type_id="b",
+        start_week=str(origin.shift(start)),
+        end_week=str(origin.shift(start + length - 1)),
+        count=count,
+        frequency=Frequency.BIWEEKLY if biweekly else Frequency.WEEKLY,
+        paused_weeks=[str(origin.shift(p)) for p in pauses],
+    )
+    for offset in range(0, 110):
+        week = origin.shift(offset)
+        inside = start <= offset < start + length and offset not in pauses
+        on_parity = not biweekly or (offset - start) % 2 == 0
+        assert sub.baskets_in(week) == (count if inside and on_parity else 0)
+
+
+def test_demand_show_formats(cli):
+    table = cli("demand", "show", "--week", "2026-W49")
+    assert "mat_basly" in table and "relay_loos" in table and "15.0" in table
+    csv_text = cli("demand", "show", "--week", "2026-W49", "--format", "csv")
+    assert csv_text.splitlines()[0] == "kind;destination_id;item_id;delivery_day;weekday;kg;baskets"
+    assert "canteen;mat_basly;leek;2026-12-03;thu;4;" in csv_text
+    assert "basket;relay_loos;small;2026-12-03;thu;;4" in csv_text
+    assert '"kg": 1.5' in cli("demand", "show", "--week", "2026-W49", "--format", "json")
+    assert "--week" in cli("demand", "show", "--week", "2026-W99", code=1)
+
+
+def test_demand_from_the_database_equals_the_pure_computation(engine, tiny):
+    assert load_week_demand(engine, W49) == compute_week_demand(
+        W49, tiny.catalogue(), tiny.menu_lines, tiny.subscriptions
+    )
+
+
+def test_quick_start_main_job_on_lensois(db_url):
+    cli = Cli(db_url)
+    cli("init", "--scenario", LENSOIS)
+    output = cli("demand", "show", "--week", "2026-W49")
+    assert "foyer_logement" in output and "relay_dunkerque" in output

@@ -1,0 +1,210 @@
+"""People's files as they really come: French spreadsheets, re-imports, templates, round trips."""
+
+import datetime as dt
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from foodchain.db import transaction
+from foodchain.files.reading import read_table
+from foodchain.forecasts import IMPORTER as FORECASTS
+from foodchain.importing import import_file
+from foodchain.models import Forecast, MenuLine, Subscription
+
+from .snapshot import snapshot
+
+
+def _forecast(engine, farm, product, week):
+    with transaction(engine) as session:
+        return session.get(Forecast, (farm, product, week))
+
+
+def test_french_excel_forecast_is_understood(cli, engine, tmp_path):
+    path = tmp_path / "prévisions.csv"
+    text = (
+        "Ferme;Produit;Semaine;Quantité (kg);Prix (€/kg);Statut;Jours disponibles;Remarque\r\n"
+        "farm_nord;Carottes;2026-W50;1 234,5;2,10;Bio;lun, jeu;belle récolte\r\n"
+        "farm_nord;Poireau;S50 2026;12,5 kg;;;;\r\n"
+    )
+    path.write_bytes(text.encode("cp1252"))
+    output = cli("forecast", "import", path)
+    assert "columns ignored: 'Remarque'" in output
+    carrot = _forecast(engine, "farm_nord", "carrot", "2026-W50")
+    assert (carrot.kg, carrot.price_eur_per_kg, carrot.organic_status) == (1234.5, 2.1, "organic")
+    assert carrot.days_available == ["mon", "thu"]
+    leek = _forecast(engine, "farm_nord", "leek", "2026-W50")
+    assert leek.kg == 12.5
+    assert leek.price_eur_per_kg == 3.0  # blank price: the catalogue's
+    assert leek.organic_status == "organic"  # blank status: the farm's
+    assert leek.days_available == ["mon", "thu"]  # blank days: the farm's pickup days
+
+
+def test_importing_the_same_file_twice_changes_nothing(cli, engine, tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("farm,product,week,kg\nfarm_sud,leek,2026-W50,8\n", encoding="utf-8-sig")
+    assert "1 added" in cli("forecast", "import", path)
+    before = snapshot(engine)
+    assert "0 added, 0 changed, 0 removed" in cli("forecast", "import", path)
+    assert snapshot(engine) == before
+
+
+def test_template_fill_import_round_trip_csv_and_xlsx(cli, engine, tmp_path):
+    for suffix in (".csv", ".xlsx"):
+        path = tmp_path / f"template{suffix}"
+        cli(
+            "forecast",
+            "template",
+            "--farm",
+            "farm_nord",
+            "--weeks",
+            "2026-W49..2026-W50",
+            "-o",
+            path,
+        )
+        table = read_table(path)
+        assert table.header[:5] == [
+            "ferme",
+            "produit",
+            "nom du produit",
+            "semaine",
+            "quantité (kg)",
+        ]
+        assert "à remplir" in table.header
+        products = {cells[1] for _, cells in table.rows}
+        assert products == {"carrot", "potato", "leek", "apple"}
+        # fill: every kg becomes 7 (a farmer typing in the quantity column)
+        if suffix == ".csv":
+            lines = path.read_text(encoding="utf-8-sig").splitlines()
+            filled = [lines[0]] + [
+                ";".join(c if i != 4 else "7" for i, c in enumerate(line.split(";")))
+                for line in lines[1:]
+            ]
+            path.write_text("\n".join(filled), encoding="utf-8-sig")
+        else:
+            book = load_workbook(path)
+            sheet = book.active
+            for row in range(2, sheet.max_row + 1):
+                sheet.cell(row, 5).value = 7
+            book.save(path)
+        cli("forecast", "import", path)
+        with transaction(engine) as session:
+            rows = session.exec(select(Forecast).where(Forecast.farm_id == "farm_nord")).all()
+        assert len(rows) == 8
+        assert {r.kg for r in rows} == {7.0}
+
+
+def test_template_is_prefilled_with_the_weeks_values_or_the_last_known(cli, tmp_path):
+    path = tmp_path / "t.csv"
+    cli(
+        "forecast",
+        "template",
+        "--farm",
+        "farm_nord",
+        "--weeks",
+        "2026-W50..2026-W51",
+        "-o",
+        path,
+        "--lang",
+        "en",
+    )
+    rows = {(c[1], c[3]): c for _, c in read_table(path).rows}
+    assert rows[("carrot", "2026-W50")][4] == "30"  # the week's own forecast
+    assert rows[("carrot", "2026-W51")][4] == ""  # no forecast: kg left to fill...
+    assert "30 kg en 2026-W50" in rows[("carrot", "2026-W51")][8]  # ...with the last known
+    assert rows[("carrot", "2026-W51")][5] == "2"  # last known price
+
+
+def test_export_can_be_reimported_unchanged(cli, engine, tmp_path):
+    path = tmp_path / "export.xlsx"
+    cli("forecast", "export", "--weeks", "2026-W49..2026-W50", "-o", path)
+    before = snapshot(engine)
+    assert "0 added, 0 changed" in cli("forecast", "import", path)
+    assert snapshot(engine) == before
+
+
+def test_menu_import_replaces_the_days_it_covers(cli, engine, tmp_path):
+    path = tmp_path / "menu.csv"
+    path.write_bytes(
+        "Date;Repas;Composante;Plat;Produit;Couverts\r\n"
+        "30/11/2026;Déjeuner;Entrée;Carottes râpées;Carottes;25\r\n"
+        "30/11/2026;Déjeuner;Plat;Hachis végétarien;pomme de terre;\r\n".encode("cp1252")
+    )
+    output = cli("menu", "import", path, "--canteen", "mat_basly")
+    assert "1 added, 1 changed, 1 removed" in output
+    with transaction(engine) as session:
+        monday = session.exec(select(MenuLine).where(MenuLine.date == dt.date(2026, 11, 30))).all()
+        others = session.exec(select(MenuLine).where(MenuLine.date != dt.date(2026, 11, 30))).all()
+    assert {(m.course, m.item_id, m.covers) for m in monday} == {
+        ("starter", "carrot", 25),
+        ("main", "potato", None),
+    }
+    assert len(others) == 5  # the other days of the week are untouched
+
+
+def test_subscription_codes_and_contacts_are_never_printed(cli, engine, tmp_path):
+    path = tmp_path / "abonnements.csv"
+    path.write_text(
+        "point relais;panier;nombre;abonné;fréquence;début;contact\n"
+        "Point relais Lens;Petit panier;1;Mme Dupont;quinzaine;2026-W50;dupont@example.org\n",
+        encoding="utf-8",
+    )
+    for args in (["--dry-run"], []):
+        output = cli("subscriptions", "import", path, *args)
+        assert "Dupont" not in output and "example.org" not in output
+    with transaction(engine) as session:
+        sub = session.get(
+            Subscription, ("relay_lens", "small", "Mme Dupont", "biweekly", "2026-W50")
+        )
+    assert sub is not None and sub.count == 1 and sub.contact == "dupont@example.org"
+
+
+valid_rows = st.lists(
+    st.tuples(
+        st.sampled_from(["carrot", "potato", "leek", "lettuce", "apple"]),
+        st.sampled_from(["2026-W49", "2026-W50"]),
+        st.decimals(min_value=0, max_value=99999, places=2, allow_nan=False),
+        st.sampled_from(["bio", "conversion", "HVE", "conventionnel"]),
+        st.lists(st.sampled_from(["lun", "mar", "jeu", "ven"]), min_size=1, unique=True),
+    ),
+    min_size=1,
+    max_size=12,
+    unique_by=lambda r: (r[0], r[1]),
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=valid_rows)
+def test_any_valid_forecast_file_round_trips(engine, tmp_path_factory, rows):
+    path = tmp_path_factory.mktemp("rt") / "f.csv"
+    lines = ["ferme;produit;semaine;quantité (kg);statut;jours"]
+    lines += [
+        f"farm_sud;{p};{w};{str(kg).replace('.', ',')};{s};{' '.join(d)}" for p, w, kg, s, d in rows
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8-sig")
+    import_file(engine, FORECASTS, path)
+    for p, w, kg, _s, _d in rows:
+        assert _forecast(engine, "farm_sud", p, w).kg == float(kg)
+    assert import_file(engine, FORECASTS, path).changed == 0
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.binary(max_size=300)
+    | st.text(max_size=300).map(lambda t: ("farm;product;week;kg\n" + t).encode())
+)
+def test_fuzzed_files_never_crash_and_never_half_write(engine, tmp_path_factory, data):
+    from foodchain.errors import FoodchainError
+
+    path = tmp_path_factory.mktemp("fz") / "f.csv"
+    path.write_bytes(data)
+    before = snapshot(engine)
+    try:
+        import_file(engine, FORECASTS, path)
+    except FoodchainError:
+        assert snapshot(engine) == before
