@@ -47,7 +47,7 @@ import datetime as dt
 import random
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -127,7 +127,7 @@ def thursday_month(year: int, week: int) -> int:
 
 
 # --------------------------------------------------------------------------- helpers
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     sys.exit(f"generate_lensois: {message}")
 
 

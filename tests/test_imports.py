@@ -85,6 +85,7 @@ def test_template_fill_import_round_trip_csv_and_xlsx(cli, engine, tmp_path):
         else:
             book = load_workbook(path)
             sheet = book.active
+            assert sheet is not None
             for row in range(2, sheet.max_row + 1):
                 sheet.cell(row, 5).value = 7
             book.save(path)

@@ -38,6 +38,7 @@ def test_line_numbers_count_blank_lines_and_multiline_cells():
 def test_xlsx_rows_keep_their_sheet_row_numbers():
     book = Workbook()
     sheet = book.active
+    assert sheet is not None
     sheet.append(["farm", "kg"])
     sheet.append([None, None])
     sheet.append(["a", 12.5])

@@ -13,7 +13,9 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def _quick_start_commands():
-    section = re.search(r"^## Quick start\n(.*?)^## ", README, re.S | re.M).group(1)
+    match = re.search(r"^## Quick start\n(.*?)^## ", README, re.S | re.M)
+    assert match, "README has no Quick start section"
+    section = match.group(1)
     return re.findall(r"```sh\n(.*?)\n```", section, re.S)
 
 
