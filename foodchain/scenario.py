@@ -56,6 +56,7 @@ from foodchain.models import (
     Vehicle,
     VehicleIn,
 )
+from foodchain.portions import merged_portions
 from foodchain.store import ImportReport, TableChanges, apply, diff
 from foodchain.weeks import WEEKDAYS, Week
 
@@ -368,14 +369,18 @@ def _read_products_and_rules(check: _Checker, doc: dict[str, Any], scenario: Sce
                 group.id,
             )
         scenario.groups.append(group)
-    portions = doc.get("portions") or {}
+    overrides = doc.get("portions") or {}
+    if not isinstance(overrides, dict):
+        check.add(doc, "portions", "'portions' must be a mapping", "see scenarios/README.md")
+        overrides = {}
+    portions = merged_portions(overrides, families)
     for course, by_family in portions.items():
         for family, by_age in (by_family or {}).items():
             for age, grams in (by_age or {}).items():
                 rule = check.model(
                     PortionRuleIn,
                     {"course": course, "family": str(family), "age_group": age, "grams": grams},
-                    by_family,
+                    overrides.get(course, doc),
                     f"portions.{course}.{family}.{age}",
                 )
                 if rule is None:
