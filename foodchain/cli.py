@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from foodchain import forecasts, menus, subscriptions
 from foodchain.catalogue import load_catalogue
-from foodchain.db import database_url, open_database, transaction
+from foodchain.db import open_database, shown_url, transaction
 from foodchain.demand import WeekDemand, load_week_demand
 from foodchain.errors import FoodchainError, InputError, NotFoundError
 from foodchain.files.writing import table_csv
@@ -161,7 +161,7 @@ def init(
         report = install_scenario(engine, loaded, dry_run=dry_run)
         _print_report(report, detail=False)
         console.print(
-            f"Scenario [bold]{escape(loaded.name)}[/bold] in {escape(database_url(Options.db))}: "
+            f"Scenario [bold]{escape(loaded.name)}[/bold] in {escape(shown_url(Options.db))}: "
             f"{len(loaded.sites)} sites, {len(loaded.products)} products, "
             f"{len(loaded.vehicles)} vehicles, {len(loaded.forecasts)} forecasts, "
             f"{len(loaded.menu_lines)} menu lines, {len(loaded.subscriptions)} subscriptions."

@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import Engine, event, inspect, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
@@ -27,6 +27,14 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def database_url(url: str | None = None) -> str:
     """``--db`` wins, then ``FOODCHAIN_DB``, then ``foodchain.db`` in the working directory."""
     return url or os.environ.get(ENV_VAR) or DEFAULT_URL
+
+
+def shown_url(url: str | None = None) -> str:
+    """The database URL as it may be printed: without its password."""
+    try:
+        return make_url(database_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unreadable URL)"
 
 
 def _alembic_config() -> Config:
@@ -56,7 +64,7 @@ def make_engine(url: str) -> Engine:
             engine = create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ModuleNotFoundError, ImportError) as exc:
         raise DatabaseError(
-            f"cannot use database URL {url!r}: {exc}. Use sqlite:///FILE.db or "
+            f"cannot use database URL {shown_url(url)}: {exc}. Use sqlite:///FILE.db or "
             "postgresql://USER@HOST/DB (install the 'postgres' extra for PostgreSQL)"
         ) from exc
     return engine

@@ -20,7 +20,7 @@ from foodchain.db import transaction
 from foodchain.errors import InputError, Problem
 from foodchain.files.columns import ParsedTable, Row, TableSpec, parse_rows
 from foodchain.files.reading import RawTable, parse_bytes
-from foodchain.store import ImportReport, apply, diff, key_of, record_import
+from foodchain.store import ImportReport, apply, diff, key_of, primary_key, record_import
 
 R = TypeVar("R", bound=SQLModel)
 
@@ -93,7 +93,11 @@ def parse_records(
                     f"duplicate row: same {' + '.join(importer.spec.key)} as line {lines[key]}",
                     "keep one row for it (merge the two or delete one)",
                     line=row.line,
-                    value=" / ".join(str(k) for k in key),
+                    value=" / ".join(
+                        str(k)
+                        for k, name in zip(key, primary_key(importer.table), strict=True)
+                        if name not in importer.spec.private
+                    ),
                 )
             )
             continue

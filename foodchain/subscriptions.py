@@ -105,6 +105,7 @@ SPEC = TableSpec(
         ),
     ),
     key=("relay_point", "basket_type", "subscriber", "frequency", "start"),
+    private=("subscriber", "contact"),
 )
 _FIELDS = {
     "relay_point_id": "relay_point",

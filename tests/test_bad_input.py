@@ -172,3 +172,11 @@ def test_debug_shows_the_traceback(cli):
     )
     assert result.exit_code == 1
     assert result.exception is not None
+
+
+def test_duplicate_subscriber_rows_do_not_print_the_subscriber(cli, tmp_path):
+    path = tmp_path / "s.csv"
+    row = "relay_loos;small;1;Mme Martin;weekly;2026-W49\n"
+    path.write_text("relay_point;basket_type;count;subscriber;frequency;start\n" + row + row)
+    output = cli("subscriptions", "import", path, code=1)
+    assert "duplicate row" in output and "Martin" not in output

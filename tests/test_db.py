@@ -47,3 +47,18 @@ def test_postgres_and_sqlite_give_the_same_demand(db_url, pg_url, tiny):
         engine.dispose()
     assert results[0] == results[1]
     assert results[0].canteens and results[0].baskets
+
+
+def test_cli_on_postgres(pg_url):
+    from .conftest import TINY, Cli
+
+    cli = Cli(pg_url)
+    assert "added" in cli("init", "--scenario", TINY)
+    assert "mat_basly" in cli("demand", "show", "--week", "2026-W49")
+
+
+def test_bad_database_url_is_a_clear_error(tmp_path):
+    from .conftest import Cli
+
+    output = Cli("nosuchdb://user:secret@host/x")("demand", "show", "--week", "2026-W49", code=1)
+    assert "cannot use database URL" in output and "secret" not in output

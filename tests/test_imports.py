@@ -1,6 +1,7 @@
 """People's files as they really come: French spreadsheets, re-imports, templates, round trips."""
 
 import datetime as dt
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,7 +11,7 @@ from sqlmodel import select
 from foodchain.db import transaction
 from foodchain.files.reading import read_table
 from foodchain.forecasts import IMPORTER as FORECASTS
-from foodchain.importing import import_file
+from foodchain.importing import Importer, import_file
 from foodchain.models import Forecast, MenuLine, Subscription
 
 from .snapshot import snapshot
@@ -192,20 +193,61 @@ def test_any_valid_forecast_file_round_trips(engine, tmp_path_factory, rows):
     assert import_file(engine, FORECASTS, path).changed == 0
 
 
+HEADERS = {
+    "forecasts": "farm;product;week;kg;organic_status;days_available\n",
+    "menus": "date;meal;course;dish;item;covers;portion_g;kg\n",
+    "subscriptions": "relay_point;basket_type;count;frequency;start;end;paused_weeks\n",
+}
+near_valid_cell = st.sampled_from(
+    [
+        "farm_nord",
+        "carrot",
+        "2026-W49",
+        "01/12/2026",
+        "12,5",
+        "-1",
+        "bio",
+        "lun",
+        "entrée",
+        "relay_loos",
+        "small",
+        "quinzaine",
+        "",
+        "NaN",
+        "1e308",
+        "=1+1",
+        "S99",
+        "2026-W53",
+        '"',
+    ]
+) | st.text(max_size=8)
+near_valid_text = st.lists(
+    st.lists(near_valid_cell, min_size=1, max_size=9).map(";".join), min_size=1, max_size=6
+).map("\n".join)
+
+
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    data=st.binary(max_size=300)
-    | st.text(max_size=300).map(lambda t: ("farm;product;week;kg\n" + t).encode())
+    kind=st.sampled_from(sorted(HEADERS)),
+    body=st.binary(max_size=300).map(lambda b: (None, b)) | near_valid_text.map(lambda t: (t, b"")),
 )
-def test_fuzzed_files_never_crash_and_never_half_write(engine, tmp_path_factory, data):
+def test_fuzzed_files_never_crash_and_never_half_write(engine, tmp_path_factory, kind, body):
+    from foodchain import menus, subscriptions
     from foodchain.errors import FoodchainError
 
+    importers: dict[str, Importer[Any]] = {
+        "forecasts": FORECASTS,
+        "menus": menus.IMPORTER,
+        "subscriptions": subscriptions.IMPORTER,
+    }
+    importer = importers[kind]
+    text, raw = body
     path = tmp_path_factory.mktemp("fz") / "f.csv"
-    path.write_bytes(data)
+    path.write_bytes(raw if text is None else (HEADERS[kind] + text).encode())
     before = snapshot(engine)
     try:
-        import_file(engine, FORECASTS, path)
+        import_file(engine, importer, path, options={"canteen": "mat_basly"})
     except FoodchainError:
         assert snapshot(engine) == before

@@ -119,3 +119,15 @@ def test_validate_command_reports_and_writes_nothing(db_url, tmp_path):
     output = cli("init", "--scenario", path, code=1)
     assert "nothing was written" in output
     assert "valid" in cli("scenario", "validate", TINY)
+
+
+def test_scenario_without_portions_gets_the_default_table(tmp_path):
+    text = TINY.read_text(encoding="utf-8")
+    start, end = text.index("portions:"), text.index("products:")
+    path = tmp_path / "tiny.yaml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    (tmp_path / "tiny").symlink_to(TINY.parent / "tiny")
+    catalogue = load_scenario(path).catalogue()
+    assert catalogue.portion_grams("starter", "lettuce", "maternelle") == 25  # leaf row
+    assert catalogue.portion_grams("side", "potato", "elementaire") == 145  # tuber row
+    assert catalogue.portion_grams("dessert", "apple", "senior") == 125  # '*' row

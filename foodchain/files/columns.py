@@ -138,6 +138,8 @@ class TableSpec:
     """Columns whose values identify a row: two rows with the same key are a duplicate."""
     ignored: tuple[str, ...] = field(default=())
     """Headers written by our templates that carry no data (read and ignored)."""
+    private: tuple[str, ...] = field(default=())
+    """Columns about people (names, contacts): never quoted in messages."""
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)
