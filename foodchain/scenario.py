@@ -22,7 +22,7 @@ from foodchain import forecasts, menus, subscriptions
 from foodchain.catalogue import Catalogue
 from foodchain.db import transaction
 from foodchain.errors import InputError, Problem
-from foodchain.files.columns import Column, TableSpec, choice, integer, number, text
+from foodchain.files.columns import Column, TableSpec, choice, integer, number, parse_rows, text
 from foodchain.files.reading import read_table
 from foodchain.importing import Importer, parse_records
 from foodchain.models import (
@@ -251,6 +251,9 @@ _KIND_PART: dict[SiteKind, tuple[str, type[SQLModel]]] = {
 
 def _read_sites(check: _Checker, doc: dict[str, Any], scenario: Scenario) -> None:
     calendars = doc.get("calendars") or {}
+    if not isinstance(calendars, dict):
+        check.add(doc, "calendars", "'calendars' must map a name to periods", "see README")
+        calendars = {}
     for name, periods in calendars.items():
         for i, period in enumerate(periods or []):
             item = check.model(
@@ -387,7 +390,7 @@ def _read_products_and_rules(check: _Checker, doc: dict[str, Any], scenario: Sce
                     continue
                 if rule.family != "*" and rule.family not in families:
                     check.add(
-                        by_family,
+                        overrides.get(course, doc),
                         f"portions.{course}.{family}",
                         "unknown product family",
                         f"use '*' or one of {sorted(families)}",
@@ -397,8 +400,6 @@ def _read_products_and_rules(check: _Checker, doc: dict[str, Any], scenario: Sce
 
 
 def _parse_products(path: Path) -> list[ProductIn]:
-    from foodchain.files.columns import parse_rows
-
     parsed = parse_rows(PRODUCT_SPEC, read_table(path))
     problems = list(parsed.problems)
     products: list[ProductIn] = []
