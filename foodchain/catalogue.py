@@ -25,6 +25,8 @@ from foodchain.models import (
     Product,
     ProductIn,
     Setting,
+    Shop,
+    ShopIn,
     Site,
     SiteIn,
     SiteKind,
@@ -48,6 +50,7 @@ class Catalogue:
     sites: dict[str, SiteIn] = field(default_factory=dict)
     farms: dict[str, FarmIn] = field(default_factory=dict)
     canteens: dict[str, CanteenIn] = field(default_factory=dict)
+    shops: dict[str, ShopIn] = field(default_factory=dict)
     products: dict[str, ProductIn] = field(default_factory=dict)
     groups: dict[str, SubstitutionGroupIn] = field(default_factory=dict)
     basket_types: dict[str, BasketTypeIn] = field(default_factory=dict)
@@ -148,6 +151,7 @@ def load_catalogue(session: Session) -> Catalogue:
         sites={s.id: s for s in session.exec(select(Site)).all()},
         farms={f.site_id: f for f in session.exec(select(Farm)).all()},
         canteens={c.site_id: c for c in session.exec(select(Canteen)).all()},
+        shops={s.site_id: s for s in session.exec(select(Shop)).all()},
         products={p.id: p for p in session.exec(select(Product)).all()},
         groups={g.id: g for g in session.exec(select(SubstitutionGroup)).all()},
         basket_types={b.id: b for b in session.exec(select(BasketType)).all()},

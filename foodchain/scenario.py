@@ -126,6 +126,7 @@ class Scenario:
             sites={s.id: s for s in self.sites},
             farms={f.site_id: f for f in self.farms},
             canteens={c.site_id: c for c in self.canteens},
+            shops={s.site_id: s for s in self.shops},
             products={p.id: p for p in self.products},
             groups={g.id: g for g in self.groups},
             basket_types={b.id: b for b in self.basket_types},

@@ -1,0 +1,58 @@
+"""Allocation: who supplies what to whom, and what goes in each basket — optimal, fair, explained.
+
+    problem = build_problem(week, catalogue, forecasts, demand, km_to_hub)
+    result = allocate(problem)          # AllocationResult; never prints
+
+``allocate_week`` does the same from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from foodchain.allocation.explain import explain_shortfalls, explain_surplus
+from foodchain.allocation.problem import AllocationProblem, build_problem
+from foodchain.allocation.result import (
+    BASKET,
+    CANTEEN,
+    SHOP,
+    AllocationResult,
+    BasketFill,
+    BasketLine,
+    Fairness,
+    Flow,
+    Shortfall,
+    Surplus,
+    assemble,
+)
+from foodchain.allocation.solver import AllocationParameters, TierStats, solve
+
+__all__ = [
+    "BASKET",
+    "CANTEEN",
+    "SHOP",
+    "AllocationParameters",
+    "AllocationProblem",
+    "AllocationResult",
+    "BasketFill",
+    "BasketLine",
+    "Fairness",
+    "Flow",
+    "Shortfall",
+    "Surplus",
+    "TierStats",
+    "allocate",
+    "build_problem",
+]
+
+
+def allocate(
+    problem: AllocationProblem,
+    params: AllocationParameters | None = None,
+    progress: Callable[[str, float], None] | None = None,
+) -> AllocationResult:
+    """Solve the week's allocation and explain every kg short and every kg unsold."""
+    solution = solve(problem, params, progress)
+    return assemble(
+        problem, solution, explain_shortfalls(problem, solution), explain_surplus(problem, solution)
+    )

@@ -1,0 +1,215 @@
+"""The allocation problem of one week, as immutable, number-indexed data (no database).
+
+Built from the week's forecasts and demand (``build_problem``); solved by ``solver.solve``;
+checked by an independent checker in the tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from foodchain.catalogue import Catalogue
+from foodchain.demand import WeekDemand
+from foodchain.models import ForecastIn, OrganicStatus, SiteKind, Unit
+from foodchain.weeks import WEEKDAYS, Week
+
+
+@dataclass(frozen=True)
+class Supply:
+    """What one farm offers of one product in the week."""
+
+    farm_id: str
+    product_id: str
+    kg: float
+    price_eur_per_kg: float
+    status: OrganicStatus
+    days: tuple[int, ...]
+    """Weekdays (0 = Monday) the produce can be picked up."""
+    km_to_hub: float
+
+    @property
+    def organic(self) -> bool:
+        return self.status.is_organic
+
+    @property
+    def quality(self) -> bool:
+        return self.status.is_quality
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: str
+    family: str
+    shelf_life_days: int
+    unit_kg: float | None
+    """kg of one piece or bunch for products sold by the unit (baskets then hold whole units)."""
+
+
+@dataclass(frozen=True)
+class CanteenNeed:
+    """Kg a canteen needs of a product or substitution group, delivered on a day."""
+
+    canteen_id: str
+    item_id: str
+    products: tuple[str, ...]
+    day: int
+    kg: float
+    organic_only: bool
+
+
+@dataclass(frozen=True)
+class CanteenRule:
+    """Minimum shares of purchase value: organic (EGalim 20%) and quality (EGalim 50%)."""
+
+    canteen_id: str
+    organic_min: float
+    quality_min: float
+
+
+@dataclass(frozen=True)
+class BasketSpec:
+    id: str
+    min_kg: float
+    max_kg: float
+    min_products: int
+    max_products: int
+    max_share: dict[str, float]
+    """Per product: the largest share of a basket's weight (product and family caps folded in)."""
+    family_caps: dict[str, float]
+    organic_only: bool
+
+    @property
+    def target_kg(self) -> float:
+        return (self.min_kg + self.max_kg) / 2
+
+
+@dataclass(frozen=True)
+class BasketDelivery:
+    """Baskets of one size delivered to one relay point on a day."""
+
+    basket_type_id: str
+    relay_point_id: str
+    day: int
+    baskets: int
+
+
+@dataclass(frozen=True)
+class Shop:
+    id: str
+    days: tuple[int, ...]
+    max_kg: float
+    families: frozenset[str]
+    """Families the shop takes; empty = all."""
+
+    def takes(self, family: str) -> bool:
+        return not self.families or family in self.families
+
+
+@dataclass(frozen=True)
+class AllocationProblem:
+    week: Week
+    supplies: tuple[Supply, ...]
+    products: Mapping[str, Product]
+    needs: tuple[CanteenNeed, ...]
+    rules: Mapping[str, CanteenRule]
+    basket_types: Mapping[str, BasketSpec]
+    basket_deliveries: tuple[BasketDelivery, ...]
+    shops: tuple[Shop, ...]
+    names: Mapping[str, str] = field(default_factory=dict)
+    """Display names of sites and products, for explanations."""
+
+    def date(self, day: int) -> dt.date:
+        return self.week.day(WEEKDAYS[day])
+
+    def pickup_day(self, supply: Supply, day: int) -> int | None:
+        """The latest pickup day from which ``supply`` reaches a delivery on ``day`` fresh.
+
+        Delivered on or after a day it can be picked up, within the product's shelf life.
+        """
+        shelf = self.products[supply.product_id].shelf_life_days
+        fresh = [a for a in supply.days if a <= day and day - a < shelf]
+        return max(fresh) if fresh else None
+
+
+def build_problem(
+    week: Week,
+    catalogue: Catalogue,
+    forecasts: Iterable[ForecastIn],
+    demand: WeekDemand,
+    km_to_hub: Mapping[str, float],
+) -> AllocationProblem:
+    """Gather the week's supply and demand from domain objects into an ``AllocationProblem``."""
+    products = {
+        p.id: Product(
+            p.id,
+            p.name,
+            p.family,
+            p.shelf_life_days,
+            p.kg_per_unit if p.unit != Unit.KG else None,
+        )
+        for p in catalogue.products.values()
+    }
+    supplies = tuple(
+        Supply(
+            f.farm_id,
+            f.product_id,
+            f.kg,
+            f.price_eur_per_kg,
+            OrganicStatus(f.organic_status),
+            tuple(WEEKDAYS.index(d) for d in f.days_available),
+            km_to_hub.get(f.farm_id, 0.0),
+        )
+        for f in sorted(forecasts, key=lambda f: (f.farm_id, f.product_id))
+        if f.week == str(week) and f.kg > 0
+    )
+    needs = tuple(
+        CanteenNeed(
+            d.canteen_id,
+            d.item_id,
+            tuple(catalogue.groups[d.item_id].members) if d.is_group else (d.item_id,),
+            d.delivery_day.weekday(),
+            d.kg,
+            catalogue.canteens[d.canteen_id].organic_min_share >= 1.0,
+        )
+        for d in demand.canteens
+    )
+    rules = {
+        c.site_id: CanteenRule(c.site_id, c.organic_min_share, c.quality_min_share)
+        for c in catalogue.canteens.values()
+    }
+    baskets = {
+        b.id: BasketSpec(
+            b.id,
+            b.min_kg,
+            b.max_kg,
+            b.min_products,
+            b.max_products,
+            {p: min(b.max_share_per_product, b.product_caps.get(p, 1.0)) for p in products},
+            dict(b.family_caps),
+            b.organic_only,
+        )
+        for b in catalogue.basket_types.values()
+    }
+    deliveries = tuple(
+        BasketDelivery(b.basket_type_id, b.relay_point_id, b.delivery_day.weekday(), b.baskets)
+        for b in demand.baskets
+    )
+    shops = tuple(
+        Shop(
+            site.id,
+            tuple(WEEKDAYS.index(d) for d in site.delivery_days),
+            catalogue_shop.max_kg_per_week,
+            frozenset(catalogue_shop.families),
+        )
+        for site in catalogue.sites_of(SiteKind.SHOP).values()
+        if (catalogue_shop := catalogue.shops.get(site.id)) is not None
+    )
+    names = {k: s.name for k, s in catalogue.sites.items()}
+    names.update({k: p.name for k, p in catalogue.products.items()})
+    names.update({k: g.name for k, g in catalogue.groups.items()})
+    return AllocationProblem(
+        week, supplies, products, needs, rules, baskets, deliveries, shops, names
+    )

@@ -1,0 +1,662 @@
+"""Lexicographic LP/MIP for the allocation — the only module that imports OR-Tools' LP/MIP API.
+
+The model is built as sparse arrays (no Python call per variable) and handed to OR-Tools'
+model builder in one call. Tiers are solved in priority order; each optimum is then held
+(within ``tolerance``) as a constraint while the next tier is optimised:
+
+1. canteens: least kg short (an LP: baskets and shops are not in it);
+2. baskets: the most baskets filled within their rules (a MIP: which products go in each
+   size are binaries), then the weights closest to each size's mid-band;
+3. shops: the most surplus kg taken by partner shops;
+4. fairness: for each product, each farm's sold share closest to a common share;
+5. transport: least kg·km from farms to the hub, then least purchase cost.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from ortools.linear_solver.python import model_builder_helper as mbh
+
+from foodchain.allocation.problem import AllocationProblem
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+_LP_SOLVERS = ("GLOP", "HIGHS", "PDLP", "SCIP")
+_MIP_SOLVERS = ("SCIP",)
+"""HiGHS (1.12 in OR-Tools 9.15) crashed the process on the basket MIP and prints a banner."""
+
+
+@dataclass(frozen=True)
+class AllocationParameters:
+    lp_solver: str = "GLOP"
+    """For tier 1 (chosen by measurement: see benchmarks/README.md)."""
+    mip_solver: str = "SCIP"
+    """For tiers 2-5."""
+    time_limit_s: float = 20.0
+    """Per MIP solve; the best solution found so far is kept when it is reached."""
+    relative_gap: float = 1e-4
+    scip_parameters: str = ""
+    """Extra SCIP settings, one ``name = value`` a line."""
+    tolerance_abs: float = 1e-6
+    """How far a lower tier may move a higher tier's optimum (kg, or the tier's unit) ..."""
+    tolerance_rel: float = 1e-6
+    """... plus this share of it."""
+    min_kg_per_product: float = 0.2
+    """Least kg of a product (sold by weight) worth putting in a basket."""
+    basket_fill_steps: int = 8
+    fix_baskets_after_tier2: bool = True
+    """Keep tier 2's choice of products in each basket for tiers 3-5 (then LPs, much faster);
+    False re-optimises the choice in every tier (a MIP each)."""
+    """Bisection steps on the share of baskets filled when supply cannot fill them all."""
+    cost_per_kgkm: float = 1.0
+    """Tier 5 weighs kg·km against € of purchase: 1 kg·km counts as this many €."""
+
+    def __post_init__(self) -> None:
+        if self.lp_solver not in _LP_SOLVERS or self.mip_solver not in _MIP_SOLVERS:
+            raise ValueError(f"solvers: LP one of {_LP_SOLVERS}, MIP one of {_MIP_SOLVERS}")
+
+
+@dataclass(frozen=True)
+class TierStats:
+    name: str
+    objective: float
+    status: str
+    seconds: float
+    bound: float | None = None
+
+
+@dataclass(frozen=True)
+class Arcs:
+    """Candidate flows of one kind: supply index, destination index, day, pickup day."""
+
+    supply: IntArray
+    target: IntArray
+    day: IntArray
+    pickup: IntArray
+
+    @property
+    def size(self) -> int:
+        return int(self.supply.size)
+
+
+@dataclass
+class Solution:
+    """Raw values of a solved allocation, indexed like the problem and the arcs."""
+
+    canteen_arcs: Arcs
+    basket_arcs: Arcs
+    """target = basket type index (into ``basket_type_ids``)."""
+    shop_arcs: Arcs
+    basket_type_ids: list[str]
+    canteen_kg: FloatArray
+    basket_kg: FloatArray
+    shop_kg: FloatArray
+    short_kg: FloatArray
+    composition: dict[tuple[str, str], float]
+    """(basket type, product) → kg per basket."""
+    baskets_filled: dict[tuple[str, str, int], int]
+    """(basket type, relay point, day) → baskets filled."""
+    fill_share: dict[str, float]
+    """Basket size → share of its baskets filled."""
+    tiers: list[TierStats] = field(default_factory=list)
+    status: str = "optimal"
+    variables: int = 0
+    constraints: int = 0
+    integers: int = 0
+    build_seconds: float = 0.0
+
+
+class _Model:
+    """Variables and rows as arrays; turned into an OR-Tools model on each solve."""
+
+    def __init__(self) -> None:
+        self.lb: list[FloatArray] = []
+        self.ub: list[FloatArray] = []
+        self.integer: list[npt.NDArray[np.bool_]] = []
+        self.n = 0
+        self.rows_i: list[IntArray] = []
+        self.rows_j: list[IntArray] = []
+        self.rows_v: list[FloatArray] = []
+        self.row_lb: list[FloatArray] = []
+        self.row_ub: list[FloatArray] = []
+        self.m = 0
+
+    def variables(
+        self, count: int, lb: float, ub: float | FloatArray, integer: bool = False
+    ) -> IntArray:
+        self.lb.append(np.full(count, lb, dtype=np.float64))
+        self.ub.append(np.broadcast_to(np.asarray(ub, dtype=np.float64), (count,)).copy())
+        self.integer.append(np.full(count, integer))
+        first = self.n
+        self.n += count
+        return np.arange(first, self.n, dtype=np.int64)
+
+    def rows(
+        self, row: IntArray, col: IntArray, coef: FloatArray, lb: FloatArray, ub: FloatArray
+    ) -> None:
+        """Rows numbered 0..len(lb)-1 locally; terms (row, col, coef) may repeat (summed)."""
+        self.rows_i.append(np.asarray(row, dtype=np.int64) + self.m)
+        self.rows_j.append(np.asarray(col, dtype=np.int64))
+        self.rows_v.append(np.asarray(coef, dtype=np.float64))
+        self.row_lb.append(np.asarray(lb, dtype=np.float64))
+        self.row_ub.append(np.asarray(ub, dtype=np.float64))
+        self.m += len(lb)
+
+    def fix_integers(self, values: FloatArray) -> None:
+        """Freeze the integer variables at ``values``: what remains is an LP."""
+        lb, ub = np.concatenate(self.lb), np.concatenate(self.ub)
+        integer = np.concatenate(self.integer)
+        fixed = np.round(values[integer])
+        lb[integer], ub[integer] = fixed, fixed
+        self.lb, self.ub, self.integer = [lb], [ub], [np.zeros(self.n, dtype=bool)]
+
+    def row(self, col: IntArray, coef: FloatArray, lb: float, ub: float) -> None:
+        self.rows(np.zeros(len(col), dtype=np.int64), col, coef, np.array([lb]), np.array([ub]))
+
+    def solve(
+        self,
+        objective: FloatArray,
+        maximize: bool,
+        solver_name: str,
+        params: AllocationParameters,
+        hint: FloatArray | None,
+        integer: bool,
+    ) -> tuple[str, float, FloatArray | None, float | None]:
+        helper = mbh.ModelBuilderHelper()
+        matrix = sp.csr_matrix(
+            (
+                np.concatenate(self.rows_v),
+                (np.concatenate(self.rows_i), np.concatenate(self.rows_j)),
+            ),
+            shape=(self.m, self.n),
+        )
+        fill: Any = helper.fill_model_from_sparse_data  # its stub mistypes numpy arrays
+        fill(
+            np.concatenate(self.lb),
+            np.concatenate(self.ub),
+            objective,
+            np.concatenate(self.row_lb),
+            np.concatenate(self.row_ub),
+            matrix,
+        )
+        helper.set_maximize(maximize)
+        if integer:
+            for index in np.flatnonzero(np.concatenate(self.integer)):
+                helper.set_var_integrality(int(index), True)
+            if hint is not None:
+                for position, value in enumerate(hint.tolist()):
+                    helper.add_hint(position, value)
+        solver = mbh.ModelSolverHelper(solver_name)
+        solver.enable_output(False)
+        if solver_name == "SCIP" and integer:
+            solver.set_solver_specific_parameters(
+                f"limits/gap = {params.relative_gap}\n{params.scip_parameters}"
+            )
+        solver.set_time_limit_in_seconds(params.time_limit_s)
+        solver.solve(helper)
+        status = solver.status()
+        if status == mbh.SolveStatus.OPTIMAL:
+            label = "optimal"
+        elif status == mbh.SolveStatus.FEASIBLE:
+            label = "feasible"
+        elif status == mbh.SolveStatus.INFEASIBLE:
+            return "infeasible", math.nan, None, None
+        else:
+            return "no solution" if not solver.has_solution() else "feasible", math.nan, None, None
+        bound = solver.best_objective_bound() if integer else None
+        return label, solver.objective_value(), np.asarray(solver.variable_values()), bound
+
+
+def _arcs(rows: list[tuple[int, int, int, int]]) -> Arcs:
+    data = np.array(rows, dtype=np.int64).reshape(-1, 4)
+    return Arcs(data[:, 0], data[:, 1], data[:, 2], data[:, 3])
+
+
+def candidate_arcs(problem: AllocationProblem) -> tuple[Arcs, Arcs, Arcs, list[str]]:
+    """Every flow the rules allow: product, organic rule, delivery day within shelf life."""
+    by_product: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(problem.supplies):
+        by_product[s.product_id].append(i)
+    canteen: list[tuple[int, int, int, int]] = []
+    for n, need in enumerate(problem.needs):
+        for product in need.products:
+            for i in by_product.get(product, []):
+                supply = problem.supplies[i]
+                if need.organic_only and not supply.organic:
+                    continue
+                pickup = problem.pickup_day(supply, need.day)
+                if pickup is not None:
+                    canteen.append((i, n, need.day, pickup))
+    type_ids = sorted({d.basket_type_id for d in problem.basket_deliveries if d.baskets > 0})
+    days: dict[str, set[int]] = defaultdict(set)
+    for d in problem.basket_deliveries:
+        if d.baskets > 0:
+            days[d.basket_type_id].add(d.day)
+    basket: list[tuple[int, int, int, int]] = []
+    for t, type_id in enumerate(type_ids):
+        spec = problem.basket_types[type_id]
+        for i, supply in enumerate(problem.supplies):
+            if spec.organic_only and not supply.organic:
+                continue
+            for day in sorted(days[type_id]):
+                pickup = problem.pickup_day(supply, day)
+                if pickup is not None:
+                    basket.append((i, t, day, pickup))
+    shop: list[tuple[int, int, int, int]] = []
+    for h, shop_spec in enumerate(problem.shops):
+        for i, supply in enumerate(problem.supplies):
+            if not shop_spec.takes(problem.products[supply.product_id].family):
+                continue
+            for day in sorted(shop_spec.days):  # the shop's first delivery day the produce reaches
+                pickup = problem.pickup_day(supply, day)
+                if pickup is not None:
+                    shop.append((i, h, day, pickup))
+                    break
+    return _arcs(canteen), _arcs(basket), _arcs(shop), type_ids
+
+
+def _filled_counts(
+    problem: AllocationProblem, shares: dict[str, float]
+) -> dict[tuple[str, str, int], int]:
+    """Baskets filled at each relay point when a share of each size can be filled."""
+    return {
+        (d.basket_type_id, d.relay_point_id, d.day): math.floor(
+            shares[d.basket_type_id] * d.baskets + 1e-9
+        )
+        for d in problem.basket_deliveries
+        if d.baskets > 0
+    }
+
+
+def solve(
+    problem: AllocationProblem,
+    params: AllocationParameters | None = None,
+    progress: Callable[[str, float], None] | None = None,
+) -> Solution:
+    """Solve the five tiers in order. Never raises for shortage: shortage is in the result."""
+    params = params or AllocationParameters()
+    started = time.perf_counter()
+    canteen_arcs, basket_arcs, shop_arcs, type_ids = candidate_arcs(problem)
+    builder = _Builder(problem, params, canteen_arcs, basket_arcs, shop_arcs, type_ids)
+    build_seconds = time.perf_counter() - started
+    tiers: list[TierStats] = []
+
+    def run(
+        name: str,
+        model: _Model,
+        objective: FloatArray,
+        maximize: bool,
+        solver: str,
+        integer: bool,
+        hint: FloatArray | None,
+    ) -> tuple[str, float, FloatArray | None]:
+        clock = time.perf_counter()
+        status, value, values, bound = model.solve(
+            objective, maximize, solver, params, hint, integer
+        )
+        tiers.append(TierStats(name, value, status, time.perf_counter() - clock, bound))
+        if progress is not None and values is not None:
+            progress(name, value)
+        return status, value, values
+
+    # Tier 1: canteens, an LP without baskets or shops.
+    first = builder.model(counts=None)
+    objective = builder.objective_short(first)
+    status, short_opt, values = run(
+        "canteens", first, objective, False, params.lp_solver, False, None
+    )
+    if values is None:
+        raise RuntimeError(f"the canteen tier found no solution ({status})")
+    hold_short = short_opt + params.tolerance_abs + params.tolerance_rel * abs(short_opt)
+
+    # Tier 2: baskets. Fill them all if the rules allow; else the largest share of each size
+    # (a uniform share by bisection, then each size raised on its own), then the weights.
+    def basket_model(shares: dict[str, float]) -> tuple[dict[tuple[str, str, int], int], _Model]:
+        counts = _filled_counts(problem, shares)
+        model = builder.model(counts)
+        model.row(builder.short_cols, np.ones(builder.short_cols.size), -np.inf, hold_short)
+        return counts, model
+
+    def fillable(shares: dict[str, float]) -> bool:
+        _counts, trial = basket_model(shares)
+        label = "baskets " + " ".join(f"{t} {x:.0%}" for t, x in sorted(shares.items()))
+        return (
+            run(label, trial, np.zeros(trial.n), False, params.mip_solver, True, None)[2]
+            is not None
+        )
+
+    shares = {t: 1.0 for t in type_ids}
+    counts, model = basket_model(shares)
+    objective = builder.objective_weight(model, counts)
+    status, weight_opt, values = run(
+        "baskets", model, objective, False, params.mip_solver, True, None
+    )
+    if values is None:
+        low, high = 0.0, 1.0
+        for _ in range(params.basket_fill_steps):
+            middle = (low + high) / 2
+            low, high = (
+                (middle, high) if fillable(dict.fromkeys(type_ids, middle)) else (low, middle)
+            )
+        shares = dict.fromkeys(type_ids, low)
+        due = {
+            t: sum(d.baskets for d in problem.basket_deliveries if d.basket_type_id == t)
+            for t in type_ids
+        }
+        for type_id in sorted(type_ids, key=lambda t: -due[t]):
+            low, high = shares[type_id], 1.0
+            for _ in range(params.basket_fill_steps // 2):
+                middle = (low + high) / 2
+                low, high = (
+                    (middle, high) if fillable({**shares, type_id: middle}) else (low, middle)
+                )
+            shares[type_id] = low
+        counts, model = basket_model(shares)
+        objective = builder.objective_weight(model, counts)
+        status, weight_opt, values = run(
+            "baskets (filled share)", model, objective, False, params.mip_solver, True, None
+        )
+    assert values is not None, "tier 2 always has the empty-basket solution"
+    model.row(
+        np.flatnonzero(objective),
+        objective[objective != 0],
+        -np.inf,
+        weight_opt + params.tolerance_abs + params.tolerance_rel * abs(weight_opt),
+    )
+
+    # Tiers 3-5, each holding the ones before.
+    lower_solver, lower_integer = params.mip_solver, True
+    if params.fix_baskets_after_tier2:
+        model.fix_integers(values)
+        lower_solver, lower_integer = params.lp_solver, False
+    for name, objective, maximize in (
+        ("shops", builder.objective_shops(model), True),
+        ("fairness", builder.objective_fairness(model), False),
+        ("transport", builder.objective_transport(model), False),
+    ):
+        status, value, new_values = run(
+            name, model, objective, maximize, lower_solver, lower_integer, values
+        )
+        if new_values is None:
+            break
+        values = new_values
+        slack = params.tolerance_abs + params.tolerance_rel * abs(value)
+        nz = np.flatnonzero(objective)
+        if maximize:
+            model.row(nz, objective[nz], value - slack, np.inf)
+        else:
+            model.row(nz, objective[nz], -np.inf, value + slack)
+
+    solution = builder.solution(values, counts, shares)
+    solution.tiers = tiers
+    solution.status = "optimal" if all(t.status == "optimal" for t in tiers[-4:]) else "feasible"
+    solution.variables, solution.constraints = model.n, model.m
+    solution.integers = int(np.concatenate(model.integer).sum())
+    solution.build_seconds = build_seconds
+    return solution
+
+
+class _Builder:
+    """Lays out the variables (the same columns in every tier) and writes the rows."""
+
+    def __init__(
+        self,
+        problem: AllocationProblem,
+        params: AllocationParameters,
+        canteen_arcs: Arcs,
+        basket_arcs: Arcs,
+        shop_arcs: Arcs,
+        type_ids: list[str],
+    ) -> None:
+        self.p = problem
+        self.params = params
+        self.ca, self.ba, self.sa = canteen_arcs, basket_arcs, shop_arcs
+        self.type_ids = type_ids
+        supplies = problem.supplies
+        self.supply_kg = np.array([s.kg for s in supplies], dtype=np.float64)
+        self.price = np.array([s.price_eur_per_kg for s in supplies], dtype=np.float64)
+        self.km = np.array([s.km_to_hub for s in supplies], dtype=np.float64)
+        self.product_of_supply = [s.product_id for s in supplies]
+        # Products a basket type can hold: those with at least one usable supply arc.
+        self.basket_products: list[tuple[int, str]] = sorted(
+            {
+                (int(t), self.product_of_supply[int(i)])
+                for i, t in zip(basket_arcs.supply, basket_arcs.target, strict=True)
+            }
+        )
+        self.bp_index = {key: k for k, key in enumerate(self.basket_products)}
+        self.fair_products = sorted(set(self.product_of_supply))
+        self.short_cols = np.arange(
+            len(canteen_arcs.supply), len(canteen_arcs.supply) + len(problem.needs)
+        )
+
+    # ---------------------------------------------------------------- layout and rows
+
+    def model(self, counts: dict[tuple[str, str, int], int] | None) -> _Model:
+        p, m = self.p, _Model()
+        self.x_can = m.variables(self.ca.size, 0.0, np.inf)
+        short = m.variables(len(p.needs), 0.0, np.array([n.kg for n in p.needs]))
+        assert np.array_equal(short, self.short_cols)
+        need_kg = np.array([n.kg for n in p.needs], dtype=np.float64)
+        sold_rows = [self.ca.supply]
+        sold_cols = [self.x_can]
+        m.rows(
+            np.concatenate([self.ca.target, np.arange(len(p.needs))]),
+            np.concatenate([self.x_can, short]),
+            np.ones(self.ca.size + len(p.needs)),
+            need_kg,
+            need_kg,
+        )
+        self._egalim_rows(m)
+        if counts is not None:
+            self._basket_layer(m, counts, sold_rows, sold_cols)
+        m.rows(
+            np.concatenate(sold_rows),
+            np.concatenate(sold_cols),
+            np.ones(sum(c.size for c in sold_cols)),
+            np.full(len(p.supplies), -np.inf),
+            self.supply_kg,
+        )
+        return m
+
+    def _egalim_rows(self, m: _Model) -> None:
+        canteen_of_need = np.array([n.canteen_id for n in self.p.needs], dtype=object)
+        arc_canteen = (
+            canteen_of_need[self.ca.target] if self.ca.size else np.array([], dtype=object)
+        )
+        organic = np.array([s.organic for s in self.p.supplies], dtype=np.float64)
+        quality = np.array([s.quality for s in self.p.supplies], dtype=np.float64)
+        for canteen_id, rule in sorted(self.p.rules.items()):
+            arcs = np.flatnonzero(arc_canteen == canteen_id)
+            if arcs.size == 0:
+                continue
+            supply = self.ca.supply[arcs]
+            for flag, minimum in ((organic, rule.organic_min), (quality, rule.quality_min)):
+                if 0 < minimum < 1:
+                    coef = self.price[supply] * (flag[supply] - minimum)
+                    m.row(self.x_can[arcs], coef, 0.0, np.inf)
+                elif minimum >= 1:  # every euro must carry the flag
+                    bad = flag[supply] < 1
+                    if bad.any():
+                        m.row(self.x_can[arcs[bad]], np.ones(int(bad.sum())), 0.0, 0.0)
+
+    def _basket_layer(
+        self,
+        m: _Model,
+        counts: dict[tuple[str, str, int], int],
+        sold_rows: list[IntArray],
+        sold_cols: list[IntArray],
+    ) -> None:
+        p, params = self.p, self.params
+        per_day: dict[tuple[int, int], int] = defaultdict(int)
+        for (type_id, _relay, day), n in counts.items():
+            per_day[(self.type_ids.index(type_id), day)] += n
+        per_type: dict[int, int] = defaultdict(int)
+        for (t, _day), n in per_day.items():
+            per_type[t] += n
+        specs = [p.basket_types[t] for t in self.type_ids]
+        self.x_bsk = m.variables(self.ba.size, 0.0, np.inf)
+        sold_rows.append(self.ba.supply)
+        sold_cols.append(self.x_bsk)
+        keys = self.basket_products
+        open_type = np.array([per_type[t] > 0 for t, _ in keys])
+        max_kg = np.array([specs[t].max_kg for t, _ in keys])
+        self.z = m.variables(len(keys), 0.0, np.where(open_type, max_kg, 0.0))
+        self.u = m.variables(len(keys), 0.0, np.where(open_type, 1.0, 0.0), integer=True)
+        # Balance: kg of product p reaching type t on a day = baskets that day × kg per basket.
+        balance: dict[tuple[int, int, str], int] = {}
+        rows, cols, coefs = [], [], []
+        for a in range(self.ba.size):
+            t, day = int(self.ba.target[a]), int(self.ba.day[a])
+            key = (t, day, self.product_of_supply[int(self.ba.supply[a])])
+            r = balance.setdefault(key, len(balance))
+            rows.append(r)
+            cols.append(int(self.x_bsk[a]))
+            coefs.append(1.0)
+        # Every product a size may hold needs a row on every delivery day of that size, even
+        # with no fresh supply that day: it then forces the product out of the composition.
+        for (t, day), n in per_day.items():
+            for tt, product in keys:
+                if tt == t and n > 0:
+                    balance.setdefault((t, day, product), len(balance))
+        for (t, day, product), r in balance.items():
+            rows.append(r)
+            cols.append(int(self.z[self.bp_index[(t, product)]]))
+            coefs.append(-float(per_day.get((t, day), 0)))
+        zeros = np.zeros(len(balance))
+        m.rows(np.array(rows), np.array(cols), np.array(coefs), zeros, zeros)
+        # Rules of each basket type.
+        for t, spec in enumerate(specs):
+            members = [k for k, (tt, _) in enumerate(keys) if tt == t]
+            if not members:
+                if per_type[t] > 0:  # baskets due but no product can reach them: infeasible
+                    m.row(np.array([], dtype=np.int64), np.array([]), spec.min_kg, spec.max_kg)
+                continue
+            z, u = self.z[members], self.u[members]
+            products = [keys[k][1] for k in members]
+            ones = np.ones(len(members))
+            used = per_type[t] > 0
+            m.row(z, ones, spec.min_kg if used else 0.0, spec.max_kg)
+            m.row(u, ones, spec.min_products if used else 0.0, spec.max_products)
+            for k, product in enumerate(products):
+                info = p.products[product]
+                least = info.unit_kg if info.unit_kg else params.min_kg_per_product
+                m.row(np.array([z[k], u[k]]), np.array([1.0, -spec.max_kg]), -np.inf, 0.0)
+                m.row(np.array([z[k], u[k]]), np.array([1.0, -least]), 0.0, np.inf)
+                share = spec.max_share.get(product, 1.0)
+                if share < 1.0:
+                    coef = -share * ones
+                    coef[k] += 1.0
+                    m.row(z, coef, -np.inf, 0.0)
+                if info.unit_kg:
+                    units = m.variables(1, 0.0, math.ceil(spec.max_kg / info.unit_kg), integer=True)
+                    m.row(np.array([z[k], units[0]]), np.array([1.0, -info.unit_kg]), 0.0, 0.0)
+            for family, cap in spec.family_caps.items():
+                inside = np.array([p.products[x].family == family for x in products])
+                if cap < 1.0 and inside.any():
+                    m.row(z, inside.astype(np.float64) - cap, -np.inf, 0.0)
+        # Closeness to the mid-band weight (tier 2's objective).
+        self.weight_dev = m.variables(len(specs), 0.0, np.inf)
+        for t, spec in enumerate(specs):
+            members = [k for k, (tt, _) in enumerate(keys) if tt == t]
+            cols_t = np.append(self.z[members], self.weight_dev[t])
+            m.row(cols_t, np.append(np.ones(len(members)), -1.0), -np.inf, spec.target_kg)
+            m.row(cols_t, np.append(np.ones(len(members)), 1.0), spec.target_kg, np.inf)
+        self.type_baskets = np.array([per_type[t] for t in range(len(specs))], dtype=np.float64)
+        # Shops take surplus up to their weekly capacity.
+        self.x_shop = m.variables(self.sa.size, 0.0, np.inf)
+        sold_rows.append(self.sa.supply)
+        sold_cols.append(self.x_shop)
+        if self.sa.size:
+            m.rows(
+                self.sa.target,
+                self.x_shop,
+                np.ones(self.sa.size),
+                np.full(len(p.shops), -np.inf),
+                np.array([s.max_kg for s in p.shops]),
+            )
+        # Fairness: each farm's sold share of a product close to a common share rho_p.
+        rho = m.variables(len(self.fair_products), 0.0, 1.0)
+        self.deviation = m.variables(len(p.supplies), 0.0, np.inf)
+        product_index = {x: k for k, x in enumerate(self.fair_products)}
+        arc_supply = np.concatenate(sold_rows)
+        arc_cols = np.concatenate(sold_cols)
+        n = len(p.supplies)
+        rho_col = rho[[product_index[x] for x in self.product_of_supply]]
+        for sign in (1.0, -1.0):
+            m.rows(
+                np.concatenate([arc_supply, np.arange(n), np.arange(n)]),
+                np.concatenate([arc_cols, rho_col, self.deviation]),
+                np.concatenate([np.full(arc_cols.size, sign), -sign * self.supply_kg, -np.ones(n)]),
+                np.full(n, -np.inf),
+                np.zeros(n),
+            )
+
+    # ---------------------------------------------------------------- objectives
+
+    def _zeros(self, m: _Model) -> FloatArray:
+        return np.zeros(m.n)
+
+    def objective_short(self, m: _Model) -> FloatArray:
+        c = self._zeros(m)
+        c[self.short_cols] = 1.0
+        return c
+
+    def objective_weight(self, m: _Model, counts: dict[tuple[str, str, int], int]) -> FloatArray:
+        c = self._zeros(m)
+        c[self.weight_dev] = self.type_baskets
+        return c
+
+    def objective_shops(self, m: _Model) -> FloatArray:
+        c = self._zeros(m)
+        c[self.x_shop] = 1.0
+        return c
+
+    def objective_fairness(self, m: _Model) -> FloatArray:
+        c = self._zeros(m)
+        c[self.deviation] = 1.0
+        return c
+
+    def objective_transport(self, m: _Model) -> FloatArray:
+        c = self._zeros(m)
+        per_kg = self.km + self.params.cost_per_kgkm * self.price
+        for cols, arcs in ((self.x_can, self.ca), (self.x_bsk, self.ba), (self.x_shop, self.sa)):
+            c[cols] = per_kg[arcs.supply]
+        return c
+
+    # ---------------------------------------------------------------- reading the solution
+
+    def solution(
+        self, values: FloatArray, counts: dict[tuple[str, str, int], int], shares: dict[str, float]
+    ) -> Solution:
+        def clean(x: FloatArray) -> FloatArray:
+            return np.where(x > 1e-7, x, 0.0)
+
+        composition = {
+            (self.type_ids[t], product): float(round(values[self.z[k]], 6))
+            for k, (t, product) in enumerate(self.basket_products)
+            if values[self.z[k]] > 1e-7
+        }
+        return Solution(
+            canteen_arcs=self.ca,
+            basket_arcs=self.ba,
+            shop_arcs=self.sa,
+            basket_type_ids=self.type_ids,
+            canteen_kg=clean(values[self.x_can]),
+            basket_kg=clean(values[self.x_bsk]),
+            shop_kg=clean(values[self.x_shop]),
+            short_kg=clean(values[self.short_cols]),
+            composition=composition,
+            baskets_filled=dict(counts),
+            fill_share=shares,
+        )

@@ -1,0 +1,173 @@
+"""Independent checker of allocation results: recomputes every rule from the problem's data
+and the result's flows — it shares no code with the model that produced them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from foodchain.allocation import AllocationProblem, AllocationResult
+
+TOL = 2e-3  # kg: the result lists shortfalls and surplus from 1 g
+
+
+def check_allocation(problem: AllocationProblem, result: AllocationResult) -> list[str]:
+    """Every broken rule, in words (empty: the result is valid)."""
+    errors: list[str] = []
+    week_days = {problem.week.monday() + dt.timedelta(days=i) for i in range(7)}
+    supply = {(s.farm_id, s.product_id): s for s in problem.supplies}
+    sold: dict[tuple[str, str], float] = defaultdict(float)
+    for f in result.flows:
+        key = (f.farm_id, f.product_id)
+        if key not in supply:
+            errors.append(f"flow from an offer that does not exist: {key}")
+            continue
+        s = supply[key]
+        if f.kg < 0:
+            errors.append(f"negative flow {f}")
+        sold[key] += f.kg
+        if f.pickup_day not in week_days or f.delivery_day not in week_days:
+            errors.append(f"flow outside the week: {f}")
+        if f.pickup_day.weekday() not in s.days:
+            errors.append(f"picked up on a day the farm does not offer: {f}")
+        storage = (f.delivery_day - f.pickup_day).days
+        shelf = problem.products[f.product_id].shelf_life_days
+        if storage < 0 or storage >= shelf:
+            errors.append(f"delivered {storage} days after pickup, shelf life {shelf}: {f}")
+    unsold: dict[tuple[str, str], float] = defaultdict(float)
+    for u in result.surplus:
+        unsold[(u.farm_id, u.product_id)] += u.kg
+    for key, s in supply.items():
+        if sold[key] > s.kg + 1e-6:
+            errors.append(f"{key} sold {sold[key]:.4f} kg of {s.kg} offered")
+        if abs(sold[key] + unsold[key] - s.kg) > TOL:
+            errors.append(f"{key}: sold {sold[key]:.4f} + unsold {unsold[key]:.4f} != {s.kg}")
+    errors += _check_canteens(problem, result, supply)
+    errors += _check_baskets(problem, result, supply)
+    errors += _check_shops(problem, result)
+    return errors
+
+
+def _check_canteens(problem, result, supply) -> list[str]:
+    errors = []
+    got: dict[tuple[str, str, dt.date], float] = defaultdict(float)
+    value: dict[str, float] = defaultdict(float)
+    organic_value: dict[str, float] = defaultdict(float)
+    quality_value: dict[str, float] = defaultdict(float)
+    for f in result.flows:
+        if f.purpose != "canteen":
+            continue
+        got[(f.destination_id, f.item_id, f.delivery_day)] += f.kg
+        s = supply[(f.farm_id, f.product_id)]
+        euros = f.kg * s.price_eur_per_kg
+        value[f.destination_id] += euros
+        organic_value[f.destination_id] += euros if s.status.value == "organic" else 0.0
+        quality_value[f.destination_id] += euros if s.status.value != "conventional" else 0.0
+    needs = {(n.canteen_id, n.item_id, problem.date(n.day)): n for n in problem.needs}
+    short: dict[tuple[str, str, dt.date], float] = defaultdict(float)
+    for s in result.shortfalls:
+        if not s.baskets:
+            short[(s.destination_id, s.item_id, s.day)] += s.kg
+    for key in set(got) - set(needs):
+        errors.append(f"canteen delivery nobody asked for: {key}")
+    for key, need in needs.items():
+        if abs(got[key] + short[key] - need.kg) > TOL:
+            errors.append(f"{key}: met {got[key]:.4f} + short {short[key]:.4f} != {need.kg}")
+    for f in result.flows:
+        if f.purpose != "canteen":
+            continue
+        need = needs.get((f.destination_id, f.item_id, f.delivery_day))
+        if need and f.product_id not in need.products:
+            errors.append(f"{f.product_id} delivered for {f.item_id}: {f}")
+        if (
+            need
+            and need.organic_only
+            and supply[(f.farm_id, f.product_id)].status.value != "organic"
+        ):
+            errors.append(f"non-organic produce for an organic-only canteen: {f}")
+    for canteen, rule in problem.rules.items():
+        if value[canteen] > 0:
+            if organic_value[canteen] < rule.organic_min * value[canteen] - 1e-3:
+                errors.append(
+                    f"{canteen}: organic share {organic_value[canteen] / value[canteen]:.3f} < {rule.organic_min}"
+                )
+            if quality_value[canteen] < rule.quality_min * value[canteen] - 1e-3:
+                errors.append(
+                    f"{canteen}: quality share {quality_value[canteen] / value[canteen]:.3f} < {rule.quality_min}"
+                )
+    return errors
+
+
+def _check_baskets(problem, result, supply) -> list[str]:
+    errors = []
+    composition: dict[str, dict[str, float]] = defaultdict(dict)
+    for line in result.baskets:
+        composition[line.basket_type_id][line.product_id] = line.kg_per_basket
+    filled = {(f.basket_type_id, f.relay_point_id, f.day): f.filled for f in result.fills}
+    due = {
+        (d.basket_type_id, d.relay_point_id, problem.date(d.day)): d.baskets
+        for d in problem.basket_deliveries
+    }
+    for key, n in filled.items():
+        if n > due.get(key, 0) or n < 0:
+            errors.append(f"{key}: {n} baskets filled of {due.get(key, 0)} due")
+    delivered: dict[tuple[str, str, dt.date], dict[str, float]] = defaultdict(
+        lambda: defaultdict(float)
+    )
+    for f in result.flows:
+        if f.purpose != "basket":
+            continue
+        delivered[(f.item_id, f.destination_id, f.delivery_day)][f.product_id] += f.kg
+        spec = problem.basket_types[f.item_id]
+        if spec.organic_only and supply[(f.farm_id, f.product_id)].status.value != "organic":
+            errors.append(f"non-organic produce in organic-only baskets: {f}")
+    for key, n in filled.items():
+        type_id = key[0]
+        for product, kg in composition[type_id].items():
+            if abs(delivered[key][product] - n * kg) > TOL * max(1, n):
+                errors.append(
+                    f"{key}: {delivered[key][product]:.4f} kg of {product} for {n} baskets of {kg}"
+                )
+        for product in delivered[key]:
+            if product not in composition[type_id] and delivered[key][product] > TOL:
+                errors.append(f"{key}: {product} delivered but not in the composition")
+    for type_id, items in composition.items():
+        spec = problem.basket_types[type_id]
+        if not any(n for (t, _, _), n in filled.items() if t == type_id):
+            continue
+        weight = sum(items.values())
+        if not spec.min_kg - 1e-6 <= weight <= spec.max_kg + 1e-6:
+            errors.append(f"'{type_id}' weighs {weight:.3f} kg, band {spec.min_kg}-{spec.max_kg}")
+        if not spec.min_products <= len(items) <= spec.max_products:
+            errors.append(f"'{type_id}' holds {len(items)} products")
+        for product, kg in items.items():
+            if kg > spec.max_share.get(product, 1.0) * weight + 1e-6:
+                errors.append(f"'{type_id}': {product} is {kg / weight:.0%} of the weight")
+            unit = problem.products[product].unit_kg
+            if unit and abs(kg / unit - round(kg / unit)) > 1e-6:
+                errors.append(f"'{type_id}': {kg} kg of {product} is not whole units of {unit}")
+        for family, cap in spec.family_caps.items():
+            share = sum(kg for p, kg in items.items() if problem.products[p].family == family)
+            if share > cap * weight + 1e-6:
+                errors.append(f"'{type_id}': family {family} is {share / weight:.0%} of the weight")
+    return errors
+
+
+def _check_shops(problem, result) -> list[str]:
+    errors = []
+    shops = {s.id: s for s in problem.shops}
+    taken: dict[str, float] = defaultdict(float)
+    for f in result.flows:
+        if f.purpose != "shop":
+            continue
+        shop = shops[f.destination_id]
+        taken[shop.id] += f.kg
+        family = problem.products[f.product_id].family
+        if shop.families and family not in shop.families:
+            errors.append(f"{shop.id} does not take {family}: {f}")
+        if f.delivery_day.weekday() not in shop.days:
+            errors.append(f"{shop.id} is not delivered on {f.delivery_day}: {f}")
+    for shop_id, kg in taken.items():
+        if kg > shops[shop_id].max_kg + 1e-6:
+            errors.append(f"{shop_id} takes {kg:.3f} kg, more than {shops[shop_id].max_kg}")
+    return errors

@@ -1,0 +1,225 @@
+"""Allocation: a hand-checked optimum, the Lensois weeks, and properties on random instances.
+Every result goes through the independent checker (tests/allocation_checker.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from foodchain.allocation import AllocationProblem, allocate, build_problem
+from foodchain.allocation.problem import (
+    BasketDelivery,
+    BasketSpec,
+    CanteenNeed,
+    CanteenRule,
+    Product,
+    Shop,
+    Supply,
+)
+from foodchain.demand import compute_week_demand
+from foodchain.models import OrganicStatus
+from foodchain.weeks import Week
+
+from .allocation_checker import check_allocation
+
+W49 = Week(2026, 49)
+
+
+def _problem(scenario, week):
+    catalogue = scenario.catalogue()
+    demand = compute_week_demand(week, catalogue, scenario.menu_lines, scenario.subscriptions)
+    return build_problem(
+        week, catalogue, scenario.forecasts, demand, {f.site_id: 1.0 for f in scenario.farms}
+    )
+
+
+def test_tiny_week_49_by_hand(tiny):
+    problem = _problem(tiny, W49)
+    result = allocate(problem)
+    assert check_allocation(problem, result) == []
+    # The kindergarten is 100% organic; its only lettuce offer is in conversion.
+    assert [(s.item_id, round(s.kg, 3)) for s in result.shortfalls] == [("lettuce", 0.8)]
+    assert "no organic laitue offered in 2026-W49 (0.8 kg short" in result.shortfalls[0].reason
+    assert result.kg_to("canteen") == pytest.approx(15.014 - 0.8, abs=1e-3)
+    # 7 small and 3 large baskets, all filled at their mid-band weight (2.5 and 5 kg).
+    assert (result.baskets_filled, result.baskets_due) == (10, 10)
+    weight = {
+        t: sum(b.kg_per_basket for b in result.baskets if b.basket_type_id == t)
+        for t in ("small", "large")
+    }
+    assert weight == pytest.approx({"small": 2.5, "large": 5.0}, abs=1e-4)
+    assert result.kg_to("basket") == pytest.approx(7 * 2.5 + 3 * 5.0, abs=1e-3)
+    # The shop takes its 100 kg; the rest (220 kg offered) is unsold, every kg explained.
+    assert result.kg_to("shop") == pytest.approx(100.0, abs=1e-3)
+    assert result.unsold_kg == pytest.approx(220 - 14.214 - 32.5 - 100, abs=2e-3)
+    assert all(s.reason for s in result.surplus)
+    # Both farms sell the same share of each product they both offer.
+    assert result.fairness_overall == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("week", ["2026-W49", "2026-W52", "2027-W20"])
+def test_lensois_weeks_pass_the_checker(lensois, week):
+    problem = _problem(lensois, Week.parse(week))
+    result = allocate(problem)
+    assert check_allocation(problem, result) == []
+    assert result.status in ("optimal", "feasible")
+    assert all(s.reason for s in result.shortfalls + result.surplus)
+
+
+def test_christmas_week_delivers_no_school(lensois):
+    result = allocate(_problem(lensois, Week(2026, 52)))
+    schools = {c.site_id for c in lensois.canteens if c.holiday_calendar}
+    assert not [f for f in result.flows if f.destination_id in schools]
+    assert any(f.destination_id == "foyer_logement" for f in result.flows)
+
+
+def test_hunger_gap_fills_fewer_baskets_and_says_why(lensois):
+    result = allocate(_problem(lensois, Week.parse("2027-W20")))
+    assert 0 < result.baskets_filled < result.baskets_due
+    basket_short = [s for s in result.shortfalls if s.baskets]
+    assert sum(s.baskets for s in basket_short) == result.baskets_due - result.baskets_filled
+    assert all("not filled" in s.reason for s in basket_short)
+
+
+# --------------------------------------------------------------------------- random instances
+
+PRODUCTS = {
+    "carrot": Product("carrot", "Carotte", "root", 20, None),
+    "leek": Product("leek", "Poireau", "allium", 3, None),
+    "lettuce": Product("lettuce", "Laitue", "leaf", 2, 0.5),
+    "apple": Product("apple", "Pomme", "fruit", 60, None),
+}
+
+
+@st.composite
+def instances(draw):
+    products = list(PRODUCTS)
+    supplies = []
+    for farm in ("farm_a", "farm_b", "farm_c")[: draw(st.integers(1, 3))]:
+        for product in draw(
+            st.lists(st.sampled_from(products), min_size=1, max_size=4, unique=True)
+        ):
+            supplies.append(
+                Supply(
+                    farm,
+                    product,
+                    draw(st.integers(1, 60)) * 1.0,
+                    draw(st.sampled_from([1.0, 2.0, 3.5])),
+                    draw(st.sampled_from(list(OrganicStatus))),
+                    tuple(sorted(draw(st.sets(st.integers(0, 4), min_size=1, max_size=3)))),
+                    draw(st.floats(0, 80)),
+                )
+            )
+    needs = []
+    for canteen, organic_only in (("school", False), ("kindergarten", True)):
+        for _ in range(draw(st.integers(0, 3))):
+            item = draw(st.sampled_from([*products, "soup"]))
+            members = ("carrot", "leek") if item == "soup" else (item,)
+            needs.append(
+                CanteenNeed(
+                    canteen,
+                    item,
+                    members,
+                    draw(st.integers(0, 4)),
+                    draw(st.integers(1, 20)) * 1.0,
+                    organic_only,
+                )
+            )
+    unique = {(n.canteen_id, n.item_id, n.day): n for n in needs}
+    rules = {
+        "school": CanteenRule("school", 0.0, 0.0),
+        "kindergarten": CanteenRule("kindergarten", 1.0, 1.0),
+    }
+    spec = BasketSpec("small", 2.0, 3.0, 2, 3, {p: 0.6 for p in products}, {"fruit": 0.5}, False)
+    deliveries = tuple(
+        BasketDelivery("small", relay, day, draw(st.integers(0, 8)))
+        for relay, day in (("relay_1", 3), ("relay_2", draw(st.integers(1, 4))))
+    )
+    shops = (
+        Shop(
+            "shop",
+            (3,),
+            draw(st.integers(0, 40)) * 1.0,
+            frozenset(draw(st.sets(st.sampled_from(["root", "fruit", "leaf", "allium"])))),
+        ),
+    )
+    return AllocationProblem(
+        Week(2026, 49),
+        tuple(supplies),
+        PRODUCTS,
+        tuple(unique.values()),
+        rules,
+        {"small": spec},
+        deliveries,
+        shops,
+    )
+
+
+FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _fresh(problem, supply, need):
+    return (
+        supply.product_id in need.products
+        and (supply.organic or not need.organic_only)
+        and problem.pickup_day(supply, need.day) is not None
+    )
+
+
+@FAST
+@given(problem=instances())
+def test_random_instances_pass_the_checker_and_canteens_come_first(problem):
+    result = allocate(problem)
+    assert check_allocation(problem, result) == []
+    short = [
+        (n, s)
+        for n in problem.needs
+        for s in result.shortfalls
+        if not s.baskets
+        and (s.destination_id, s.item_id, s.day) == (n.canteen_id, n.item_id, problem.date(n.day))
+    ]
+    for need, _short in short:
+        for flow in result.flows:
+            if flow.purpose == "canteen" or flow.kg < 1e-3:  # below 1 g: solver tolerance
+                continue
+            supply = next(
+                s
+                for s in problem.supplies
+                if (s.farm_id, s.product_id) == (flow.farm_id, flow.product_id)
+            )
+            assert not _fresh(problem, supply, need), f"{flow} could have served {need}"
+
+
+@FAST
+@given(problem=instances(), extra=st.integers(1, 40), which=st.integers(0, 100))
+def test_adding_supply_never_lowers_canteens_or_baskets(problem, extra, which):
+    before = allocate(problem)
+    supplies = list(problem.supplies)
+    k = which % len(supplies)
+    supplies[k] = dataclasses.replace(supplies[k], kg=supplies[k].kg + extra)
+    after = allocate(dataclasses.replace(problem, supplies=tuple(supplies)))
+    assert after.kg_to("canteen") >= before.kg_to("canteen") - 1e-3
+    assert after.baskets_filled >= before.baskets_filled
+
+
+@FAST
+@given(problem=instances())
+def test_everything_is_accounted_for(problem):
+    result = allocate(problem)
+    demand = sum(n.kg for n in problem.needs)
+    assert result.kg_to("canteen") + result.canteen_short_kg == pytest.approx(
+        demand, abs=2e-3 * (1 + len(problem.needs))
+    )
+    sold = sum(f.kg for f in result.flows)
+    assert sold + result.unsold_kg == pytest.approx(
+        result.supply_kg, abs=2e-3 * (1 + len(problem.supplies))
+    )
+    assert result.baskets_filled + sum(s.baskets for s in result.shortfalls) == result.baskets_due
+    dt_days = {f.delivery_day for f in result.flows}
+    assert all(
+        problem.week.monday() <= d <= problem.week.monday() + dt.timedelta(days=6) for d in dt_days
+    )
