@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -58,6 +59,13 @@ class Catalogue:
     """(course, family or '*', age group) → grams served per cover."""
     holidays: list[HolidayPeriodIn] = field(default_factory=list)
     horizon: tuple[Week, Week] | None = None
+    hub: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Scenario-wide settings such as ``road_factor``."""
+
+    @property
+    def road_factor(self) -> float:
+        return float(self.settings.get("road_factor", 1.3))
 
     def sites_of(self, kind: SiteKind) -> dict[str, SiteIn]:
         return {k: s for k, s in self.sites.items() if s.kind == kind}
@@ -161,4 +169,6 @@ def load_catalogue(session: Session) -> Catalogue:
         },
         holidays=list(session.exec(select(HolidayPeriod)).all()),
         horizon=(Week.parse(horizon[0]), Week.parse(horizon[1])) if horizon else None,
+        hub=str(settings.get("hub", "")),
+        settings=dict(settings.get("settings") or {}),
     )

@@ -17,6 +17,9 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from foodchain import forecasts, menus, subscriptions
+from foodchain.allocation import BASKET, CANTEEN, SHOP, AllocationResult
+from foodchain.allocation.export import write_allocation
+from foodchain.allocation.load import allocate_week
 from foodchain.catalogue import load_catalogue
 from foodchain.db import open_database, shown_url, transaction
 from foodchain.demand import WeekDemand, load_week_demand
@@ -406,3 +409,80 @@ def demand_show(
             typer.echo(table_csv(header, rows), nl=False)
         else:
             _demand_tables(demand)
+
+
+# --------------------------------------------------------------------------- allocation
+
+
+def _allocation_summary(result: AllocationResult) -> None:
+    table = Table(title=f"Allocation {result.week} ({result.status})", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("", justify="right")
+    met = result.kg_to(CANTEEN)
+    table.add_row("supply offered", f"{result.supply_kg:,.1f} kg")
+    table.add_row(
+        "canteens",
+        f"{met:,.1f} of {result.canteen_demand_kg:,.1f} kg ({met / result.canteen_demand_kg:.0%})"
+        if result.canteen_demand_kg
+        else "no demand",
+    )
+    table.add_row(
+        "baskets",
+        f"{result.baskets_filled} of {result.baskets_due} filled, {result.kg_to(BASKET):,.1f} kg",
+    )
+    table.add_row("partner shops", f"{result.kg_to(SHOP):,.1f} kg")
+    table.add_row("unsold", f"{result.unsold_kg:,.1f} kg")
+    table.add_row("fairness index", f"{result.fairness_overall:.3f}")
+    table.add_row(
+        "solve",
+        f"{result.stats['solve_seconds']:.2f} s, {int(result.stats['variables'])} variables, "
+        f"{int(result.stats['integer_variables'])} integer",
+    )
+    console.print(table)
+    baskets = Table(title="Basket contents (kg per basket)")
+    types = sorted({b.basket_type_id for b in result.baskets})
+    baskets.add_column("product")
+    for t in types:
+        baskets.add_column(t, justify="right")
+    content = {(b.basket_type_id, b.product_id): b for b in result.baskets}
+    for product in sorted({b.product_id for b in result.baskets}):
+        baskets.add_row(
+            product,
+            *[
+                f"{content[(t, product)].kg_per_basket:.2f}" if (t, product) in content else ""
+                for t in types
+            ],
+        )
+    baskets.add_row(
+        "total",
+        *[
+            f"{sum(b.kg_per_basket for b in result.baskets if b.basket_type_id == t):.2f}"
+            for t in types
+        ],
+    )
+    console.print(baskets)
+    for title, rows in (
+        ("Largest shortfalls", sorted(result.shortfalls, key=lambda s: -s.kg)[:10]),
+        ("Largest unsold", sorted(result.surplus, key=lambda s: -s.kg)[:10]),
+    ):
+        if rows:
+            console.print(f"[bold]{title}[/bold]")
+            for row in rows:
+                console.print(f"  {row.kg:8.1f} kg  {escape(row.reason)}")
+
+
+@app.command()
+def allocate(
+    week: Annotated[str, typer.Option(help="ISO week, e.g. 2026-W49.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for allocation.csv, baskets.csv, shortfalls.csv, surplus.csv."),
+    ] = None,
+) -> None:
+    """Decide who supplies what to whom and what goes in each basket, and explain the gaps."""
+    with reported():
+        result = allocate_week(_engine(), _week(week))
+        _allocation_summary(result)
+        if out is not None:
+            written = write_allocation(result, out)
+            console.print(f"Wrote {', '.join(p.name for p in written)} to {escape(str(out))}.")

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from foodchain.catalogue import Catalogue, load_catalogue
 from foodchain.db import transaction
@@ -162,12 +162,15 @@ def compute_week_demand(
     return demand
 
 
-def load_week_demand(engine: Engine, week: Week) -> WeekDemand:
+def read_week_demand(session: Session, catalogue: Catalogue, week: Week) -> WeekDemand:
+    """The week's demand from an open session (so callers can read one consistent snapshot)."""
     days = week.days()
+    lines = session.exec(
+        select(MenuLine).where(MenuLine.date >= days[0], MenuLine.date <= days[-1])
+    ).all()
+    return compute_week_demand(week, catalogue, lines, session.exec(select(Subscription)).all())
+
+
+def load_week_demand(engine: Engine, week: Week) -> WeekDemand:
     with transaction(engine) as session:
-        catalogue = load_catalogue(session)
-        lines = session.exec(
-            select(MenuLine).where(MenuLine.date >= days[0], MenuLine.date <= days[-1])
-        ).all()
-        subs = session.exec(select(Subscription)).all()
-    return compute_week_demand(week, catalogue, lines, subs)
+        return read_week_demand(session, load_catalogue(session), week)

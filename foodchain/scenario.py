@@ -133,6 +133,8 @@ class Scenario:
             portions={(p.course, p.family, p.age_group): p.grams for p in self.portions},
             holidays=list(self.holidays),
             horizon=self.horizon,
+            hub=self.hub,
+            settings=dict(self.settings),
         )
 
 

@@ -223,3 +223,27 @@ def test_everything_is_accounted_for(problem):
     assert all(
         problem.week.monday() <= d <= problem.week.monday() + dt.timedelta(days=6) for d in dt_days
     )
+
+
+def test_allocate_command_prints_the_summary_and_writes_the_files(cli, tmp_path):
+    from foodchain.files.reading import read_table
+
+    output = cli("allocate", "--week", "2026-W49", "--out", tmp_path)
+    assert "Allocation 2026-W49" in output and "10 of 10 filled" in output
+    assert "no organic laitue offered in 2026-W49" in output
+    headers = {
+        "allocation.csv": ["farm_id", "product_id", "destination_id", "delivery_day", "kg"],
+        "baskets.csv": ["basket_type", "product_id", "kg_per_basket", "baskets"],
+        "shortfalls.csv": ["who", "product", "kg", "reason"],
+        "surplus.csv": ["who", "product", "kg", "reason"],
+    }
+    for name, columns in headers.items():
+        table = read_table(tmp_path / name)
+        assert table.header[: len(columns)] == columns
+    allocation = read_table(tmp_path / "allocation.csv")
+    delivered = sum(float(cells[4].replace(",", ".")) for _, cells in allocation.rows)
+    assert delivered == pytest.approx(14.214 + 32.5 + 100, abs=0.01)
+
+
+def test_allocate_outside_the_horizon_is_a_clear_error(cli):
+    assert "outside the planning horizon" in cli("allocate", "--week", "2027-W40", code=1)

@@ -375,6 +375,7 @@ def solve(
     )
 
     # Tiers 3-5, each holding the ones before.
+    integers = int(np.concatenate(model.integer).sum())
     lower_solver, lower_integer = params.mip_solver, True
     if params.fix_baskets_after_tier2:
         model.fix_integers(values)
@@ -401,7 +402,7 @@ def solve(
     solution.tiers = tiers
     solution.status = "optimal" if all(t.status == "optimal" for t in tiers[-4:]) else "feasible"
     solution.variables, solution.constraints = model.n, model.m
-    solution.integers = int(np.concatenate(model.integer).sum())
+    solution.integers = integers
     solution.build_seconds = build_seconds
     return solution
 
