@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from foodchain.catalogue import Catalogue
 from foodchain.demand import WeekDemand
-from foodchain.models import ForecastIn, OrganicStatus, SiteKind, Unit
+from foodchain.models import BasketTypeIn, ForecastIn, OrganicStatus, SiteKind, Unit
 from foodchain.weeks import WEEKDAYS, Week
 
 
@@ -134,6 +134,20 @@ class AllocationProblem:
         return max(fresh) if fresh else None
 
 
+def basket_spec(basket: BasketTypeIn, products: Iterable[str]) -> BasketSpec:
+    """A basket size's rules, with the per-product cap and the product caps folded together."""
+    return BasketSpec(
+        basket.id,
+        basket.min_kg,
+        basket.max_kg,
+        basket.min_products,
+        basket.max_products,
+        {p: min(basket.max_share_per_product, basket.product_caps.get(p, 1.0)) for p in products},
+        dict(basket.family_caps),
+        basket.organic_only,
+    )
+
+
 def build_problem(
     week: Week,
     catalogue: Catalogue,
@@ -180,19 +194,7 @@ def build_problem(
         c.site_id: CanteenRule(c.site_id, c.organic_min_share, c.quality_min_share)
         for c in catalogue.canteens.values()
     }
-    baskets = {
-        b.id: BasketSpec(
-            b.id,
-            b.min_kg,
-            b.max_kg,
-            b.min_products,
-            b.max_products,
-            {p: min(b.max_share_per_product, b.product_caps.get(p, 1.0)) for p in products},
-            dict(b.family_caps),
-            b.organic_only,
-        )
-        for b in catalogue.basket_types.values()
-    }
+    baskets = {b.id: basket_spec(b, products) for b in catalogue.basket_types.values()}
     deliveries = tuple(
         BasketDelivery(b.basket_type_id, b.relay_point_id, b.delivery_day.weekday(), b.baskets)
         for b in demand.baskets

@@ -14,6 +14,7 @@ model builder in one call. Tiers are solved in priority order; each optimum is t
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections import defaultdict
@@ -26,7 +27,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
 
-from foodchain.allocation.problem import AllocationProblem
+from foodchain.allocation.problem import AllocationProblem, Supply
+from foodchain.models import OrganicStatus
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -45,6 +47,8 @@ class AllocationParameters:
     time_limit_s: float = 20.0
     """Per MIP solve; the best solution found so far is kept when it is reached."""
     relative_gap: float = 1e-4
+    glop_parameters: str = ""
+    """Extra GLOP settings, in the text format of its GlopParameters."""
     scip_parameters: str = ""
     """Extra SCIP settings, one ``name = value`` a line."""
     tolerance_abs: float = 1e-6
@@ -54,6 +58,11 @@ class AllocationParameters:
     min_kg_per_product: float = 0.2
     """Least kg of a product (sold by weight) worth putting in a basket."""
     basket_fill_steps: int = 8
+    probe_time_limit_s: float = 2.0
+    """Per feasibility probe of that search; a probe undecided by then counts as 'no'."""
+    reroute_canteens_in_tier2: bool = False
+    """While searching how many baskets can be filled, keep tier 1's canteen flows (fast);
+    True lets the search re-route them too (exact, but a much larger MIP in large regions)."""
     fix_baskets_after_tier2: bool = True
     """Keep tier 2's choice of products in each basket for tiers 3-5 (then LPs, much faster);
     False re-optimises the choice in every tier (a MIP each)."""
@@ -152,12 +161,10 @@ class _Model:
         self.row_ub.append(np.asarray(ub, dtype=np.float64))
         self.m += len(lb)
 
-    def fix_integers(self, values: FloatArray) -> None:
-        """Freeze the integer variables at ``values``: what remains is an LP."""
+    def fix(self, cols: IntArray, values: FloatArray) -> None:
+        """Pin variables to values, and drop integrality: with every integer pinned, an LP."""
         lb, ub = np.concatenate(self.lb), np.concatenate(self.ub)
-        integer = np.concatenate(self.integer)
-        fixed = np.round(values[integer])
-        lb[integer], ub[integer] = fixed, fixed
+        lb[cols], ub[cols] = values, values
         self.lb, self.ub, self.integer = [lb], [ub], [np.zeros(self.n, dtype=bool)]
 
     def row(self, col: IntArray, coef: FloatArray, lb: float, ub: float) -> None:
@@ -198,6 +205,8 @@ class _Model:
                     helper.add_hint(position, value)
         solver = mbh.ModelSolverHelper(solver_name)
         solver.enable_output(False)
+        if solver_name == "GLOP" and params.glop_parameters:
+            solver.set_solver_specific_parameters(params.glop_parameters)
         if solver_name == "SCIP" and integer:
             solver.set_solver_specific_parameters(
                 f"limits/gap = {params.relative_gap}\n{params.scip_parameters}"
@@ -299,10 +308,16 @@ def solve(
         solver: str,
         integer: bool,
         hint: FloatArray | None,
+        time_limit_s: float | None = None,
     ) -> tuple[str, float, FloatArray | None]:
         clock = time.perf_counter()
+        limited = (
+            params
+            if time_limit_s is None
+            else dataclasses.replace(params, time_limit_s=time_limit_s)
+        )
         status, value, values, bound = model.solve(
-            objective, maximize, solver, params, hint, integer
+            objective, maximize, solver, limited, hint, integer
         )
         tiers.append(TierStats(name, value, status, time.perf_counter() - clock, bound))
         if progress is not None and values is not None:
@@ -321,33 +336,43 @@ def solve(
 
     # Tier 2: baskets. Fill them all if the rules allow; else the largest share of each size
     # (a uniform share by bisection, then each size raised on its own), then the weights.
+    # The search runs on the produce tier 1 leaves (see _leftover_builder) unless asked to
+    # re-route the canteens' flows too.
+    search = builder if params.reroute_canteens_in_tier2 else _leftover_builder(builder, values)
+
     def basket_model(shares: dict[str, float]) -> tuple[dict[tuple[str, str, int], int], _Model]:
         counts = _filled_counts(problem, shares)
-        model = builder.model(counts)
-        model.row(builder.short_cols, np.ones(builder.short_cols.size), -np.inf, hold_short)
+        model = search.model(counts)
+        if search is builder:
+            model.row(builder.short_cols, np.ones(builder.short_cols.size), -np.inf, hold_short)
         return counts, model
 
     def fillable(shares: dict[str, float]) -> bool:
         _counts, trial = basket_model(shares)
         label = "baskets " + " ".join(f"{t} {x:.0%}" for t, x in sorted(shares.items()))
-        return (
-            run(label, trial, np.zeros(trial.n), False, params.mip_solver, True, None)[2]
-            is not None
+        found = run(
+            label,
+            trial,
+            np.zeros(trial.n),
+            False,
+            params.mip_solver,
+            True,
+            None,
+            params.probe_time_limit_s,
         )
+        return found[2] is not None
 
-    shares = {t: 1.0 for t in type_ids}
+    shares = dict.fromkeys(type_ids, 1.0)
     counts, model = basket_model(shares)
-    objective = builder.objective_weight(model, counts)
     status, weight_opt, values = run(
-        "baskets", model, objective, False, params.mip_solver, True, None
+        "baskets", model, search.objective_weight(model), False, params.mip_solver, True, None
     )
     if values is None:
         low, high = 0.0, 1.0
         for _ in range(params.basket_fill_steps):
             middle = (low + high) / 2
-            low, high = (
-                (middle, high) if fillable(dict.fromkeys(type_ids, middle)) else (low, middle)
-            )
+            fits = fillable(dict.fromkeys(type_ids, middle))
+            low, high = (middle, high) if fits else (low, middle)
         shares = dict.fromkeys(type_ids, low)
         due = {
             t: sum(d.baskets for d in problem.basket_deliveries if d.basket_type_id == t)
@@ -357,40 +382,47 @@ def solve(
             low, high = shares[type_id], 1.0
             for _ in range(params.basket_fill_steps // 2):
                 middle = (low + high) / 2
-                low, high = (
-                    (middle, high) if fillable({**shares, type_id: middle}) else (low, middle)
-                )
+                fits = fillable({**shares, type_id: middle})
+                low, high = (middle, high) if fits else (low, middle)
             shares[type_id] = low
         counts, model = basket_model(shares)
-        objective = builder.objective_weight(model, counts)
         status, weight_opt, values = run(
-            "baskets (filled share)", model, objective, False, params.mip_solver, True, None
+            "baskets (filled share)",
+            model,
+            search.objective_weight(model),
+            False,
+            params.mip_solver,
+            True,
+            None,
         )
     assert values is not None, "tier 2 always has the empty-basket solution"
-    model.row(
-        np.flatnonzero(objective),
-        objective[objective != 0],
-        -np.inf,
-        weight_opt + params.tolerance_abs + params.tolerance_rel * abs(weight_opt),
-    )
-
-    # Tiers 3-5, each holding the ones before.
     integers = int(np.concatenate(model.integer).sum())
+    choice = search.basket_choice(values)
+
+    # Tiers 3-5 on the whole model, holding tiers 1 and 2, then each tier the ones before.
+    model = builder.model(counts, market=True)
+    model.row(builder.short_cols, np.ones(builder.short_cols.size), -np.inf, hold_short)
+    weight = builder.objective_weight(model)
+    nz = np.flatnonzero(weight)
+    slack = params.tolerance_abs + params.tolerance_rel * abs(weight_opt)
+    model.row(nz, weight[nz], -np.inf, weight_opt + slack)
     lower_solver, lower_integer = params.mip_solver, True
+    hint: FloatArray | None = None
+    final: FloatArray | None = None
     if params.fix_baskets_after_tier2:
-        model.fix_integers(values)
+        builder.fix_basket_choice(model, choice)
         lower_solver, lower_integer = params.lp_solver, False
     for name, objective, maximize in (
         ("shops", builder.objective_shops(model), True),
         ("fairness", builder.objective_fairness(model), False),
         ("transport", builder.objective_transport(model), False),
     ):
-        status, value, new_values = run(
-            name, model, objective, maximize, lower_solver, lower_integer, values
+        status, value, values = run(
+            name, model, objective, maximize, lower_solver, lower_integer, hint
         )
-        if new_values is None:
+        if values is None:
             break
-        values = new_values
+        final = hint = values
         slack = params.tolerance_abs + params.tolerance_rel * abs(value)
         nz = np.flatnonzero(objective)
         if maximize:
@@ -398,13 +430,67 @@ def solve(
         else:
             model.row(nz, objective[nz], -np.inf, value + slack)
 
-    solution = builder.solution(values, counts, shares)
+    if final is None:
+        raise RuntimeError(f"the shops tier found no solution ({status}): numerical trouble?")
+    solution = builder.solution(final, counts, shares)
     solution.tiers = tiers
-    solution.status = "optimal" if all(t.status == "optimal" for t in tiers[-4:]) else "feasible"
+    # A tier cut short by its time limit keeps the tiers before it: the plan stays valid.
+    kept = [t for t in tiers if t.name in ("canteens", "shops", "fairness", "transport")]
+    kept.append(next(t for t in reversed(tiers) if t.name.startswith("baskets")))
+    solution.status = (
+        "optimal" if all(t.status == "optimal" for t in kept) and len(kept) == 5 else "feasible"
+    )
     solution.variables, solution.constraints = model.n, model.m
     solution.integers = integers
     solution.build_seconds = build_seconds
     return solution
+
+
+def _leftover_builder(builder: _Builder, tier1: FloatArray) -> _Builder:
+    """A builder for tier 2's search on what tier 1 leaves, with canteen flows kept.
+
+    With the canteens' flows fixed, offers differ for baskets only by product, organic status
+    and the basket days they reach fresh: offers alike are pooled into one class (their kg
+    summed), an exact reduction that keeps the basket MIP small however many farms there are.
+    """
+    problem, arcs = builder.p, builder.ba
+    leftover = builder.supply_kg.copy()
+    np.subtract.at(leftover, builder.ca.supply, tier1[: builder.ca.size])
+    reach: dict[int, set[int]] = defaultdict(set)
+    for i, day in zip(arcs.supply.tolist(), arcs.day.tolist(), strict=True):
+        reach[i].add(day)
+    classes: dict[tuple[str, bool, tuple[int, ...]], int] = {}
+    member_class = {}
+    for i in sorted(reach):
+        s = problem.supplies[i]
+        key = (s.product_id, s.organic, tuple(sorted(reach[i])))
+        member_class[i] = classes.setdefault(key, len(classes))
+    kg = np.zeros(len(classes))
+    for i, c in member_class.items():
+        kg[c] += max(0.0, leftover[i])
+    pooled = tuple(
+        Supply(
+            f"class_{c}",
+            product,
+            float(kg[c]),
+            0.0,
+            OrganicStatus.ORGANIC if organic else OrganicStatus.CONVENTIONAL,
+            days,
+            0.0,
+        )
+        for (product, organic, days), c in sorted(classes.items(), key=lambda kv: kv[1])
+    )
+    rows = sorted(
+        {
+            (member_class[i], t, day, day)
+            for i, t, day in zip(
+                arcs.supply.tolist(), arcs.target.tolist(), arcs.day.tolist(), strict=True
+            )
+        }
+    )
+    empty = _arcs([])
+    reduced = dataclasses.replace(problem, supplies=pooled, needs=(), shops=())
+    return _Builder(reduced, builder.params, empty, _arcs(rows), empty, builder.type_ids)
 
 
 class _Builder:
@@ -443,7 +529,9 @@ class _Builder:
 
     # ---------------------------------------------------------------- layout and rows
 
-    def model(self, counts: dict[tuple[str, str, int], int] | None) -> _Model:
+    def model(self, counts: dict[tuple[str, str, int], int] | None, market: bool = False) -> _Model:
+        """Canteens (tier 1); baskets too if ``counts`` (tier 2); shops and fairness too if
+        ``market`` (tiers 3-5). Column indices of the last model built are kept on self."""
         p, m = self.p, _Model()
         self.x_can = m.variables(self.ca.size, 0.0, np.inf)
         short = m.variables(len(p.needs), 0.0, np.array([n.kg for n in p.needs]))
@@ -461,6 +549,8 @@ class _Builder:
         self._egalim_rows(m)
         if counts is not None:
             self._basket_layer(m, counts, sold_rows, sold_cols)
+            if market:
+                self._market_layer(m, sold_rows, sold_cols)
         m.rows(
             np.concatenate(sold_rows),
             np.concatenate(sold_cols),
@@ -507,6 +597,7 @@ class _Builder:
             per_type[t] += n
         specs = [p.basket_types[t] for t in self.type_ids]
         self.x_bsk = m.variables(self.ba.size, 0.0, np.inf)
+        self.unit_cols: dict[tuple[int, str], int] = {}
         sold_rows.append(self.ba.supply)
         sold_cols.append(self.x_bsk)
         keys = self.basket_products
@@ -562,6 +653,7 @@ class _Builder:
                 if info.unit_kg:
                     units = m.variables(1, 0.0, math.ceil(spec.max_kg / info.unit_kg), integer=True)
                     m.row(np.array([z[k], units[0]]), np.array([1.0, -info.unit_kg]), 0.0, 0.0)
+                    self.unit_cols[(t, product)] = int(units[0])
             for family, cap in spec.family_caps.items():
                 inside = np.array([p.products[x].family == family for x in products])
                 if cap < 1.0 and inside.any():
@@ -574,6 +666,11 @@ class _Builder:
             m.row(cols_t, np.append(np.ones(len(members)), -1.0), -np.inf, spec.target_kg)
             m.row(cols_t, np.append(np.ones(len(members)), 1.0), spec.target_kg, np.inf)
         self.type_baskets = np.array([per_type[t] for t in range(len(specs))], dtype=np.float64)
+
+    def _market_layer(
+        self, m: _Model, sold_rows: list[IntArray], sold_cols: list[IntArray]
+    ) -> None:
+        p = self.p
         # Shops take surplus up to their weekly capacity.
         self.x_shop = m.variables(self.sa.size, 0.0, np.inf)
         sold_rows.append(self.sa.supply)
@@ -603,6 +700,29 @@ class _Builder:
                 np.zeros(n),
             )
 
+    def basket_choice(self, values: FloatArray) -> dict[tuple[int, str], tuple[float, float]]:
+        """Tier 2's integer decisions, by (basket type, product): in or out, and units."""
+        return {
+            key: (
+                float(np.round(values[self.u[k]])),
+                float(np.round(values[self.unit_cols[key]])) if key in self.unit_cols else 0.0,
+            )
+            for k, key in enumerate(self.basket_products)
+        }
+
+    def fix_basket_choice(
+        self, m: _Model, choice: dict[tuple[int, str], tuple[float, float]]
+    ) -> None:
+        cols, values = [], []
+        for k, key in enumerate(self.basket_products):
+            chosen, units = choice.get(key, (0.0, 0.0))
+            cols.append(int(self.u[k]))
+            values.append(chosen)
+            if key in self.unit_cols:
+                cols.append(self.unit_cols[key])
+                values.append(units)
+        m.fix(np.array(cols, dtype=np.int64), np.array(values))
+
     # ---------------------------------------------------------------- objectives
 
     def _zeros(self, m: _Model) -> FloatArray:
@@ -613,7 +733,7 @@ class _Builder:
         c[self.short_cols] = 1.0
         return c
 
-    def objective_weight(self, m: _Model, counts: dict[tuple[str, str, int], int]) -> FloatArray:
+    def objective_weight(self, m: _Model) -> FloatArray:
         c = self._zeros(m)
         c[self.weight_dev] = self.type_baskets
         return c
