@@ -247,3 +247,15 @@ def test_allocate_command_prints_the_summary_and_writes_the_files(cli, tmp_path)
 
 def test_allocate_outside_the_horizon_is_a_clear_error(cli):
     assert "outside the planning horizon" in cli("allocate", "--week", "2027-W40", code=1)
+
+
+@pytest.mark.parametrize("lp_solver", ["CLP", "SCIP"])
+def test_other_lp_solvers_reach_the_same_tiny_optimum(tiny, lp_solver):
+    from foodchain.allocation import AllocationParameters
+
+    problem = _problem(tiny, W49)
+    reference = allocate(problem)
+    result = allocate(problem, AllocationParameters(lp_solver=lp_solver))
+    assert check_allocation(problem, result) == []
+    for a, b in zip(reference.tiers, result.tiers, strict=True):
+        assert a.objective == pytest.approx(b.objective, rel=1e-4, abs=1e-3), a.name
