@@ -76,6 +76,7 @@ class Catalogue:
             f"site:{kind}": _Names({k: s.name for k, s in self.sites_of(kind).items()})
             for kind in SiteKind
         }
+        names["site"] = _Names({k: s.name for k, s in self.sites.items()})
         names["product"] = _Names({k: p.name for k, p in self.products.items()})
         names["item"] = _Names(
             {k: p.name for k, p in self.products.items()}
@@ -86,6 +87,9 @@ class Catalogue:
 
     def resolve_site(self, text: str, kind: SiteKind, what: str) -> str:
         return self._names[f"site:{kind}"].resolve(text, what)
+
+    def resolve_any_site(self, text: str) -> str:
+        return self._names["site"].resolve(text, "site")
 
     def resolve_product(self, text: str) -> str:
         return self._names["product"].resolve(text, "product")

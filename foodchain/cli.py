@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 
-from foodchain import forecasts, menus, subscriptions
+from foodchain import forecasts, menus, subscriptions, travel_matrix
 from foodchain.allocation import BASKET, CANTEEN, SHOP, AllocationResult
 from foodchain.allocation.export import write_allocation
 from foodchain.allocation.load import allocate_week
@@ -41,11 +41,13 @@ forecast_app = typer.Typer(help="Farmers' harvest forecasts.", no_args_is_help=T
 menu_app = typer.Typer(help="Canteen menus.", no_args_is_help=True)
 subscriptions_app = typer.Typer(help="Basket subscriptions.", no_args_is_help=True)
 demand_app = typer.Typer(help="The week's demand.", no_args_is_help=True)
+matrix_app = typer.Typer(help="Road distance/time tables.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(menu_app, name="menu")
 app.add_typer(subscriptions_app, name="subscriptions")
 app.add_typer(demand_app, name="demand")
+app.add_typer(matrix_app, name="matrix")
 
 console = Console(highlight=False)
 PRIVATE_FIELDS = {"subscriber", "contact"}
@@ -270,6 +272,15 @@ def subscriptions_import(
 ) -> None:
     """Import basket subscriptions (counted per relay point, or one row per subscriber)."""
     _import(subscriptions.IMPORTER, file, dry_run)
+
+
+@matrix_app.command("import")
+def matrix_import(
+    file: Path,
+    dry_run: Annotated[bool, typer.Option(help="Show what would change, write nothing.")] = False,
+) -> None:
+    """Import a distance/time table (from_id, to_id, km, minutes) from OSRM, Valhalla or ORS."""
+    _import(travel_matrix.IMPORTER, file, dry_run)
 
 
 # --------------------------------------------------------------------------- demand

@@ -70,13 +70,13 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the latest migration (creates it on an empty database)."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (the latest by default; creates it when empty)."""
     cfg = _alembic_config()
     try:
         with engine.begin() as connection:
             cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, revision)
     except OperationalError as exc:
         raise DatabaseError(f"cannot open or upgrade the database: {exc.orig}") from exc
 

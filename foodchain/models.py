@@ -433,6 +433,22 @@ class Vehicle(VehicleIn, table=True):
     __tablename__: ClassVar[str] = "vehicle"
 
 
+# --------------------------------------------------------------------------- travel
+
+
+class TravelLegIn(SQLModel):
+    """Road distance and driving time between two sites, from a routing engine's table."""
+
+    from_id: str = Field(primary_key=True, foreign_key="site.id", max_length=64)
+    to_id: str = Field(primary_key=True, foreign_key="site.id", max_length=64)
+    km: float = Field(ge=0, le=5000)
+    minutes: float = Field(ge=0, le=6000)
+
+
+class TravelLeg(TravelLegIn, table=True):
+    __tablename__: ClassVar[str] = "travel_leg"
+
+
 # --------------------------------------------------------------------------- bookkeeping
 
 
@@ -474,6 +490,7 @@ TABLE_ORDER: tuple[type[SQLModel], ...] = (
     Subscription,
     Forecast,
     MenuLine,
+    TravelLeg,
     ImportRecord,
 )
 """Tables in an order that respects foreign keys (parents first)."""

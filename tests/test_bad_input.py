@@ -129,7 +129,9 @@ def _command(kind, path):
 
 def test_the_corpus_has_one_case_per_file():
     assert sorted(name for name, _, _ in CASES) == sorted(
-        p.name for p in BAD.iterdir() if p.name not in ("forecast_three_defects.csv",)
+        p.name
+        for p in BAD.iterdir()
+        if p.name not in ("forecast_three_defects.csv", "matrix_defects.csv")
     )
     assert len(CASES) >= 15
 

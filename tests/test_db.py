@@ -10,6 +10,8 @@ from foodchain.models import Forecast
 from foodchain.scenario import install_scenario
 from foodchain.weeks import Week
 
+from .snapshot import snapshot
+
 
 def _schema_drift(url):
     engine = open_database(url)
@@ -62,3 +64,29 @@ def test_bad_database_url_is_a_clear_error(tmp_path):
 
     output = Cli("nosuchdb://user:secret@host/x")("demand", "show", "--week", "2026-W49", code=1)
     assert "cannot use database URL" in output and "secret" not in output
+
+
+def _upgrade_keeps_data(url, tiny):
+    from foodchain.db import make_engine, upgrade
+
+    engine = make_engine(url)
+    upgrade(engine, "0001")
+    assert schema_revision(engine) == "0001"
+    install_scenario(engine, tiny)
+    before = snapshot(engine)
+    upgrade(engine)
+    assert schema_revision(engine) == head_revision()
+    after = snapshot(engine)
+    assert {k: v for k, v in after.items() if k != "alembic_version"} == {
+        **{k: v for k, v in before.items() if k != "alembic_version"},
+        "travel_leg": [],
+    }
+    engine.dispose()
+
+
+def test_sqlite_upgrade_from_the_first_schema_keeps_the_data(db_url, tiny):
+    _upgrade_keeps_data(db_url, tiny)
+
+
+def test_postgres_upgrade_from_the_first_schema_keeps_the_data(pg_url, tiny):
+    _upgrade_keeps_data(pg_url, tiny)

@@ -15,6 +15,7 @@ from foodchain.demand import read_week_demand
 from foodchain.errors import FoodchainError
 from foodchain.models import Forecast
 from foodchain.routing.travel import Place, Travel
+from foodchain.travel_matrix import load_matrix
 from foodchain.weeks import Week
 
 
@@ -40,7 +41,8 @@ def load_problem(engine: Engine, week: Week) -> AllocationProblem:
             raise FoodchainError(f"{week} is outside the planning horizon {first}..{last}")
         forecasts = session.exec(select(Forecast).where(Forecast.week == str(week))).all()
         demand = read_week_demand(session, catalogue, week)
-    return build_problem(week, catalogue, forecasts, demand, km_to_hub(catalogue))
+        travel = Travel(catalogue.road_factor, load_matrix(session) or None)
+    return build_problem(week, catalogue, forecasts, demand, km_to_hub(catalogue, travel))
 
 
 def allocate_week(
