@@ -66,6 +66,9 @@ class AllocationParameters:
     reroute_canteens_in_tier2: bool = False
     """While searching how many baskets can be filled, keep tier 1's canteen flows (fast);
     True lets the search re-route them too (exact, but a much larger MIP in large regions)."""
+    keep_canteen_flows: bool = False
+    """Keep tier 1's canteen flows in tiers 3-5 too: fairness and transport then act through
+    baskets and shops only; much faster in large regions (see benchmarks/README.md)."""
     fix_baskets_after_tier2: bool = True
     """Keep tier 2's choice of products in each basket for tiers 3-5 (then LPs, much faster);
     False re-optimises the choice in every tier (a MIP each)."""
@@ -165,10 +168,11 @@ class _Model:
         self.m += len(lb)
 
     def fix(self, cols: IntArray, values: FloatArray) -> None:
-        """Pin variables to values, and drop integrality: with every integer pinned, an LP."""
+        """Pin variables to values (no longer integer: once every integer is pinned, an LP)."""
         lb, ub = np.concatenate(self.lb), np.concatenate(self.ub)
-        lb[cols], ub[cols] = values, values
-        self.lb, self.ub, self.integer = [lb], [ub], [np.zeros(self.n, dtype=bool)]
+        integer = np.concatenate(self.integer)
+        lb[cols], ub[cols], integer[cols] = values, values, False
+        self.lb, self.ub, self.integer = [lb], [ub], [integer]
 
     def row(self, col: IntArray, coef: FloatArray, lb: float, ub: float) -> None:
         self.rows(np.zeros(len(col), dtype=np.int64), col, coef, np.array([lb]), np.array([ub]))
@@ -360,6 +364,7 @@ def solve(
     if values is None:
         raise RuntimeError(f"the canteen tier found no solution ({status})")
     hold_short = short_opt + params.tolerance_abs + params.tolerance_rel * abs(short_opt)
+    canteen_flows = values[: canteen_arcs.size]
 
     # Tier 2: baskets. Fill them all if the rules allow; else the largest share of each size
     # (a uniform share by bisection, then each size raised on its own), then the weights.
@@ -429,6 +434,8 @@ def solve(
     # Tiers 3-5 on the whole model, holding tiers 1 and 2, then each tier the ones before.
     model = builder.model(counts, market=True)
     model.row(builder.short_cols, np.ones(builder.short_cols.size), -np.inf, hold_short)
+    if params.keep_canteen_flows:
+        model.fix(builder.x_can, canteen_flows)
     weight = builder.objective_weight(model)
     nz = np.flatnonzero(weight)
     slack = params.tolerance_abs + params.tolerance_rel * abs(weight_opt)
