@@ -50,7 +50,8 @@ app.add_typer(demand_app, name="demand")
 app.add_typer(matrix_app, name="matrix")
 
 console = Console(highlight=False)
-PRIVATE_FIELDS = {"subscriber", "contact"}
+PRIVATE_FIELDS = set(subscriptions.SPEC.private)
+"""Never printed, even in a dry run's list of changes."""
 
 
 class Options:
