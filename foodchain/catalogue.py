@@ -157,21 +157,32 @@ class _Names:
 
 
 def load_catalogue(session: Session) -> Catalogue:
+    """Reference data as validated domain objects (enums as enums, not stored strings)."""
     settings = {s.key: s.value for s in session.exec(select(Setting)).all()}
     horizon = settings.get("horizon")
+
+    def read(table: type[Any], model: type[Any], key: str) -> dict[str, Any]:
+        return {
+            getattr(row, key): model.model_validate(row, from_attributes=True)
+            for row in session.exec(select(table)).all()
+        }
+
     return Catalogue(
-        sites={s.id: s for s in session.exec(select(Site)).all()},
-        farms={f.site_id: f for f in session.exec(select(Farm)).all()},
-        canteens={c.site_id: c for c in session.exec(select(Canteen)).all()},
-        shops={s.site_id: s for s in session.exec(select(Shop)).all()},
-        products={p.id: p for p in session.exec(select(Product)).all()},
-        groups={g.id: g for g in session.exec(select(SubstitutionGroup)).all()},
-        basket_types={b.id: b for b in session.exec(select(BasketType)).all()},
+        sites=read(Site, SiteIn, "id"),
+        farms=read(Farm, FarmIn, "site_id"),
+        canteens=read(Canteen, CanteenIn, "site_id"),
+        shops=read(Shop, ShopIn, "site_id"),
+        products=read(Product, ProductIn, "id"),
+        groups=read(SubstitutionGroup, SubstitutionGroupIn, "id"),
+        basket_types=read(BasketType, BasketTypeIn, "id"),
         portions={
             (r.course, r.family, r.age_group): r.grams
             for r in session.exec(select(PortionRule)).all()
         },
-        holidays=list(session.exec(select(HolidayPeriod)).all()),
+        holidays=[
+            HolidayPeriodIn.model_validate(h, from_attributes=True)
+            for h in session.exec(select(HolidayPeriod)).all()
+        ],
         horizon=(Week.parse(horizon[0]), Week.parse(horizon[1])) if horizon else None,
         hub=str(settings.get("hub", "")),
         settings=dict(settings.get("settings") or {}),

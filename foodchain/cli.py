@@ -27,9 +27,11 @@ from foodchain.errors import FoodchainError, InputError, NotFoundError
 from foodchain.files.writing import table_csv
 from foodchain.importing import Importer, import_file
 from foodchain.models import SiteKind
+from foodchain.routing.solver import SolverOptions
+from foodchain.routing.week import WeekRounds, route_week
 from foodchain.scenario import install_scenario, load_scenario
 from foodchain.store import ImportReport
-from foodchain.weeks import WEEKDAYS, Week, week_range
+from foodchain.weeks import WEEKDAYS, Week, parse_weekday, week_range
 
 app = typer.Typer(
     help="Plan the week of a short food supply chain (Loos-en-Gohelle and the Lensois).",
@@ -498,3 +500,71 @@ def allocate(
         if out is not None:
             written = write_allocation(result, out)
             console.print(f"Wrote {', '.join(p.name for p in written)} to {escape(str(out))}.")
+
+
+# --------------------------------------------------------------------------- routing
+
+
+def _clock(minutes: float) -> str:
+    return f"{int(minutes // 60):02d}:{int(minutes % 60):02d}"
+
+
+def _print_rounds(rounds: WeekRounds) -> None:
+    totals = {"km": 0.0, "co2": 0.0, "cost": 0.0}
+    for day in rounds.days:
+        problem, result = day.problem, day.result
+        table = Table(title=f"Rounds of {WEEKDAYS[day.day.weekday()]} {day.day:%d/%m/%Y}")
+        for column in ("vehicle", "trip", "leaves", "back", "km", "stops (arrival, kg on board)"):
+            table.add_column(column, justify="right" if column in ("trip", "km") else "left")
+        for trip in sorted(result.trips, key=lambda t: (problem.vehicles[t.vehicle].id, t.number)):
+            stops = ", ".join(
+                f"{problem.stops[v.stop].site_id} {_clock(v.arrival)} {v.load_kg:.0f}"
+                for v in trip.visits
+            )
+            table.add_row(
+                problem.vehicles[trip.vehicle].id,
+                str(trip.number + 1),
+                _clock(trip.departure),
+                _clock(trip.back),
+                f"{trip.km:.1f}",
+                escape(stops),
+            )
+        console.print(table)
+        console.print(
+            f"  {result.km:.1f} km, {result.hours:.1f} h, {result.co2_kg:.1f} kg CO2, "
+            f"{result.cost:.2f} €, {result.vehicles_used} vehicles, "
+            f"solved in {result.seconds:.1f} s"
+        )
+        for unserved in result.unserved:
+            stop = problem.stops[unserved.stop]
+            console.print(
+                f"  [yellow]not served[/yellow] {stop.site_id}: {escape(unserved.explanation)}"
+            )
+        totals["km"] += result.km
+        totals["co2"] += result.co2_kg
+        totals["cost"] += result.cost
+    console.print(
+        f"Week {rounds.week}: {totals['km']:.1f} km, {totals['co2']:.1f} kg CO2, "
+        f"{totals['cost']:.2f} € over {len(rounds.days)} days."
+    )
+
+
+@app.command()
+def route(
+    week: Annotated[str, typer.Option(help="ISO week, e.g. 2026-W49.")],
+    day: Annotated[
+        str | None, typer.Option(help="One weekday only, e.g. thu (default: every day).")
+    ] = None,
+    time_limit: Annotated[float, typer.Option(help="Seconds of search per day.")] = 10.0,
+) -> None:
+    """Allocate the week, then plan the collection and delivery rounds of each day."""
+    with reported():
+        the_week = _week(week)
+        days = None
+        if day is not None:
+            try:
+                days = [the_week.day(parse_weekday(day))]
+            except ValueError as exc:
+                raise FoodchainError(f"--day: {exc}") from None
+        rounds = route_week(_engine(), the_week, SolverOptions(time_limit_s=time_limit), days)
+        _print_rounds(rounds)

@@ -1,0 +1,179 @@
+"""Why a mandatory stop cannot be served: checked stop by stop, vehicle by vehicle.
+
+A stop that no vehicle could serve even on a trip of its own is left out of the solver's
+model and reported with the first obstacle met, in words a coordinator understands. A stop
+the solver drops although such a trip exists is reported as a saturated fleet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from foodchain.routing.problem import HUB, RoutingProblem, StopKind, Unserved, UnservedReason
+from foodchain.routing.schedule import effective_release
+
+
+def clock(minutes: float) -> str:
+    """Minutes since midnight as ``HH:MM`` (benchmarks use abstract units beyond 24 h)."""
+    whole = round(minutes)
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    vehicle: int
+    blocked_by_release: bool
+    message: str
+
+
+def vehicle_can_visit(problem: RoutingProblem, vehicle: int, stop: int) -> str | None:
+    """None if the vehicle may visit the stop at all (kind, zone, size, range), else why not."""
+    v = problem.vehicles[vehicle]
+    s = problem.stops[stop]
+    if v.allowed_site_kinds is not None and s.site_kind not in v.allowed_site_kinds:
+        return f"{v.id} does not serve {s.site_kind} sites"
+    out_km = problem.km[HUB][stop + 1]
+    if v.max_km_from_hub is not None and out_km > v.max_km_from_hub + 1e-9:
+        return f"{v.id} stays within {v.max_km_from_hub:g} km of the hub ({out_km:.1f} km)"
+    if s.kg > v.capacity_kg + 1e-9:
+        return f"{v.id} carries {v.capacity_kg:g} kg (needs {s.kg:g})"
+    if s.crates > v.capacity_crates + 1e-9:
+        return f"{v.id} carries {v.capacity_crates:g} crates (needs {s.crates:g})"
+    round_trip = out_km + problem.km[stop + 1][HUB]
+    if round_trip > v.range_km + 1e-9:
+        return f"{v.id} has a range of {v.range_km:g} km (round trip {round_trip:.0f} km)"
+    return None
+
+
+def single_trip_timing(
+    problem: RoutingProblem, vehicle: int, stop: int, use_release: bool = True
+) -> str | None:
+    """None if the vehicle can serve the stop on a trip of its own within all times."""
+    v = problem.vehicles[vehicle]
+    s = problem.stops[stop]
+    loaded = s.kg if s.kind is StopKind.DELIVERY else 0.0
+    unloaded = s.kg if s.kind is StopKind.PICKUP else 0.0
+    start = v.shift[0]
+    release = effective_release(problem, stop) if use_release else None
+    if release is not None:
+        start = max(start, release)
+    arrival = (
+        start + problem.loading_minutes(loaded) + problem.travel_minutes(vehicle, HUB, stop + 1)
+    )
+    begin = max(arrival, s.window[0])
+    if begin > s.window[1] + 1e-6:
+        why = f"goods at the hub at {clock(release)}, " if release and start == release else ""
+        return (
+            f"{why}{v.id} arrives at {clock(arrival)} at the earliest, "
+            f"after the window closes at {clock(s.window[1])}"
+        )
+    end = (
+        begin
+        + s.service_minutes
+        + problem.travel_minutes(vehicle, stop + 1, HUB)
+        + problem.unloading_minutes(unloaded)
+    )
+    if end > v.shift[1] + 1e-6:
+        return f"{v.id} would be back at {clock(end)}, after its shift ends at {clock(v.shift[1])}"
+    if s.kind is StopKind.PICKUP and s.hub_deadline is not None and end > s.hub_deadline + 1e-6:
+        return f"{v.id} would unload at the hub at {clock(end)}, after {clock(s.hub_deadline)}"
+    return None
+
+
+def _within_zone(problem: RoutingProblem, vehicle: int, out_km: float) -> bool:
+    limit = problem.vehicles[vehicle].max_km_from_hub
+    return limit is None or out_km <= limit + 1e-9
+
+
+def diagnose(problem: RoutingProblem, stop: int) -> Unserved | None:
+    """None if some vehicle can serve the stop alone; else the reason, in words."""
+    s = problem.stops[stop]
+    name = s.site_id + (f" ({s.label})" if s.label else "")
+    if not problem.vehicles:
+        return Unserved(stop, UnservedReason.NO_ALLOWED_VEHICLE, f"{name}: there is no vehicle")
+    kind_ok = [
+        i
+        for i, v in enumerate(problem.vehicles)
+        if v.allowed_site_kinds is None or s.site_kind in v.allowed_site_kinds
+    ]
+    if not kind_ok:
+        return Unserved(
+            stop,
+            UnservedReason.NO_ALLOWED_VEHICLE,
+            f"{name}: no vehicle serves {s.site_kind} sites",
+        )
+    out_km = problem.km[HUB][stop + 1]
+    zone_ok = [i for i in kind_ok if _within_zone(problem, i, out_km)]
+    if not zone_ok:
+        return Unserved(
+            stop,
+            UnservedReason.OUT_OF_RANGE,
+            f"{name} is {out_km:.1f} km from the hub, outside the zone of every vehicle "
+            "allowed there",
+        )
+    size_ok = [
+        i
+        for i in zone_ok
+        if s.kg <= problem.vehicles[i].capacity_kg + 1e-9
+        and s.crates <= problem.vehicles[i].capacity_crates + 1e-9
+    ]
+    if not size_ok:
+        biggest = max(problem.vehicles[i].capacity_kg for i in zone_ok)
+        most_crates = max(problem.vehicles[i].capacity_crates for i in zone_ok)
+        return Unserved(
+            stop,
+            UnservedReason.TOO_HEAVY,
+            f"{name}: {s.kg:g} kg / {s.crates:g} crates is more than any allowed vehicle "
+            f"carries (largest {biggest:g} kg / {most_crates:g} crates); split the load",
+        )
+    round_trip = out_km + problem.km[stop + 1][HUB]
+    range_ok = [i for i in size_ok if round_trip <= problem.vehicles[i].range_km + 1e-9]
+    if not range_ok:
+        longest = max(problem.vehicles[i].range_km for i in size_ok)
+        return Unserved(
+            stop,
+            UnservedReason.OUT_OF_RANGE,
+            f"{name}: the round trip is {round_trip:.0f} km, beyond the range of every vehicle "
+            f"able to carry it (longest {longest:g} km)",
+        )
+    attempts = []
+    for i in range_ok:
+        why = single_trip_timing(problem, i, stop)
+        if why is None:
+            return None
+        blocked = single_trip_timing(problem, i, stop, use_release=False) is None
+        attempts.append(_Attempt(i, blocked, why))
+    if any(a.blocked_by_release for a in attempts):
+        first = next(a for a in attempts if a.blocked_by_release)
+        return Unserved(
+            stop,
+            UnservedReason.GOODS_TOO_LATE,
+            f"{name}: its goods reach the hub too late for its window "
+            f"{clock(s.window[0])}-{clock(s.window[1])}: {first.message}",
+        )
+    best = min(attempts, key=lambda a: a.vehicle)
+    return Unserved(
+        stop,
+        UnservedReason.WINDOW_UNREACHABLE,
+        f"{name}: window {clock(s.window[0])}-{clock(s.window[1])} cannot be reached "
+        f"within any shift: {best.message}",
+    )
+
+
+def saturated(problem: RoutingProblem, stop: int) -> Unserved:
+    """The reason for a stop the solver dropped although a trip of its own would serve it."""
+    s = problem.stops[stop]
+    name = s.site_id + (f" ({s.label})" if s.label else "")
+    if not s.mandatory:
+        return Unserved(
+            stop,
+            UnservedReason.OPTIONAL_DROPPED,
+            f"{name}: optional visit left out, serving it would cost more than its "
+            f"penalty of {s.penalty:g} €",
+        )
+    return Unserved(
+        stop,
+        UnservedReason.FLEET_SATURATED,
+        f"{name}: every vehicle able to serve it is needed elsewhere within its window "
+        f"{clock(s.window[0])}-{clock(s.window[1])}; add a vehicle or widen the window",
+    )

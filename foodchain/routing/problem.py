@@ -1,0 +1,229 @@
+"""The routing engine's own data: immutable, number-indexed problems and results.
+
+A day problem is what the solver sees once domain objects (sites, farms, vehicles, flows)
+have been turned into numbers: stops with loads and time windows, vehicles with capacities
+and costs, and travel matrices. Location 0 of every matrix is the hub; stop ``i`` is
+location ``i + 1``. Times are minutes since midnight, distances km, costs euros; the
+benchmarks reuse the same shapes with abstract units.
+
+A result is data, never an exception: unserved mandatory stops carry the reason found.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+HUB = 0
+"""Location index of the hub in every matrix."""
+
+
+class StopKind(StrEnum):
+    PICKUP = "pickup"
+    """Goods collected at a farm and brought back to the hub by the same trip."""
+    DELIVERY = "delivery"
+    """Goods loaded at the hub and dropped at a canteen, relay point or shop."""
+
+
+class UnservedReason(StrEnum):
+    NO_ALLOWED_VEHICLE = "no_allowed_vehicle"
+    TOO_HEAVY = "too_heavy"
+    OUT_OF_RANGE = "out_of_range"
+    WINDOW_UNREACHABLE = "window_unreachable"
+    GOODS_TOO_LATE = "goods_too_late"
+    FLEET_SATURATED = "fleet_saturated"
+    OPTIONAL_DROPPED = "optional_dropped"
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One visit to make: a pickup at a farm or a delivery from the hub.
+
+    ``window`` bounds the start of service. ``release`` (deliveries) is when the goods are at
+    the hub, so a trip carrying them cannot start loading earlier; ``hub_deadline`` (pickups)
+    is when the goods must be unloaded at the hub for the deliveries they feed.
+    """
+
+    site_id: str
+    kind: StopKind
+    site_kind: str
+    kg: float
+    crates: float
+    window: tuple[float, float]
+    service_minutes: float
+    mandatory: bool = True
+    penalty: float = 0.0
+    release: float | None = None
+    hub_deadline: float | None = None
+    supplied_by: tuple[int, ...] = ()
+    """Pickup stops whose goods this delivery carries: it leaves the hub after they arrive."""
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kg < 0 or self.crates < 0:
+            raise ValueError(f"stop {self.site_id}: negative load")
+        if self.window[1] < self.window[0]:
+            raise ValueError(f"stop {self.site_id}: window closes before it opens")
+        if self.service_minutes < 0:
+            raise ValueError(f"stop {self.site_id}: negative service time")
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    """One vehicle and its driver's day; ``max_trips`` trips, each from the hub to the hub."""
+
+    id: str
+    capacity_kg: float
+    capacity_crates: float
+    shift: tuple[float, float]
+    cost_fixed: float = 0.0
+    cost_per_km: float = 0.0
+    cost_per_hour: float = 0.0
+    co2_kg_per_km: float = 0.0
+    range_km: float = math.inf
+    max_km_from_hub: float | None = None
+    allowed_site_kinds: frozenset[str] | None = None
+    max_trips: int = 1
+    profile: int = 0
+    """Index of the travel-time matrix this vehicle uses (vehicles of one speed share one)."""
+
+    def __post_init__(self) -> None:
+        if self.max_trips < 1:
+            raise ValueError(f"vehicle {self.id}: max_trips must be at least 1")
+        if self.shift[1] < self.shift[0]:
+            raise ValueError(f"vehicle {self.id}: shift ends before it starts")
+
+
+Matrix = tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True)
+class RoutingProblem:
+    """Everything the solver needs for one day; location 0 is the hub, stop i is i + 1.
+
+    Hub handling: a trip spends ``hub_fixed_minutes`` plus ``hub_minutes_per_100kg`` per
+    100 kg loaded before it leaves, and the per-100-kg time for what it brings back after.
+    """
+
+    stops: tuple[Stop, ...]
+    vehicles: tuple[Vehicle, ...]
+    km: Matrix
+    minutes: tuple[Matrix, ...]
+    hub_id: str = "hub"
+    hub_fixed_minutes: float = 0.0
+    hub_minutes_per_100kg: float = 0.0
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        size = len(self.stops) + 1
+        for matrix in (self.km, *self.minutes):
+            if len(matrix) != size or any(len(row) != size for row in matrix):
+                raise ValueError(f"matrices must be {size}×{size} (hub + {size - 1} stops)")
+        for vehicle in self.vehicles:
+            if not 0 <= vehicle.profile < len(self.minutes):
+                raise ValueError(f"vehicle {vehicle.id}: no travel-time profile {vehicle.profile}")
+        for stop in self.stops:
+            for pickup in stop.supplied_by:
+                if (
+                    not 0 <= pickup < len(self.stops)
+                    or self.stops[pickup].kind is not StopKind.PICKUP
+                ):
+                    raise ValueError(f"stop {stop.site_id}: supplied by {pickup}, not a pickup")
+
+    @property
+    def size(self) -> int:
+        """Number of locations (hub + stops)."""
+        return len(self.stops) + 1
+
+    def travel_minutes(self, vehicle: int, origin: int, destination: int) -> float:
+        """Minutes vehicle ``vehicle`` needs between two locations."""
+        return self.minutes[self.vehicles[vehicle].profile][origin][destination]
+
+    def loading_minutes(self, kg: float) -> float:
+        return self.hub_fixed_minutes + self.hub_minutes_per_100kg * kg / 100.0
+
+    def unloading_minutes(self, kg: float) -> float:
+        return self.hub_minutes_per_100kg * kg / 100.0
+
+
+@dataclass(frozen=True)
+class Visit:
+    stop: int
+    arrival: float
+    start: float
+    departure: float
+    load_kg: float
+    """Kilograms on board when the vehicle leaves the stop."""
+    load_crates: float
+
+
+@dataclass(frozen=True)
+class Trip:
+    """One round from the hub to the hub: load, drive, serve the stops in order, unload."""
+
+    vehicle: int
+    number: int
+    start: float
+    """Loading at the hub begins."""
+    departure: float
+    back: float
+    end: float
+    """Unloading at the hub is over."""
+    visits: tuple[Visit, ...]
+    km: float
+    loaded_kg: float
+    unloaded_kg: float
+
+    @property
+    def stops(self) -> tuple[int, ...]:
+        return tuple(v.stop for v in self.visits)
+
+    @property
+    def hours(self) -> float:
+        return (self.end - self.start) / 60.0
+
+
+@dataclass(frozen=True)
+class Unserved:
+    stop: int
+    reason: UnservedReason
+    explanation: str
+
+
+@dataclass(frozen=True)
+class RoutingResult:
+    """Trips of every vehicle and the stops left out, each with why; costs in euros."""
+
+    trips: tuple[Trip, ...]
+    unserved: tuple[Unserved, ...]
+    cost: float
+    km: float
+    hours: float
+    co2_kg: float
+    penalty: float
+    vehicles_used: int
+    found_solution: bool
+    seconds: float = 0.0
+    objective: int | None = None
+    """The solver's integer objective (scaled), for comparing runs of one problem."""
+    statistics: Mapping[str, float | int | str] = field(default_factory=dict)
+
+    @property
+    def all_mandatory_served(self) -> bool:
+        return not any(u.reason is not UnservedReason.OPTIONAL_DROPPED for u in self.unserved)
+
+    def trips_of(self, vehicle: int) -> tuple[Trip, ...]:
+        return tuple(t for t in self.trips if t.vehicle == vehicle)
+
+    def routes(self) -> dict[int, list[list[int]]]:
+        """Stops of each used vehicle's trips, the shape ``solve`` takes as a warm start."""
+        out: dict[int, list[list[int]]] = {}
+        for trip in sorted(self.trips, key=lambda t: (t.vehicle, t.number)):
+            out.setdefault(trip.vehicle, []).append(list(trip.stops))
+        return out
+
+
+InitialRoutes = Mapping[int, Sequence[Sequence[int]]]
+"""Vehicle index -> its trips, each a sequence of stop indices (a warm start)."""

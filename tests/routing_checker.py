@@ -1,0 +1,184 @@
+"""An independent checker of routing results.
+
+Written apart from the engine: it recomputes everything from the problem and the result's
+trips (never reuses the solver's or the scheduler's code) and returns every rule broken,
+in words. An empty list means the plan is valid.
+"""
+
+from __future__ import annotations
+
+from foodchain.routing import RoutingProblem, RoutingResult, StopKind, UnservedReason
+
+EPS = 1e-6
+
+
+def check_result(problem: RoutingProblem, result: RoutingResult) -> list[str]:
+    """Every rule the result breaks; [] if it is a valid plan of the problem."""
+    errors: list[str] = []
+    stops = problem.stops
+    served: dict[int, tuple[int, int]] = {}
+    trip_end: dict[tuple[int, int], float] = {}
+    for trip in result.trips:
+        trip_end[(trip.vehicle, trip.number)] = trip.end
+        for visit in trip.visits:
+            if visit.stop in served:
+                errors.append(f"stop {visit.stop} ({stops[visit.stop].site_id}) served twice")
+            served[visit.stop] = (trip.vehicle, trip.number)
+
+    # Each stop: served once, or reported unserved (once) with a reason.
+    reported: dict[int, int] = {}
+    for u in result.unserved:
+        reported[u.stop] = reported.get(u.stop, 0) + 1
+        if not u.explanation:
+            errors.append(f"stop {u.stop} unserved without an explanation")
+        if stops[u.stop].mandatory and u.reason is UnservedReason.OPTIONAL_DROPPED:
+            errors.append(f"mandatory stop {u.stop} reported as an optional drop")
+        if not stops[u.stop].mandatory and u.reason is not UnservedReason.OPTIONAL_DROPPED:
+            pass  # an optional stop may also be impossible; any reason is acceptable
+    for i in range(len(stops)):
+        if i in served and i in reported:
+            errors.append(f"stop {i} is both served and reported unserved")
+        if i not in served and reported.get(i, 0) != 1:
+            errors.append(f"stop {i} ({stops[i].site_id}) neither served nor reported once")
+
+    # Per vehicle: trips numbered in order, within shift, chained, within range.
+    by_vehicle: dict[int, list[int]] = {}
+    for k, trip in enumerate(result.trips):
+        if not 0 <= trip.vehicle < len(problem.vehicles):
+            errors.append(f"trip {k}: unknown vehicle {trip.vehicle}")
+            return errors
+        by_vehicle.setdefault(trip.vehicle, []).append(k)
+    total_km = total_hours = total_co2 = 0.0
+    total_cost = 0.0
+    for v, indices in by_vehicle.items():
+        vehicle = problem.vehicles[v]
+        trips = sorted((result.trips[k] for k in indices), key=lambda t: t.number)
+        if [t.number for t in trips] != list(range(len(trips))):
+            errors.append(f"{vehicle.id}: trips numbered {[t.number for t in trips]}")
+        if len(trips) > vehicle.max_trips:
+            errors.append(f"{vehicle.id}: {len(trips)} trips, at most {vehicle.max_trips}")
+        day_km = 0.0
+        previous_end = vehicle.shift[0]
+        total_cost += vehicle.cost_fixed
+        for trip in trips:
+            where = f"{vehicle.id} trip {trip.number}"
+            if not trip.visits:
+                errors.append(f"{where}: empty trip reported")
+                continue
+            if trip.start < previous_end - EPS:
+                errors.append(f"{where}: starts {trip.start:.2f} before {previous_end:.2f}")
+            if trip.end > vehicle.shift[1] + EPS:
+                errors.append(f"{where}: ends {trip.end:.2f} after the shift {vehicle.shift[1]}")
+            previous_end = trip.end
+            errors += _check_trip(problem, result, v, trip, served, trip_end, where)
+            day_km += trip.km
+            total_hours += (trip.end - trip.start) / 60.0
+            total_cost += trip.km * vehicle.cost_per_km
+            total_cost += (trip.end - trip.start) / 60.0 * vehicle.cost_per_hour
+            total_co2 += trip.km * vehicle.co2_kg_per_km
+        if day_km > vehicle.range_km + EPS:
+            errors.append(f"{vehicle.id}: {day_km:.1f} km in the day, range {vehicle.range_km}")
+        total_km += day_km
+
+    # Reported totals.
+    penalty = sum(
+        stops[i].penalty for i in range(len(stops)) if i not in served and not stops[i].mandatory
+    )
+    total_cost += penalty
+    for label, reported_value, computed in (
+        ("km", result.km, total_km),
+        ("hours", result.hours, total_hours),
+        ("co2_kg", result.co2_kg, total_co2),
+        ("penalty", result.penalty, penalty),
+        ("cost", result.cost, total_cost),
+    ):
+        if abs(reported_value - computed) > 1e-6 * max(1.0, abs(computed)):
+            errors.append(f"reported {label} {reported_value} but the trips give {computed}")
+    if result.vehicles_used != len(by_vehicle):
+        errors.append(f"reported {result.vehicles_used} vehicles, trips use {len(by_vehicle)}")
+    return errors
+
+
+def _check_trip(problem, result, v, trip, served, trip_end, where) -> list[str]:
+    errors: list[str] = []
+    vehicle = problem.vehicles[v]
+    stops = problem.stops
+    minutes = problem.minutes[vehicle.profile]
+    deliveries = [i for i in trip.stops if stops[i].kind is StopKind.DELIVERY]
+    pickups = [i for i in trip.stops if stops[i].kind is StopKind.PICKUP]
+    loaded_kg = sum(stops[i].kg for i in deliveries)
+    unloaded_kg = sum(stops[i].kg for i in pickups)
+    if abs(trip.loaded_kg - loaded_kg) > EPS or abs(trip.unloaded_kg - unloaded_kg) > EPS:
+        errors.append(f"{where}: reported loads {trip.loaded_kg}/{trip.unloaded_kg} kg")
+    # Goods must be at the hub before loading starts.
+    for i in deliveries:
+        if stops[i].release is not None and trip.start < stops[i].release - EPS:
+            errors.append(f"{where}: loads stop {i} at {trip.start:.2f} before its release")
+        for pickup in stops[i].supplied_by:
+            if pickup not in served:
+                errors.append(f"{where}: delivers stop {i} whose pickup {pickup} is not made")
+                continue
+            arrived = trip_end[served[pickup]]
+            if trip.start < arrived - EPS:
+                errors.append(
+                    f"{where}: loads stop {i} at {trip.start:.2f}, its goods (stop {pickup}) "
+                    f"are unloaded at {arrived:.2f}"
+                )
+    loading = problem.hub_fixed_minutes + problem.hub_minutes_per_100kg * loaded_kg / 100
+    if trip.departure < trip.start + loading - EPS:
+        errors.append(
+            f"{where}: leaves {trip.departure:.2f}, loading ends {trip.start + loading:.2f}"
+        )
+    # Visits in order: travel, windows, service, loads, allowed sites.
+    kg = loaded_kg
+    crates = sum(stops[i].crates for i in deliveries)
+    if kg > vehicle.capacity_kg + EPS or crates > vehicle.capacity_crates + EPS:
+        errors.append(f"{where}: leaves with {kg} kg / {crates} crates, above capacity")
+    clock, here, km = trip.departure, 0, 0.0
+    for visit in trip.visits:
+        stop = stops[visit.stop]
+        location = visit.stop + 1
+        if (
+            vehicle.allowed_site_kinds is not None
+            and stop.site_kind not in vehicle.allowed_site_kinds
+        ):
+            errors.append(f"{where}: {vehicle.id} may not serve {stop.site_kind} {stop.site_id}")
+        if (
+            vehicle.max_km_from_hub is not None
+            and problem.km[0][location] > vehicle.max_km_from_hub + EPS
+        ):
+            errors.append(f"{where}: {stop.site_id} is outside the zone of {vehicle.id}")
+        if visit.arrival < clock + minutes[here][location] - EPS:
+            errors.append(f"{where}: arrives at {stop.site_id} faster than the road allows")
+        if visit.start < max(visit.arrival, stop.window[0]) - EPS:
+            errors.append(f"{where}: serves {stop.site_id} before arrival or window opening")
+        if visit.start > stop.window[1] + EPS:
+            errors.append(
+                f"{where}: serves {stop.site_id} at {visit.start:.2f}, window closes {stop.window[1]}"
+            )
+        if visit.departure < visit.start + stop.service_minutes - EPS:
+            errors.append(f"{where}: leaves {stop.site_id} before the service is done")
+        sign = -1 if stop.kind is StopKind.DELIVERY else 1
+        kg += sign * stop.kg
+        crates += sign * stop.crates
+        if kg > vehicle.capacity_kg + EPS or crates > vehicle.capacity_crates + EPS or kg < -EPS:
+            errors.append(f"{where}: {kg:.1f} kg / {crates} crates on board after {stop.site_id}")
+        if abs(visit.load_kg - kg) > 1e-6 * max(1.0, kg):
+            errors.append(f"{where}: reports {visit.load_kg} kg on board after {stop.site_id}")
+        km += problem.km[here][location]
+        clock, here = visit.departure, location
+    km += problem.km[here][0]
+    if trip.back < clock + minutes[here][0] - EPS:
+        errors.append(f"{where}: back at the hub faster than the road allows")
+    unloading = problem.hub_minutes_per_100kg * unloaded_kg / 100
+    if trip.end < trip.back + unloading - EPS:
+        errors.append(f"{where}: unloading ends before {trip.back + unloading:.2f}")
+    for i in pickups:
+        deadline = stops[i].hub_deadline
+        if deadline is not None and trip.end > deadline + EPS:
+            errors.append(
+                f"{where}: stop {i} unloaded at {trip.end:.2f}, due at the hub {deadline}"
+            )
+    if abs(trip.km - km) > 1e-6 * max(1.0, km):
+        errors.append(f"{where}: reports {trip.km} km, the road gives {km}")
+    return errors

@@ -1,0 +1,80 @@
+"""Benchmark readers (Solomon, VRPLIB) and the conversion to foodchain's routing problem."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from benchmarks.instances import InstanceError, parse_solomon, parse_vrplib, read_instance
+from benchmarks.vrptw import check_routes, to_problem
+from foodchain.routing import SolverOptions, solve
+from tests.routing_checker import check_result
+
+DATA = Path(__file__).resolve().parent / "data" / "vrptw"
+
+
+def test_solomon_and_vrplib_files_of_one_instance_read_the_same():
+    solomon = read_instance(DATA / "tiny_solomon.txt")
+    vrplib = read_instance(DATA / "tiny_vrplib.vrp")
+    assert solomon.name == vrplib.name == "TINY3"
+    assert (solomon.vehicles, solomon.capacity) == (vrplib.vehicles, vrplib.capacity) == (2, 10)
+    for field in ("demand", "ready", "due", "service", "x", "y"):
+        assert getattr(solomon, field) == getattr(vrplib, field)
+    assert solomon.ids == (0, 1, 2, 3) and vrplib.ids == (1, 2, 3, 4)
+    assert solomon.distance(0, 1) == 5.0
+
+
+def test_parsing_needs_no_file():
+    instance = parse_solomon((DATA / "tiny_solomon.txt").read_text())
+    assert instance.customers == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ((DATA / "bad_customer_row.txt").read_text(), "line 10: a customer row has 7 numbers"),
+        ("NAME\nCUSTOMER\n0 0 0 0 0 10 0\n", "no VEHICLE section"),
+        ("", "empty"),
+    ],
+)
+def test_broken_solomon_files_say_where(text, message):
+    with pytest.raises(InstanceError, match=message):
+        parse_solomon(text)
+
+
+def test_a_vrplib_file_without_time_windows_is_not_vrptw():
+    text = (DATA / "tiny_vrplib.vrp").read_text().replace("TIME_WINDOW_SECTION", "X_SECTION")
+    with pytest.raises(InstanceError):
+        parse_vrplib(text)
+
+
+def test_explicit_vrplib_distances_are_used():
+    text = (
+        "NAME : M\nDIMENSION : 2\nCAPACITY : 5\nEDGE_WEIGHT_TYPE : EXPLICIT\n"
+        "EDGE_WEIGHT_SECTION\n0 7\n7 0\nDEMAND_SECTION\n1 0\n2 1\n"
+        "TIME_WINDOW_SECTION\n1 0 100\n2 0 100\nDEPOT_SECTION\n1\n-1\nEOF\n"
+    )
+    assert parse_vrplib(text).distance(0, 1) == 7.0
+
+
+def test_tiny_instance_is_solved_checked_and_measured():
+    instance = read_instance(DATA / "tiny_solomon.txt")
+    problem = to_problem(instance)
+    result = solve(problem, SolverOptions(time_limit_s=None, solution_limit=50, workers=1))
+    assert check_result(problem, result) == []
+    routes = [[s + 1 for s in trip.stops] for trip in result.trips]
+    distance, errors = check_routes(instance, routes)
+    assert errors == []
+    assert distance == pytest.approx(result.km)
+    # 6 + 5 > 10: two routes; best is 0-3-0 (10) and 0-1-2-0 (20).
+    assert sorted(map(sorted, routes)) == [[1, 2], [3]]
+    assert distance == pytest.approx(30.0)
+
+
+def test_the_instance_checker_catches_a_late_customer():
+    instance = replace(read_instance(DATA / "tiny_solomon.txt"), due=(100, 15, 60, 80))
+    assert check_routes(instance, [[1, 2], [3]])[1] == []
+    _, errors = check_routes(instance, [[2, 1], [3]])
+    assert any("customer 1 served at 17" in e for e in errors)
