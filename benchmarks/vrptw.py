@@ -56,7 +56,7 @@ PRESETS: dict[str, tuple[SearchConfig, ...]] = {
     "ils_one": (ILS_SEARCH,),
     "ils_leaner": (replace(ILS_SEARCH, operators_off=LNS_OPERATORS + SLOW_OPERATORS),),
     "ils_routes": (replace(ILS_SEARCH, ruin_routes=1), replace(ILS_SEARCH, ruin_routes=1, seed=7)),
-    "ils_mixed": (ILS_SEARCH, replace(ILS_SEARCH, ruin_routes=1, seed=7)),
+    "ils_same": (ILS_SEARCH, replace(ILS_SEARCH, seed=7)),
     "ils_cold": (replace(ILS_SEARCH, temperatures=(0.03, 0.0003)),),
     "ils_warm": (replace(ILS_SEARCH, temperatures=(0.3, 0.003)),),
 }

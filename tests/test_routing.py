@@ -570,3 +570,48 @@ def test_lensois_thursday_with_plausible_flows(lensois_routing):
     assert result.all_mandatory_served, [u.explanation for u in result.unserved]
     served = {problem.stops[v.stop].site_id for t in result.trips for v in t.visits}
     assert set(canteens) | set(relays) <= served
+
+
+def test_lensois_friday_reaches_lille_and_dunkerque_by_van(lensois_routing):
+    from foodchain.routing import Flow, build_day_problem
+
+    scenario, sites, farms = lensois_routing
+    friday = date(2026, 12, 4)
+    relays = [
+        "relay_sallaumines",
+        "relay_vendin_le_vieil",
+        "relay_harnes",
+        "relay_lille",
+        "relay_dunkerque",
+    ]
+    flows = [Flow("farm_route_hulluch", "potato", r, friday, 40) for r in relays]
+    flows += [Flow("farm_ecopole", "lettuce", r, friday, 8) for r in relays]
+    flows += [
+        Flow("farm_ecopole", "lettuce", c, friday, 6)
+        for c in ("mat_basly", "mat_jaures", "mat_curie")
+    ]
+    flows += [
+        Flow("farm_route_hulluch", "onion", s, friday, 30) for s in ("shop_lens", "shop_loos")
+    ]
+    problem = build_day_problem(
+        friday,
+        sites[scenario.hub],
+        sites,
+        farms,
+        scenario.vehicles,
+        flows,
+        scenario.settings["road_factor"],
+        optional_sites={"shop_lens", "shop_loos"},
+    )
+    assert not [s for s in problem.stops if s.kind is StopKind.PICKUP]  # both bring their own
+    result = solve(problem, SolverOptions(time_limit_s=None, solution_limit=100, workers=1))
+    assert check_result(problem, result) == []
+    assert result.all_mandatory_served, [u.explanation for u in result.unserved]
+    for trip in result.trips:
+        far = [
+            problem.stops[v.stop].site_id
+            for v in trip.visits
+            if problem.stops[v.stop].site_id in ("relay_lille", "relay_dunkerque")
+        ]
+        if far:
+            assert problem.vehicles[trip.vehicle].id.startswith("gnv_")

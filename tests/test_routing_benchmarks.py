@@ -12,12 +12,76 @@ from benchmarks.vrptw import check_routes, to_problem
 from foodchain.routing import SolverOptions, solve
 from tests.routing_checker import check_result
 
-DATA = Path(__file__).resolve().parent / "data" / "vrptw"
+TINY_SOLOMON = """TINY3
+
+VEHICLE
+NUMBER     CAPACITY
+   2         10
+
+CUSTOMER
+CUST NO.   XCOORD.   YCOORD.    DEMAND   READY TIME   DUE DATE   SERVICE TIME
+
+    0          0       0           0       0         100           0
+    1          3       4           5       0          50           2
+    2          6       8           5      10          60           2
+    3          0       5           6       0          80           1
+"""
+
+TINY_VRPLIB = """NAME : TINY3
+TYPE : VRPTW
+DIMENSION : 4
+VEHICLES : 2
+CAPACITY : 10
+EDGE_WEIGHT_TYPE : EUC_2D
+NODE_COORD_SECTION
+1 0 0
+2 3 4
+3 6 8
+4 0 5
+DEMAND_SECTION
+1 0
+2 5
+3 5
+4 6
+TIME_WINDOW_SECTION
+1 0 100
+2 0 50
+3 10 60
+4 0 80
+SERVICE_TIME_SECTION
+1 0
+2 2
+3 2
+4 1
+DEPOT_SECTION
+1
+-1
+"""
+
+BAD_CUSTOMER_ROW = """BAD
+
+VEHICLE
+NUMBER     CAPACITY
+   2         10
+
+CUSTOMER
+CUST NO.   XCOORD.   YCOORD.    DEMAND   READY TIME   DUE DATE   SERVICE TIME
+    0          0       0           0       0         100           0
+    1          3       4           5       0          50
+"""
 
 
-def test_solomon_and_vrplib_files_of_one_instance_read_the_same():
-    solomon = read_instance(DATA / "tiny_solomon.txt")
-    vrplib = read_instance(DATA / "tiny_vrplib.vrp")
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    """The tiny instance written in both formats, as a benchmark folder would hold them."""
+    (tmp_path / "tiny_solomon.txt").write_text(TINY_SOLOMON)
+    (tmp_path / "tiny_vrplib.vrp").write_text(TINY_VRPLIB)
+    return tmp_path
+
+
+def test_solomon_and_vrplib_files_of_one_instance_read_the_same(files):
+    solomon = read_instance(files / "tiny_solomon.txt")
+    vrplib = read_instance(files / "tiny_vrplib.vrp")
     assert solomon.name == vrplib.name == "TINY3"
     assert (solomon.vehicles, solomon.capacity) == (vrplib.vehicles, vrplib.capacity) == (2, 10)
     for field in ("demand", "ready", "due", "service", "x", "y"):
@@ -27,14 +91,14 @@ def test_solomon_and_vrplib_files_of_one_instance_read_the_same():
 
 
 def test_parsing_needs_no_file():
-    instance = parse_solomon((DATA / "tiny_solomon.txt").read_text())
+    instance = parse_solomon(TINY_SOLOMON)
     assert instance.customers == 3
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ((DATA / "bad_customer_row.txt").read_text(), "line 10: a customer row has 7 numbers"),
+        (BAD_CUSTOMER_ROW, "line 10: a customer row has 7 numbers"),
         ("NAME\nCUSTOMER\n0 0 0 0 0 10 0\n", "no VEHICLE section"),
         ("", "empty"),
     ],
@@ -45,7 +109,7 @@ def test_broken_solomon_files_say_where(text, message):
 
 
 def test_a_vrplib_file_without_time_windows_is_not_vrptw():
-    text = (DATA / "tiny_vrplib.vrp").read_text().replace("TIME_WINDOW_SECTION", "X_SECTION")
+    text = TINY_VRPLIB.replace("TIME_WINDOW_SECTION", "X_SECTION")
     with pytest.raises(InstanceError):
         parse_vrplib(text)
 
@@ -60,7 +124,7 @@ def test_explicit_vrplib_distances_are_used():
 
 
 def test_tiny_instance_is_solved_checked_and_measured():
-    instance = read_instance(DATA / "tiny_solomon.txt")
+    instance = parse_solomon(TINY_SOLOMON)
     problem = to_problem(instance)
     result = solve(problem, SolverOptions(time_limit_s=None, solution_limit=50, workers=1))
     assert check_result(problem, result) == []
@@ -74,7 +138,7 @@ def test_tiny_instance_is_solved_checked_and_measured():
 
 
 def test_the_instance_checker_catches_a_late_customer():
-    instance = replace(read_instance(DATA / "tiny_solomon.txt"), due=(100, 15, 60, 80))
+    instance = replace(parse_solomon(TINY_SOLOMON), due=(100, 15, 60, 80))
     assert check_routes(instance, [[1, 2], [3]])[1] == []
     _, errors = check_routes(instance, [[2, 1], [3]])
     assert any("customer 1 served at 17" in e for e in errors)

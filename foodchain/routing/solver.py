@@ -17,8 +17,9 @@ the nearest unit (1/360,000 €, so an hourly rate in tenths of euros is exact p
 Searches (chosen by measurement on Solomon, see benchmarks/README.md): parallel cheapest
 insertion, then OR-Tools' iterated local search (SISR ruin-and-recreate, simulated
 annealing acceptance at automatic temperatures, greedy descent in between, without the
-insertion-LNS operators that ruin-and-recreate makes redundant). Two such searches with
-different stop orders run in two processes; the better result is kept. Deterministic runs
+insertion-LNS operators that ruin-and-recreate makes redundant). Two such searches run in
+two processes, the second with another stop order and whole-route ruins as well; the
+better result is kept. Deterministic runs
 (no time limit) and warm starts use guided local search, which OR-Tools' ILS does not
 support. Mandatory stops are compulsory in a first search; only if it finds nothing are
 they turned into very expensive optional visits, so that a plan always comes out.
@@ -107,7 +108,8 @@ LNS_OPERATORS = (
 ILS_SEARCH = SearchConfig(
     iterated_local_search=True, metaheuristic="GREEDY_DESCENT", operators_off=LNS_OPERATORS
 )
-ILS_SEARCH_2 = replace(ILS_SEARCH, seed=7)
+ILS_SEARCH_2 = replace(ILS_SEARCH, ruin_routes=1, seed=7)
+"""The second search also ruins whole routes: it escapes fleet-size local optima (C2)."""
 GLS_SEARCH = SearchConfig(metaheuristic="GUIDED_LOCAL_SEARCH", seed=1)
 
 
@@ -682,6 +684,8 @@ def _parallel_search(
 ) -> list[_Outcome]:
     """Searches ``options.searches`` in ``options.workers`` processes (this one included)."""
     count = max(1, min(options.workers, len(options.searches)))
+    if multiprocessing.current_process().daemon:
+        count = 1  # a daemonic process (e.g. a pool worker) may not start processes
     best = [math.inf]
 
     def forward(value: int) -> None:
