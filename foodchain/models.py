@@ -199,10 +199,6 @@ class CanteenIn(SQLModel):
             data = {"organic_min_share": 1.0, "quality_min_share": 1.0, **data}
         return data
 
-    @property
-    def service_days(self) -> list[str]:
-        return list(self.covers)
-
 
 class Canteen(CanteenIn, table=True):
     __tablename__: ClassVar[str] = "canteen"
@@ -473,24 +469,3 @@ class ImportRecord(SQLModel, table=True):
     changed: int
     removed: int
     at: dt.datetime
-
-
-TABLE_ORDER: tuple[type[SQLModel], ...] = (
-    Setting,
-    Site,
-    Farm,
-    Canteen,
-    Shop,
-    Product,
-    SubstitutionGroup,
-    PortionRule,
-    HolidayPeriod,
-    BasketType,
-    Vehicle,
-    Subscription,
-    Forecast,
-    MenuLine,
-    TravelLeg,
-    ImportRecord,
-)
-"""Tables in an order that respects foreign keys (parents first)."""

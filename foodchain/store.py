@@ -54,10 +54,6 @@ class TableChanges:
     removed: list[dict[str, Any]] = field(default_factory=list)
     unchanged: int = 0
 
-    @property
-    def count(self) -> int:
-        return len(self.added) + len(self.changed) + len(self.removed)
-
 
 def diff(
     model: type[SQLModel],

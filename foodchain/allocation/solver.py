@@ -74,7 +74,7 @@ class AllocationParameters:
     False re-optimises the choice in every tier (a MIP each)."""
     """Bisection steps on the share of baskets filled when supply cannot fill them all."""
     cost_per_kgkm: float = 1.0
-    """Tier 5 weighs kg·km against € of purchase: 1 kg·km counts as this many €."""
+    """Tier 5 weighs € of purchase against kg·km: 1 € counts as this many kg·km."""
 
     def __post_init__(self) -> None:
         if self.lp_solver not in _LP_SOLVERS or self.mip_solver not in _MIP_SOLVERS:
@@ -759,31 +759,28 @@ class _Builder:
 
     # ---------------------------------------------------------------- objectives
 
-    def _zeros(self, m: _Model) -> FloatArray:
-        return np.zeros(m.n)
-
     def objective_short(self, m: _Model) -> FloatArray:
-        c = self._zeros(m)
+        c = np.zeros(m.n)
         c[self.short_cols] = 1.0
         return c
 
     def objective_weight(self, m: _Model) -> FloatArray:
-        c = self._zeros(m)
+        c = np.zeros(m.n)
         c[self.weight_dev] = self.type_baskets
         return c
 
     def objective_shops(self, m: _Model) -> FloatArray:
-        c = self._zeros(m)
+        c = np.zeros(m.n)
         c[self.x_shop] = 1.0
         return c
 
     def objective_fairness(self, m: _Model) -> FloatArray:
-        c = self._zeros(m)
+        c = np.zeros(m.n)
         c[self.deviation] = 1.0
         return c
 
     def objective_transport(self, m: _Model) -> FloatArray:
-        c = self._zeros(m)
+        c = np.zeros(m.n)
         per_kg = self.km + self.params.cost_per_kgkm * self.price
         for cols, arcs in ((self.x_can, self.ca), (self.x_bsk, self.ba), (self.x_shop, self.sa)):
             c[cols] = per_kg[arcs.supply]

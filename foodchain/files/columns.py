@@ -141,13 +141,6 @@ class TableSpec:
     private: tuple[str, ...] = field(default=())
     """Columns about people (names, contacts): never quoted in messages."""
 
-    def column(self, key: str) -> Column:
-        return next(c for c in self.columns if c.key == key)
-
-    @property
-    def keys(self) -> list[str]:
-        return [c.key for c in self.columns]
-
 
 @dataclass(frozen=True)
 class Row:
