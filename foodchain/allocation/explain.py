@@ -62,9 +62,14 @@ def _canteen_reason(
         offered = [s for s in offered if s.organic]
         if not offered:
             return f"no organic {item} offered in {problem.week} {where}"
-    fresh = [s for s in offered if problem.pickup_day(s, need.day) is not None]
+    fresh = [s for s in offered if problem.pickup_day(s, need.day, need.leave_by) is not None]
     if not fresh:
         days = sorted({WEEKDAYS[d] for s in offered for d in s.days})
+        if any(problem.pickup_day(s, need.day) is not None for s in offered):
+            return (
+                f"no {item} can reach the hub in time: the farms' pickup hours on "
+                f"{_DAY_NAMES[need.day]} come after the delivery window {where}"
+            )
         return (
             f"no {item} can be picked up fresh by {_DAY_NAMES[need.day]} "
             f"(harvest days: {' '.join(days)}) {where}"

@@ -7,12 +7,14 @@ checked by an independent checker in the tests.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from foodchain.catalogue import Catalogue
 from foodchain.demand import WeekDemand
 from foodchain.models import BasketTypeIn, ForecastIn, OrganicStatus, SiteKind, Unit
+from foodchain.routing.build import site_window
 from foodchain.weeks import WEEKDAYS, Week
 
 
@@ -28,6 +30,12 @@ class Supply:
     days: tuple[int, ...]
     """Weekdays (0 = Monday) the produce can be picked up."""
     km_to_hub: float
+    at_hub: tuple[float, ...] = ()
+    """Per weekday, the earliest minute picked-up goods can be loaded at the hub that day
+    (the farm's window opens, the van drives back); empty: at midnight."""
+
+    def ready(self, day: int) -> float:
+        return self.at_hub[day] if self.at_hub else 0.0
 
     @property
     def organic(self) -> bool:
@@ -58,6 +66,8 @@ class CanteenNeed:
     day: int
     kg: float
     organic_only: bool
+    leave_by: float = math.inf
+    """The latest minute goods can leave the hub and reach the canteen within its window."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,7 @@ class BasketDelivery:
     relay_point_id: str
     day: int
     baskets: int
+    leave_by: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,11 @@ class Shop:
     max_kg: float
     families: frozenset[str]
     """Families the shop takes; empty = all."""
+    leave_by: tuple[float, ...] = ()
+    """Per weekday, as for canteens; empty: any time."""
+
+    def latest(self, day: int) -> float:
+        return self.leave_by[day] if self.leave_by else math.inf
 
     def takes(self, family: str) -> bool:
         return not self.families or family in self.families
@@ -124,14 +140,31 @@ class AllocationProblem:
     def date(self, day: int) -> dt.date:
         return self.week.day(WEEKDAYS[day])
 
-    def pickup_day(self, supply: Supply, day: int) -> int | None:
+    def pickup_day(self, supply: Supply, day: int, leave_by: float = math.inf) -> int | None:
         """The latest pickup day from which ``supply`` reaches a delivery on ``day`` fresh.
 
-        Delivered on or after a day it can be picked up, within the product's shelf life.
+        Delivered on or after a day it can be picked up, within the product's shelf life; on
+        the pickup day itself only if the goods are at the hub before the delivery must leave
+        (a farm collected in the afternoon cannot feed a kitchen the same morning).
         """
         shelf = self.products[supply.product_id].shelf_life_days
-        fresh = [a for a in supply.days if a <= day and day - a < shelf]
+        fresh = [
+            a
+            for a in supply.days
+            if (a < day or (a == day and supply.ready(a) <= leave_by)) and day - a < shelf
+        ]
         return max(fresh) if fresh else None
+
+    def basket_leave_by(self, basket_type_id: str, day: int) -> float:
+        """Baskets of a size share one content: they leave when the earliest relay needs them."""
+        return min(
+            (
+                d.leave_by
+                for d in self.basket_deliveries
+                if d.basket_type_id == basket_type_id and d.day == day and d.baskets > 0
+            ),
+            default=math.inf,
+        )
 
 
 def basket_spec(basket: BasketTypeIn, products: Iterable[str]) -> BasketSpec:
@@ -154,8 +187,30 @@ def build_problem(
     forecasts: Iterable[ForecastIn],
     demand: WeekDemand,
     km_to_hub: Mapping[str, float],
+    hub_minutes: Mapping[str, float] | None = None,
 ) -> AllocationProblem:
-    """Gather the week's supply and demand from domain objects into an ``AllocationProblem``."""
+    """Gather the week's supply and demand from domain objects into an ``AllocationProblem``.
+
+    With ``hub_minutes`` (driving minutes between each site and the hub), same-day flows are
+    kept only where the farm's window and the drive let the goods reach the destination's
+    window that day; without it, any same-day flow is allowed.
+    """
+    hub = catalogue.sites.get(catalogue.hub)
+    loading = hub.service_minutes if hub is not None else 0.0
+
+    def at_hub(farm_id: str) -> tuple[float, ...]:
+        site, farm = catalogue.sites.get(farm_id), catalogue.farms.get(farm_id)
+        if hub_minutes is None or site is None or farm is None:
+            return ()
+        drive = 0.0 if farm.brings_own_produce else site.service_minutes + hub_minutes[farm_id]
+        return tuple(site_window(site, day)[0] + drive for day in WEEKDAYS)
+
+    def leave_by(site_id: str, day: int) -> float:
+        site = catalogue.sites.get(site_id)
+        if hub_minutes is None or site is None:
+            return math.inf
+        return site_window(site, WEEKDAYS[day])[1] - hub_minutes[site_id] - loading
+
     products = {
         p.id: Product(
             p.id,
@@ -175,6 +230,7 @@ def build_problem(
             OrganicStatus(f.organic_status),
             tuple(WEEKDAYS.index(d) for d in f.days_available),
             km_to_hub.get(f.farm_id, 0.0),
+            at_hub(f.farm_id),
         )
         for f in sorted(forecasts, key=lambda f: (f.farm_id, f.product_id))
         if f.week == str(week) and f.kg > 0
@@ -187,6 +243,7 @@ def build_problem(
             d.delivery_day.weekday(),
             d.kg,
             catalogue.canteens[d.canteen_id].organic_min_share >= 1.0,
+            leave_by(d.canteen_id, d.delivery_day.weekday()),
         )
         for d in demand.canteens
     )
@@ -196,7 +253,13 @@ def build_problem(
     }
     baskets = {b.id: basket_spec(b, products) for b in catalogue.basket_types.values()}
     deliveries = tuple(
-        BasketDelivery(b.basket_type_id, b.relay_point_id, b.delivery_day.weekday(), b.baskets)
+        BasketDelivery(
+            b.basket_type_id,
+            b.relay_point_id,
+            b.delivery_day.weekday(),
+            b.baskets,
+            leave_by(b.relay_point_id, b.delivery_day.weekday()),
+        )
         for b in demand.baskets
     )
     shops = tuple(
@@ -205,6 +268,9 @@ def build_problem(
             tuple(WEEKDAYS.index(d) for d in site.delivery_days),
             catalogue_shop.max_kg_per_week,
             frozenset(catalogue_shop.families),
+            tuple(leave_by(site.id, day) for day in range(len(WEEKDAYS)))
+            if hub_minutes is not None
+            else (),
         )
         for site in catalogue.sites_of(SiteKind.SHOP).values()
         if (catalogue_shop := catalogue.shops.get(site.id)) is not None

@@ -274,7 +274,7 @@ def candidate_arcs(problem: AllocationProblem) -> tuple[Arcs, Arcs, Arcs, list[s
                 supply = problem.supplies[i]
                 if need.organic_only and not supply.organic:
                     continue
-                pickup = problem.pickup_day(supply, need.day)
+                pickup = problem.pickup_day(supply, need.day, need.leave_by)
                 if pickup is not None:
                     canteen.append((i, n, need.day, pickup))
     type_ids = sorted({d.basket_type_id for d in problem.basket_deliveries if d.baskets > 0})
@@ -285,11 +285,12 @@ def candidate_arcs(problem: AllocationProblem) -> tuple[Arcs, Arcs, Arcs, list[s
     basket: list[tuple[int, int, int, int]] = []
     for t, type_id in enumerate(type_ids):
         spec = problem.basket_types[type_id]
+        latest = {day: problem.basket_leave_by(type_id, day) for day in days[type_id]}
         for i, supply in enumerate(problem.supplies):
             if spec.organic_only and not supply.organic:
                 continue
             for day in sorted(days[type_id]):
-                pickup = problem.pickup_day(supply, day)
+                pickup = problem.pickup_day(supply, day, latest[day])
                 if pickup is not None:
                     basket.append((i, t, day, pickup))
     shop: list[tuple[int, int, int, int]] = []
@@ -298,7 +299,7 @@ def candidate_arcs(problem: AllocationProblem) -> tuple[Arcs, Arcs, Arcs, list[s
             if not shop_spec.takes(problem.products[supply.product_id].family):
                 continue
             for day in sorted(shop_spec.days):  # the shop's first delivery day the produce reaches
-                pickup = problem.pickup_day(supply, day)
+                pickup = problem.pickup_day(supply, day, shop_spec.latest(day))
                 if pickup is not None:
                     shop.append((i, h, day, pickup))
                     break

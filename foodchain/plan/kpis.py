@@ -1,0 +1,169 @@
+"""The week's indicators for the town and the coordinator, computed from the plan record alone.
+
+Definitions (kpis.json keeps these names):
+- fulfilment: canteen kg delivered / demanded, baskets filled / due, kg sent to partner shops;
+- transport per vehicle type: vehicles used, trips, road km, hours (hub loading to unloading),
+  cost (fixed cost per vehicle and day used + per km + per hour), CO2 (km x the vehicle's
+  factor); ``diesel_co2_kg`` is what 3.5 t diesel vans would have emitted over the same km;
+- food-miles: kg x road km farm -> hub -> destination, summed over the allocation;
+- fairness: Jain's index per product (1 = every farm sold the same share of its offer), the
+  overall index weighted by kg offered;
+- per canteen: organic and EGalim quality shares of purchase value, with the rule's minimum.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from foodchain.models import OrganicStatus
+from foodchain.plan.record import PlanRecord
+
+LARGEST_SHORTFALLS = 10
+
+
+def _r(value: float, digits: int = 3) -> float:
+    return round(value, digits)
+
+
+def _share(part: float, whole: float) -> float | None:
+    return _r(part / whole, 4) if whole > 1e-9 else None
+
+
+def transport_kpis(record: PlanRecord) -> dict[str, Any]:
+    by_type: dict[str, dict[str, float]] = defaultdict(
+        lambda: {"vehicles": 0, "trips": 0, "km": 0.0, "hours": 0.0, "cost_eur": 0.0, "co2_kg": 0.0}
+    )
+    used: set[tuple[str, str]] = set()
+    for (day, vehicle_id, _trip), rows in record.trips().items():
+        vehicle = record.vehicles[vehicle_id]
+        kpi = by_type[vehicle.type]
+        km = sum(r.km for r in rows)
+        hours = (rows[-1].departure - rows[0].arrival) / 60.0
+        kpi["trips"] += 1
+        kpi["km"] += km
+        kpi["hours"] += hours
+        kpi["co2_kg"] += km * vehicle.co2_kg_per_km
+        kpi["cost_eur"] += km * vehicle.cost_per_km_eur + hours * vehicle.cost_per_hour_eur
+        if (day.isoformat(), vehicle_id) not in used:
+            used.add((day.isoformat(), vehicle_id))
+            kpi["vehicles"] += 1
+            kpi["cost_eur"] += vehicle.cost_fixed_eur
+    km = sum(k["km"] for k in by_type.values())
+    co2 = sum(k["co2_kg"] for k in by_type.values())
+    diesel = km * record.diesel_co2_kg_per_km
+    return {
+        "by_vehicle_type": {
+            t: {k: _r(v) if isinstance(v, float) else v for k, v in kpi.items()}
+            for t, kpi in sorted(by_type.items())
+        },
+        "vehicle_days": len(used),
+        "trips": sum(int(k["trips"]) for k in by_type.values()),
+        "km": _r(km),
+        "hours": _r(sum(k["hours"] for k in by_type.values())),
+        "cost_eur": _r(sum(k["cost_eur"] for k in by_type.values()), 2),
+        "co2_kg": _r(co2),
+        "diesel_co2_kg": _r(diesel),
+        "co2_saved_kg": _r(diesel - co2),
+        "unserved_stops": len(record.unserved),
+        "unserved_mandatory_stops": sum(
+            1 for u in record.unserved if u.reason != "optional_dropped"
+        ),
+        "unserved_kg": _r(sum(u.kg for u in record.unserved)),
+    }
+
+
+def canteen_kpis(record: PlanRecord) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    demand: dict[str, float] = defaultdict(float)
+    for flow in record.flows:
+        if flow.purpose == "canteen":
+            demand[flow.destination_id] += flow.kg
+    short: dict[str, float] = defaultdict(float)
+    for s in record.shortfalls:
+        if not s.baskets:
+            short[s.who] += s.kg
+    for canteen, (organic_min, quality_min) in sorted(record.canteen_rules.items()):
+        flows = [f for f in record.flows if f.purpose == "canteen" and f.destination_id == canteen]
+        value = sum(f.kg * f.price_eur_per_kg for f in flows)
+        organic = sum(
+            f.kg * f.price_eur_per_kg for f in flows if OrganicStatus(f.organic_status).is_organic
+        )
+        quality = sum(
+            f.kg * f.price_eur_per_kg for f in flows if OrganicStatus(f.organic_status).is_quality
+        )
+        organic_share, quality_share = _share(organic, value), _share(quality, value)
+        out[canteen] = {
+            "delivered_kg": _r(demand[canteen]),
+            "short_kg": _r(short[canteen]),
+            "value_eur": _r(value, 2),
+            "organic_share": organic_share,
+            "quality_share": quality_share,
+            "organic_min": organic_min,
+            "quality_min": quality_min,
+            "rule_met": value <= 1e-9
+            or (organic >= organic_min * value - 1e-6 and quality >= quality_min * value - 1e-6),
+        }
+    return out
+
+
+def compute_kpis(record: PlanRecord) -> dict[str, Any]:
+    """All indicators of the week, JSON-ready."""
+    kg_to: dict[str, float] = defaultdict(float)
+    for flow in record.flows:
+        kg_to[flow.purpose] += flow.kg
+    sold = sum(kg_to.values())
+    due = sum(f.due for f in record.fills)
+    filled = sum(f.filled for f in record.fills)
+    canteen_short = sum(s.kg for s in record.shortfalls if not s.baskets)
+    food_miles = sum(f.kg * f.km for f in record.flows)
+    offered = sum(f.offered_kg for f in record.fairness)
+    return {
+        "week": record.week,
+        "fulfilment": {
+            "canteens": {
+                "demand_kg": _r(record.canteen_demand_kg),
+                "delivered_kg": _r(kg_to["canteen"]),
+                "short_kg": _r(canteen_short),
+                "share": _share(kg_to["canteen"], record.canteen_demand_kg),
+            },
+            "baskets": {
+                "due": due,
+                "filled": filled,
+                "kg": _r(kg_to["basket"]),
+                "share": _share(filled, due),
+            },
+            "shops": {"kg": _r(kg_to["shop"])},
+        },
+        "supply_kg": _r(record.supply_kg),
+        "sold_kg": _r(sold),
+        "unsold_kg": _r(sum(s.kg for s in record.surplus)),
+        "largest_shortfalls": [
+            {
+                "who": s.who,
+                "item": s.item,
+                "day": s.day.isoformat(),
+                "kg": _r(s.kg),
+                "reason": s.reason,
+            }
+            for s in sorted(record.shortfalls, key=lambda s: -s.kg)[:LARGEST_SHORTFALLS]
+        ],
+        "transport": transport_kpis(record),
+        "food_miles_kg_km": _r(food_miles, 1),
+        "food_miles_km_per_kg": _r(food_miles / sold) if sold > 1e-9 else None,
+        "purchase_value_eur": _r(sum(f.kg * f.price_eur_per_kg for f in record.flows), 2),
+        "fairness": {
+            "overall": _r(
+                sum(f.index * f.offered_kg for f in record.fairness) / offered
+                if offered > 1e-9
+                else 1.0,
+                4,
+            ),
+            "lowest": min(
+                ({"product_id": f.product_id, "index": _r(f.index, 4)} for f in record.fairness),
+                key=lambda x: x["index"],  # type: ignore[arg-type, return-value]
+                default=None,
+            ),
+        },
+        "canteens": canteen_kpis(record),
+    }
