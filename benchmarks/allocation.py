@@ -34,8 +34,7 @@ SIZES = ["50x100x100", "150x120x120", "300x150x150"]
 
 
 def lensois_problem(week_text: str) -> Any:
-    from foodchain.allocation.load import km_to_hub
-    from foodchain.allocation.problem import build_problem
+    from foodchain.allocation.load import problem_of
     from foodchain.demand import compute_week_demand
     from foodchain.scenario import load_scenario
     from foodchain.weeks import Week
@@ -44,7 +43,8 @@ def lensois_problem(week_text: str) -> Any:
     catalogue = scenario.catalogue()
     week = Week.parse(week_text)
     demand = compute_week_demand(week, catalogue, scenario.menu_lines, scenario.subscriptions)
-    return build_problem(week, catalogue, scenario.forecasts, demand, km_to_hub(catalogue))
+    forecasts = [f for f in scenario.forecasts if f.week == str(week)]
+    return problem_of(week, catalogue, forecasts, demand, scenario.vehicles, None)
 
 
 def synthetic_problem(size: str, seed: int = 7) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -23,13 +24,19 @@ from foodchain.allocation.load import allocate_week
 from foodchain.catalogue import load_catalogue
 from foodchain.db import open_database, shown_url, transaction
 from foodchain.demand import WeekDemand, load_week_demand
+from foodchain.documents import write_documents
 from foodchain.errors import FoodchainError, InputError, NotFoundError
 from foodchain.files.writing import table_csv
 from foodchain.importing import Importer, import_file
 from foodchain.models import SiteKind
+from foodchain.plan import PlanOptions, PlanRecord, plan_week
+from foodchain.plan.weekly import DEFAULT_TIME_LIMIT_S
+from foodchain.report import COLUMNS as REPORT_COLUMNS
+from foodchain.report import weekly_kpis, write_report
 from foodchain.routing.solver import SolverOptions
 from foodchain.routing.week import WeekRounds, route_week
-from foodchain.scenario import install_scenario, load_scenario
+from foodchain.runs import DISPLAY_KPIS, diff_runs, list_runs, load_run, publish_run, save_run
+from foodchain.scenario import ensure_scenario, install_scenario, load_scenario
 from foodchain.store import ImportReport
 from foodchain.weeks import WEEKDAYS, Week, parse_weekday, week_range
 
@@ -44,12 +51,14 @@ menu_app = typer.Typer(help="Canteen menus.", no_args_is_help=True)
 subscriptions_app = typer.Typer(help="Basket subscriptions.", no_args_is_help=True)
 demand_app = typer.Typer(help="The week's demand.", no_args_is_help=True)
 matrix_app = typer.Typer(help="Road distance/time tables.", no_args_is_help=True)
+runs_app = typer.Typer(help="Stored weekly plans.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(menu_app, name="menu")
 app.add_typer(subscriptions_app, name="subscriptions")
 app.add_typer(demand_app, name="demand")
 app.add_typer(matrix_app, name="matrix")
+app.add_typer(runs_app, name="runs")
 
 console = Console(highlight=False)
 PRIVATE_FIELDS = set(subscriptions.SPEC.private)
@@ -568,3 +577,344 @@ def route(
                 raise FoodchainError(f"--day: {exc}") from None
         rounds = route_week(_engine(), the_week, SolverOptions(time_limit_s=time_limit), days)
         _print_rounds(rounds)
+
+
+# --------------------------------------------------------------------------- the weekly plan
+
+
+def _percent(share: float | None) -> str:
+    return f"{share:.0%}" if share is not None else "-"
+
+
+def _plan_summary(record: PlanRecord, run_id: int, folder: Path | None) -> None:
+    kpis = record.kpis
+    fulfilment = kpis["fulfilment"]
+    canteens, baskets, shops = fulfilment["canteens"], fulfilment["baskets"], fulfilment["shops"]
+    transport = kpis["transport"]
+    table = Table(title=f"Plan {record.week}", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    table.add_row(
+        "canteens",
+        f"{canteens['delivered_kg']:,.1f} of {canteens['demand_kg']:,.1f} kg "
+        f"({_percent(canteens['share'])})",
+    )
+    table.add_row(
+        "baskets",
+        f"{baskets['filled']} of {baskets['due']} filled ({_percent(baskets['share'])}), "
+        f"{baskets['kg']:,.1f} kg",
+    )
+    table.add_row("partner shops", f"{shops['kg']:,.1f} kg")
+    table.add_row("unsold", f"{kpis['unsold_kg']:,.1f} of {kpis['supply_kg']:,.1f} kg offered")
+    table.add_row(
+        "transport",
+        f"{transport['km']:,.1f} km, {transport['trips']} trips, {transport['cost_eur']:,.2f} €",
+    )
+    table.add_row(
+        "CO2",
+        f"{transport['co2_kg']:,.1f} kg (diesel vans: {transport['diesel_co2_kg']:,.1f} kg, "
+        f"saved {transport['co2_saved_kg']:,.1f} kg)",
+    )
+    table.add_row(
+        "food-miles",
+        f"{kpis['food_miles_kg_km']:,.0f} kg·km"
+        + (
+            f" ({kpis['food_miles_km_per_kg']:.1f} km per kg)"
+            if kpis["food_miles_km_per_kg"]
+            else ""
+        ),
+    )
+    table.add_row("fairness index", f"{kpis['fairness']['overall']:.3f}")
+    console.print(table)
+
+    fleet = Table(title="Fleet")
+    for column in ("vehicle type", "vehicles·days", "trips", "km", "hours", "CO2 kg", "cost €"):
+        fleet.add_column(column, justify="left" if column == "vehicle type" else "right")
+    for kind, k in transport["by_vehicle_type"].items():
+        fleet.add_row(
+            kind,
+            str(k["vehicles"]),
+            str(k["trips"]),
+            f"{k['km']:.1f}",
+            f"{k['hours']:.1f}",
+            f"{k['co2_kg']:.1f}",
+            f"{k['cost_eur']:.2f}",
+        )
+    console.print(fleet)
+
+    rules = Table(title="Canteens: organic and EGalim quality shares of purchase value")
+    for column in ("canteen", "kg", "short kg", "organic", "quality", "rule"):
+        rules.add_column(column, justify="left" if column == "canteen" else "right")
+    for canteen, k in kpis["canteens"].items():
+        rules.add_row(
+            escape(record.name(canteen)),
+            f"{k['delivered_kg']:.1f}",
+            f"{k['short_kg']:.1f}",
+            f"{_percent(k['organic_share'])} (≥ {k['organic_min']:.0%})",
+            f"{_percent(k['quality_share'])} (≥ {k['quality_min']:.0%})",
+            "[green]met[/green]" if k["rule_met"] else "[red]not met[/red]",
+        )
+    console.print(rules)
+
+    if kpis["largest_shortfalls"]:
+        console.print("[bold yellow]Short demand (largest first):[/bold yellow]")
+        for short in kpis["largest_shortfalls"]:
+            console.print(f"  {short['kg']:8.1f} kg  {escape(short['reason'])}")
+    for unserved in record.unserved:
+        console.print(
+            f"[yellow]not served[/yellow] {unserved.day:%a %d/%m} "
+            f"{escape(record.name(unserved.site_id))}: {escape(unserved.explanation)}"
+        )
+    short = canteens["short_kg"] > 0 or baskets["filled"] < baskets["due"]
+    if short:
+        console.print("[yellow]Demand is short this week (see above).[/yellow]")
+    if folder is not None:
+        console.print(
+            f"Run [bold]{run_id}[/bold] saved as a draft (publish it with "
+            f"'foodchain runs publish {run_id}'); documents in {escape(str(folder))}"
+        )
+
+
+def _progress_text(stage: str, value: float | None) -> str:
+    return f"{stage}" + (f" — objective {value:,.2f}" if value is not None else "")
+
+
+@app.command()
+def plan(
+    week: Annotated[str, typer.Option(help="ISO week, e.g. 2026-W49.")],
+    scenario: Annotated[
+        Path | None,
+        typer.Option(help="Scenario YAML, loaded first if the database holds no scenario."),
+    ] = None,
+    time_limit: Annotated[
+        float, typer.Option(help="Seconds of routing search for the whole week.")
+    ] = DEFAULT_TIME_LIMIT_S,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the documents (default plans/WEEK).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the routing search.")] = 0,
+    deterministic: Annotated[
+        bool,
+        typer.Option(help="Stop searches by amount of work, not time: same inputs, same plan."),
+    ] = False,
+    language: Annotated[
+        Lang | None, typer.Option(help="Language of the documents (default: the scenario's).")
+    ] = None,
+) -> None:
+    """The weekly plan: allocation, rounds, documents, saved as a draft run."""
+    with reported():
+        the_week = _week(week)
+        engine = _engine()
+        if scenario is not None and ensure_scenario(engine, load_scenario(scenario)):
+            console.print(f"Loaded the scenario {escape(str(scenario))}.")
+        options = PlanOptions(
+            time_limit_s=time_limit,
+            seed=seed,
+            deterministic=deterministic,
+            language=language.value if language else None,
+        )
+        with console.status(f"Planning {the_week}…") as status:
+
+            def show(stage: str, value: float | None) -> None:
+                status.update(f"Planning {the_week}: {escape(_progress_text(stage, value))}")
+
+            the_plan = plan_week(engine, the_week, options, progress=show)
+            folder = out if out is not None else Path("plans") / str(the_week)
+            status.update("Writing the documents…")
+            write_documents(the_plan.record, folder)
+            run_id = save_run(engine, the_plan)
+        _plan_summary(the_plan.record, run_id, folder)
+
+
+# --------------------------------------------------------------------------- runs and reports
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _kpi_cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".")
+    return escape(str(value))
+
+
+RunId = Annotated[int, typer.Argument(help="Run id (see 'foodchain runs list').")]
+
+
+@runs_app.command("list")
+def runs_list(
+    week: Annotated[str | None, typer.Option(help="Only this ISO week.")] = None,
+) -> None:
+    """Stored plans, newest first."""
+    with reported():
+        runs = list_runs(_engine(), str(_week(week)) if week else None)
+        if not runs:
+            console.print("No runs yet: make one with 'foodchain plan --week WEEK'.")
+            return
+        table = Table(title="Runs")
+        for column in ("run", "week", "status", "created", "seed", *DISPLAY_KPIS):
+            table.add_column(column, justify="right" if column in ("run", "seed") else "left")
+        for run in runs:
+            table.add_row(
+                str(run.id),
+                run.week,
+                str(run.status),
+                _when(run.created_at),
+                str(run.seed),
+                *(_kpi_cell(run.kpis.get(name)) for name in DISPLAY_KPIS),
+            )
+        console.print(table)
+
+
+@runs_app.command("show")
+def runs_show(
+    run: RunId,
+) -> None:
+    """A stored plan's summary, parameters and solver statistics."""
+    with reported():
+        stored = load_run(_engine(), run)
+        summary = stored.summary
+        console.print(
+            f"Run [bold]{summary.id}[/bold], {summary.week}, {summary.status}, created "
+            f"{_when(summary.created_at)}"
+            + (f", published {_when(summary.published_at)}" if summary.published_at else "")
+            + f"; inputs {summary.fingerprint[:12]}, seed {summary.seed}."
+        )
+        console.print(
+            "Parameters: " + escape(json.dumps(stored.parameters, sort_keys=True, default=str))
+        )
+        seconds = stored.statistics.get("seconds")
+        if isinstance(seconds, int | float):
+            console.print(f"Planned in {seconds:.1f} s.")
+        _plan_summary(stored.record, summary.id, None)
+
+
+@runs_app.command("diff")
+def runs_diff(
+    run_a: Annotated[int, typer.Argument(help="The earlier run.")],
+    run_b: Annotated[int, typer.Argument(help="The later run.")],
+) -> None:
+    """What changed between two plans: inputs, KPIs, deliveries, baskets, rounds."""
+    with reported():
+        diff = diff_runs(_engine(), run_a, run_b)
+        console.print(
+            f"Run {diff.a.id} ({diff.a.week}) -> run {diff.b.id} ({diff.b.week}): inputs "
+            + ("identical" if diff.same_fingerprint else "[yellow]changed[/yellow]")
+            + ", parameters "
+            + ("identical" if diff.same_parameters else "[yellow]changed[/yellow]")
+            + "."
+        )
+        if diff.is_empty:
+            console.print("The two plans are the same.")
+            return
+        if diff.parameter_changes or diff.kpi_changes:
+            table = Table(title="Parameters and KPIs")
+            for column in ("key", "before", "after", "change"):
+                table.add_column(column, justify="left" if column == "key" else "right")
+            for change in [*diff.parameter_changes, *diff.kpi_changes]:
+                delta = change.delta
+                table.add_row(
+                    escape(change.key),
+                    _kpi_cell(change.old),
+                    _kpi_cell(change.new),
+                    f"{delta:+,.3f}" if delta is not None else "",
+                )
+            console.print(table)
+        if diff.flow_changes:
+            table = Table(title="Deliveries (kg)")
+            for column in ("farm", "product", "to", "day", "before", "after"):
+                table.add_column(
+                    column, justify="right" if column in ("before", "after") else "left"
+                )
+            for flow in diff.flow_changes:
+                table.add_row(
+                    flow.farm_id,
+                    flow.product_id,
+                    flow.destination_id,
+                    flow.delivery_day.isoformat(),
+                    f"{flow.old_kg:.1f}",
+                    f"{flow.new_kg:.1f}",
+                )
+            console.print(table)
+        for basket in diff.basket_changes:
+            console.print(
+                f"basket {basket.basket_type}, {basket.product_id}: "
+                f"{_kpi_cell(basket.old_kg)} -> {_kpi_cell(basket.new_kg)} kg per basket"
+            )
+        for route in diff.route_changes:
+            console.print(
+                f"{route.day} {route.vehicle_id}: {route.old_km:.1f} -> {route.new_km:.1f} km"
+                + (
+                    ""
+                    if route.same_stops
+                    else ", stops changed: "
+                    + escape(" | ".join(" ".join(t) for t in route.new_trips) or "not used")
+                )
+            )
+
+
+@runs_app.command("publish")
+def runs_publish(
+    run: RunId,
+    replace: Annotated[
+        bool, typer.Option(help="Supersede the week's published run with this one.")
+    ] = False,
+) -> None:
+    """Publish a draft: it becomes the week's plan and is never changed again."""
+    with reported():
+        summary = publish_run(_engine(), run, replace=replace)
+        console.print(f"Run {summary.id} is the published plan of {summary.week}.")
+
+
+@runs_app.command("export")
+def runs_export(
+    run: RunId,
+    out: Annotated[Path, typer.Option(help="Folder for the documents.")],
+    language: Annotated[
+        Lang | None, typer.Option(help="Language of the documents (default: the run's).")
+    ] = None,
+) -> None:
+    """Write the documents of a stored run again, exactly as planned."""
+    with reported():
+        stored = load_run(_engine(), run)
+        written = write_documents(stored.record, out, language.value if language else None)
+        console.print(f"Wrote {len(written)} documents of run {run} to {escape(str(out))}.")
+
+
+@app.command()
+def report(
+    weeks: Annotated[str, typer.Option(help="Weeks, e.g. 2026-W45..2026-W52.")],
+    out: Annotated[Path, typer.Option(help="Folder for the CSV table and PNG chart.")] = Path(
+        "reports"
+    ),
+) -> None:
+    """KPIs over weeks (published runs, else the newest draft): a table, a CSV and a chart."""
+    with reported():
+        chosen = _weeks(weeks)
+        rows = weekly_kpis(_engine(), chosen)
+        if not rows:
+            raise FoodchainError(
+                f"no run in {weeks}: plan the weeks first with 'foodchain plan --week WEEK'"
+            )
+        table = Table(title=f"KPIs {chosen[0]}..{chosen[-1]}")
+        table.add_column("week")
+        table.add_column("run", justify="right")
+        for name, _ in REPORT_COLUMNS:
+            table.add_column(name.replace("_", " "), justify="right")
+        for row in rows:
+            table.add_row(
+                row.week,
+                f"{row.run_id}{'' if row.status == 'published' else '*'}",
+                *(_kpi_cell(row.values[name]) for name, _ in REPORT_COLUMNS),
+            )
+        console.print(table)
+        if any(r.status != "published" for r in rows):
+            console.print("* not published: the newest draft of the week.")
+        missing = len(chosen) - len(rows)
+        if missing:
+            console.print(f"{missing} week(s) without any run left out.")
+        written = write_report(rows, out, f"kpis_{chosen[0]}_{chosen[-1]}")
+        console.print(f"Wrote {', '.join(escape(str(p)) for p in written)}.")

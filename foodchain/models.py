@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import field_validator, model_validator
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, DateTime, Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from foodchain.weeks import WEEKDAYS, Week, parse_window
@@ -469,3 +469,49 @@ class ImportRecord(SQLModel, table=True):
     changed: int
     removed: int
     at: dt.datetime
+
+
+# --------------------------------------------------------------------------- plan runs
+
+
+class RunStatus(StrEnum):
+    """A run is saved as a draft; publishing it supersedes the week's previous published run."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+
+
+_PUBLISHED = text("status = 'published'")
+
+
+class Run(SQLModel, table=True):
+    """One stored weekly plan: its record, how it was made, and whether people were sent it.
+
+    The partial unique index lets the database itself refuse a second published run of a
+    week, whatever the code or a concurrent process does.
+    """
+
+    __tablename__: ClassVar[str] = "plan_run"
+    __table_args__ = (
+        Index(
+            "ix_plan_run_one_published_per_week",
+            "week",
+            unique=True,
+            sqlite_where=_PUBLISHED,
+            postgresql_where=_PUBLISHED,
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    week: str = Field(index=True, max_length=8)
+    status: RunStatus = Field(default=RunStatus.DRAFT, sa_type=String(16))
+    created_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    published_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    fingerprint: str = Field(max_length=64)
+    parameters: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    seed: int = 0
+    statistics: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    kpis: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    record: str = Field(sa_type=Text)
+    """The PlanRecord's ``model_dump_json()`` (170-500 kB for a Lensois week)."""
+    scenario: str = ""

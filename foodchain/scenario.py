@@ -21,7 +21,7 @@ from sqlmodel import SQLModel, select
 from foodchain import forecasts, menus, subscriptions
 from foodchain.catalogue import Catalogue
 from foodchain.db import transaction
-from foodchain.errors import InputError, Problem
+from foodchain.errors import FoodchainError, InputError, Problem
 from foodchain.files.columns import Column, TableSpec, choice, integer, number, parse_rows, text
 from foodchain.files.reading import read_table
 from foodchain.importing import Importer, parse_records
@@ -583,3 +583,28 @@ def install_scenario(engine: Engine, scenario: Scenario, dry_run: bool = False) 
             apply(session, table, changes)
             session.flush()
     return report
+
+
+def installed_scenario(engine: Engine) -> str | None:
+    """The slug of the scenario the database holds, if any."""
+    with transaction(engine) as session:
+        setting = session.get(Setting, "scenario")
+    return str(setting.value) if setting is not None else None
+
+
+def ensure_scenario(engine: Engine, scenario: Scenario) -> bool:
+    """Load ``scenario`` into a database that has none yet; True if it was loaded.
+
+    A database already holding it is left alone (the coordinator's imports stay); one holding
+    another scenario is an error rather than a mix of two territories.
+    """
+    present = installed_scenario(engine)
+    if present == scenario.slug:
+        return False
+    if present is not None:
+        raise FoodchainError(
+            f"the database holds the scenario '{present}', not '{scenario.slug}': "
+            "use another --db, or run without --scenario"
+        )
+    install_scenario(engine, scenario)
+    return True

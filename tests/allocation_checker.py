@@ -34,6 +34,14 @@ def check_allocation(problem: AllocationProblem, result: AllocationResult) -> li
         shelf = problem.products[f.product_id].shelf_life_days
         if storage < 0 or storage >= shelf:
             errors.append(f"delivered {storage} days after pickup, shelf life {shelf}: {f}")
+        if storage == 0 and s.at_hub:
+            ready = s.at_hub[f.pickup_day.weekday()]
+            deadline = _leave_by(problem, f)
+            if ready > deadline + 1e-9:
+                errors.append(
+                    f"same-day flow at the hub at minute {ready:.0f}, must leave by "
+                    f"{deadline:.0f}: {f}"
+                )
     unsold: dict[tuple[str, str], float] = defaultdict(float)
     for u in result.surplus:
         unsold[(u.farm_id, u.product_id)] += u.kg
@@ -46,6 +54,27 @@ def check_allocation(problem: AllocationProblem, result: AllocationResult) -> li
     errors += _check_baskets(problem, result, supply)
     errors += _check_shops(problem, result)
     return errors
+
+
+def _leave_by(problem, flow):
+    """The latest minute the flow's goods may leave the hub for its destination that day."""
+    day = flow.delivery_day.weekday()
+    if flow.purpose == "canteen":
+        return min(
+            n.leave_by
+            for n in problem.needs
+            if n.canteen_id == flow.destination_id and n.day == day and n.item_id == flow.item_id
+        )
+    if flow.purpose == "basket":
+        return min(
+            d.leave_by
+            for d in problem.basket_deliveries
+            if d.relay_point_id == flow.destination_id
+            and d.day == day
+            and d.basket_type_id == flow.item_id
+        )
+    shop = next(h for h in problem.shops if h.id == flow.destination_id)
+    return shop.leave_by[day] if shop.leave_by else float("inf")
 
 
 def _check_canteens(problem, result, supply) -> list[str]:

@@ -80,6 +80,7 @@ def _upgrade_keeps_data(url, tiny):
     assert {k: v for k, v in after.items() if k != "alembic_version"} == {
         **{k: v for k, v in before.items() if k != "alembic_version"},
         "travel_leg": [],
+        "plan_run": [],
     }
     engine.dispose()
 

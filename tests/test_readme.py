@@ -22,7 +22,7 @@ def _quick_start_commands():
 def test_quick_start_has_exactly_two_commands():
     commands = _quick_start_commands()
     assert len(commands) == 2
-    assert "foodchain init --scenario scenarios/lensois.yaml" in commands[0]
+    assert "foodchain plan --week 2026-W49 --scenario scenarios/lensois.yaml" in commands[0]
     assert "pytest" in commands[1] and "ruff" in commands[1] and "mypy" in commands[1]
 
 

@@ -75,10 +75,10 @@ def transport_kpis(record: PlanRecord) -> dict[str, Any]:
 
 def canteen_kpis(record: PlanRecord) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    demand: dict[str, float] = defaultdict(float)
+    delivered: dict[str, float] = defaultdict(float)
     for flow in record.flows:
         if flow.purpose == "canteen":
-            demand[flow.destination_id] += flow.kg
+            delivered[flow.destination_id] += flow.kg
     short: dict[str, float] = defaultdict(float)
     for s in record.shortfalls:
         if not s.baskets:
@@ -94,7 +94,7 @@ def canteen_kpis(record: PlanRecord) -> dict[str, dict[str, Any]]:
         )
         organic_share, quality_share = _share(organic, value), _share(quality, value)
         out[canteen] = {
-            "delivered_kg": _r(demand[canteen]),
+            "delivered_kg": _r(delivered[canteen]),
             "short_kg": _r(short[canteen]),
             "value_eur": _r(value, 2),
             "organic_share": organic_share,

@@ -12,7 +12,8 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,7 +21,8 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from foodchain.allocation import AllocationParameters, AllocationProblem, allocate
+from foodchain.allocation import AllocationParameters, AllocationProblem, AllocationResult, allocate
+from foodchain.allocation import Flow as AllocationFlow
 from foodchain.allocation.load import problem_of
 from foodchain.catalogue import Catalogue, load_catalogue
 from foodchain.db import transaction
@@ -29,9 +31,10 @@ from foodchain.errors import FoodchainError
 from foodchain.models import Forecast, ForecastIn, Setting, Vehicle, VehicleIn
 from foodchain.plan.kpis import compute_kpis
 from foodchain.plan.record import PlanRecord, build_record
-from foodchain.routing.solver import SolverOptions, solve
+from foodchain.routing.problem import RoutingProblem
+from foodchain.routing.solver import SolverOptions
 from foodchain.routing.travel import Travel, TravelMatrix
-from foodchain.routing.week import DayRounds, day_problem
+from foodchain.routing.week import DayRounds, route_flows
 from foodchain.travel_matrix import load_matrix
 from foodchain.weeks import Week
 
@@ -147,6 +150,7 @@ class Plan:
     fingerprint: str
     parameters: dict[str, Any]
     allocation_problem: AllocationProblem
+    allocation: AllocationResult
     rounds: list[DayRounds]
     seconds: float
 
@@ -164,6 +168,13 @@ def _day_options(options: PlanOptions, seconds: float) -> SolverOptions:
             base, time_limit_s=None, solution_limit=options.solution_limit, searches=searches
         )
     return replace(base, time_limit_s=seconds, searches=searches)
+
+
+def _sites_moved(flows: Sequence[AllocationFlow]) -> Counter[dt.date]:
+    """Sites visited each day (farms picked up, destinations delivered): the day's size."""
+    visits = {(f.pickup_day, "farm", f.farm_id) for f in flows if f.kg > 1e-9}
+    visits |= {(f.delivery_day, "to", f.destination_id) for f in flows if f.kg > 1e-9}
+    return Counter(day for day, _, _ in visits)
 
 
 def plan_snapshot(
@@ -192,29 +203,31 @@ def plan_snapshot(
     if progress is not None:
         progress("allocation", None)
     allocation = allocate(problem, options.allocation, on_tier)
-    days = sorted(
-        {f.pickup_day for f in allocation.flows if f.kg > 1e-9}
-        | {f.delivery_day for f in allocation.flows if f.kg > 1e-9}
-    )
-    problems = [
-        (day, day_problem(day, catalogue, snapshot.vehicles, allocation.flows, snapshot.matrix))
-        for day in days
-    ]
-    total_stops = sum(len(p.stops) for _, p in problems) or 1
-    rounds = []
-    for day, day_routing in problems:
-        share = options.time_limit_s * len(day_routing.stops) / total_stops
-        seconds = max(MIN_DAY_SECONDS, math.floor(share * 10) / 10)
+    stops_of_week = sum(_sites_moved(allocation.flows).values())
+
+    def day_options(day_routing: RoutingProblem) -> SolverOptions:
+        share = options.time_limit_s * len(day_routing.stops) / max(1, stops_of_week)
+        return _day_options(options, max(MIN_DAY_SECONDS, math.floor(share * 10) / 10))
+
+    def day_progress(day: dt.date) -> Callable[[float], None]:
         stage = f"routing {day.isoformat()}"
         if progress is not None:
             progress(stage, None)
 
-        def on_route(value: float, stage: str = stage) -> None:
+        def report(value: float) -> None:
             if progress is not None:
                 progress(stage, value)
 
-        result = solve(day_routing, _day_options(options, seconds), progress=on_route)
-        rounds.append(DayRounds(day, day_routing, result))
+        return report
+
+    rounds = route_flows(
+        catalogue,
+        snapshot.vehicles,
+        allocation.flows,
+        snapshot.matrix,
+        day_options,
+        progress=day_progress,
+    )
     record = build_record(
         catalogue,
         snapshot.vehicles,
@@ -231,6 +244,7 @@ def plan_snapshot(
         fingerprint=snapshot.fingerprint(),
         parameters=options.parameters(),
         allocation_problem=problem,
+        allocation=allocation,
         rounds=rounds,
         seconds=time.perf_counter() - started,
     )

@@ -77,6 +77,35 @@ def day_problem(
     )
 
 
+DayOptions = Callable[[RoutingProblem], SolverOptions]
+"""Search options for one day's problem (e.g. a share of the week's time by its size)."""
+
+
+def route_flows(
+    catalogue: Catalogue,
+    vehicles: Sequence[VehicleIn],
+    flows: Sequence[AllocationFlow],
+    matrix: TravelMatrix | None,
+    options: SolverOptions | DayOptions | None = None,
+    days: Sequence[dt.date] | None = None,
+    progress: Callable[[dt.date], Progress] | None = None,
+) -> list[DayRounds]:
+    """Plan the rounds of each day the flows move something on (or of ``days`` only)."""
+    moving = [f for f in flows if f.kg > 1e-9]
+    busy = sorted({f.pickup_day for f in moving} | {f.delivery_day for f in moving})
+    problems = [
+        (day, day_problem(day, catalogue, vehicles, moving, matrix))
+        for day in busy
+        if days is None or day in days
+    ]
+    rounds = []
+    for day, problem in problems:
+        chosen = options(problem) if callable(options) else options
+        result = solve(problem, chosen, progress=progress(day) if progress else None)
+        rounds.append(DayRounds(day, problem, result))
+    return rounds
+
+
 def route_week(
     engine: Engine,
     week: Week,
@@ -85,19 +114,11 @@ def route_week(
     allocation_params: AllocationParameters | None = None,
     progress: Callable[[dt.date], Progress] | None = None,
 ) -> WeekRounds:
-    """Allocate the week, then plan the rounds of each day that has something to move."""
+    """Allocate the week, then plan the collection and delivery rounds of each day."""
     allocation = allocate_week(engine, week, allocation_params)
     with transaction(engine) as session:
         catalogue = load_catalogue(session)
         vehicles = [VehicleIn.model_validate(v) for v in session.exec(select(Vehicle)).all()]
         matrix = load_matrix(session) or None
-    busy = sorted(
-        {f.pickup_day for f in allocation.flows} | {f.delivery_day for f in allocation.flows}
-    )
-    chosen = [d for d in busy if days is None or d in days]
-    rounds = []
-    for day in chosen:
-        problem = day_problem(day, catalogue, vehicles, allocation.flows, matrix)
-        result = solve(problem, options, progress=progress(day) if progress else None)
-        rounds.append(DayRounds(day, problem, result))
+    rounds = route_flows(catalogue, vehicles, allocation.flows, matrix, options, days, progress)
     return WeekRounds(week, allocation, rounds)

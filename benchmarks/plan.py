@@ -1,0 +1,102 @@
+"""Wall time and peak memory of ``foodchain plan`` on the Lensois weeks (goal: < 10 s, < 500 MB).
+
+    python -m benchmarks.plan [--weeks 2026-W49 ...] [--time-limit S] [--json OUT.json]
+
+The scenario is installed once in a fresh SQLite file; each week is then planned by the real
+command line in a fresh process, documents and run included. Peak memory is the planning
+process's max RSS plus the largest routing worker's (the search runs in two processes at once).
+Prints a table, writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+WEEKS = ["2026-W45", "2026-W49", "2026-W52", "2027-W02", "2027-W10", "2027-W20", "2027-W26"]
+
+_CHILD = """
+import json, resource, sys, time
+from foodchain.cli import app
+started = time.perf_counter()
+try:
+    app(sys.argv[1:], standalone_mode=False)
+except SystemExit as exc:
+    code = exc.code or 0
+else:
+    code = 0
+kb = lambda who: resource.getrusage(who).ru_maxrss
+print("BENCH " + json.dumps({
+    "code": code,
+    "seconds": time.perf_counter() - started,
+    "rss_mb": kb(resource.RUSAGE_SELF) / 1024,
+    "worker_rss_mb": kb(resource.RUSAGE_CHILDREN) / 1024,
+}))
+"""
+
+
+def plan_week(db: str, week: str, out: Path, time_limit: float | None) -> dict[str, Any]:
+    args = ["--db", db, "plan", "--week", week, "--out", str(out / week)]
+    if time_limit is not None:
+        args += ["--time-limit", str(time_limit)]
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, *args], capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - started
+    line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH ")), None)
+    if line is None or done.returncode:
+        raise SystemExit(f"{week}: foodchain plan failed\n{done.stdout}\n{done.stderr}")
+    child = json.loads(line[len("BENCH ") :])
+    kpis = json.loads((out / week / "kpis.json").read_text(encoding="utf-8"))
+    fulfilment = kpis["fulfilment"]
+    return {
+        "week": week,
+        "wall_s": round(wall, 2),
+        "plan_s": round(child["seconds"], 2),
+        "peak_mb": round(child["rss_mb"] + child["worker_rss_mb"], 1),
+        "canteens": fulfilment["canteens"]["share"],
+        "baskets": f"{fulfilment['baskets']['filled']}/{fulfilment['baskets']['due']}",
+        "km": kpis["transport"]["km"],
+        "trips": kpis["transport"]["trips"],
+        "unserved": kpis["transport"]["unserved_mandatory_stops"],
+        "co2_kg": kpis["transport"]["co2_kg"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weeks", nargs="*", default=WEEKS)
+    parser.add_argument("--time-limit", type=float, default=None, help="default: the CLI's")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        db = f"sqlite:///{Path(folder) / 'foodchain.db'}"
+        subprocess.run(
+            [
+                *(sys.executable, "-c", "from foodchain.cli import app; app()"),
+                *("--db", db, "init"),
+                *("--scenario", str(ROOT / "scenarios" / "lensois.yaml")),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        rows = [plan_week(db, w, Path(folder), args.time_limit) for w in args.weeks]
+    columns = list(rows[0])
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for row in rows:
+        print("| " + " | ".join(str(row[c]) for c in columns) + " |")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

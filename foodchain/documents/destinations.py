@@ -1,0 +1,206 @@
+"""What each destination receives: packing lists for relay points and shops, delivery notes
+for canteens.
+
+A relay point's list says how many baskets of each size to hand over each day and what one
+basket of that size holds (the contents are the same all week); a shop's and a canteen's say
+which products arrive, from which farm and with which farming status, the canteen's also the
+price, for its purchase records and EGalim shares.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from foodchain.documents.pages import Page, Section, Written, file_stem, write_page
+from foodchain.documents.view import PlanView, kg
+from foodchain.files.writing import write_table
+from foodchain.plan.record import BasketRow, FillRow, FlowRow
+
+RELAY_COLUMNS: tuple[str, ...] = (
+    *("delivery_day", "basket_size", "baskets_due", "baskets_filled", "product"),
+    *("kg_per_basket", "units_per_basket", "total_kg"),
+)
+SHOP_COLUMNS = ("delivery_day", "product", "kg", "units", "farm", "organic_status")
+CANTEEN_COLUMNS = (
+    *("delivery_day", "product", "kg", "units", "organic_status", "farm", "for_need"),
+    *("price", "amount"),
+)
+_SUMMED = ("kg", "total_kg", "amount")
+_NUMERIC = (*_SUMMED, "baskets_due", "baskets_filled", "kg_per_basket", "units_per_basket", "price")
+
+T = TypeVar("T")
+
+
+def _by_day(items: Sequence[T], day: Callable[[T], dt.date]) -> dict[dt.date, list[T]]:
+    out: dict[dt.date, list[T]] = defaultdict(list)
+    for item in items:
+        out[day(item)].append(item)
+    return dict(sorted(out.items()))
+
+
+def _shown(view: PlanView, value: Any) -> str:
+    """A table value as printed: numbers in the reader's format, nothing for None."""
+    if value is None:
+        return ""
+    return view.t.number(value) if isinstance(value, float) else str(value)
+
+
+def _relay_rows(
+    view: PlanView, fills: list[FillRow], contents: dict[str, list[BasketRow]]
+) -> list[list[Any]]:
+    t = view.t
+    return [
+        [
+            *(t.day(fill.day), view.name(fill.basket_type), fill.due, fill.filled),
+            *(view.name(b.product_id), kg(b.kg_per_basket), b.units_per_basket),
+            kg(fill.filled * b.kg_per_basket),
+        ]
+        for fill in fills
+        for b in contents.get(fill.basket_type, [])
+    ]
+
+
+def _shop_rows(view: PlanView, flows: list[FlowRow]) -> list[list[Any]]:
+    t = view.t
+    return [
+        [
+            *(t.day(f.delivery_day), view.name(f.product_id), kg(f.kg)),
+            *(view.units(f.product_id, f.kg), view.name(f.farm_id)),
+            t.optional("status", f.organic_status),
+        ]
+        for f in flows
+    ]
+
+
+def _canteen_rows(view: PlanView, flows: list[FlowRow]) -> list[list[Any]]:
+    t = view.t
+    return [
+        [
+            *(t.day(f.delivery_day), view.name(f.product_id), kg(f.kg)),
+            *(view.units(f.product_id, f.kg), t.optional("status", f.organic_status)),
+            *(view.name(f.farm_id), view.name(f.item_id), f.price_eur_per_kg),
+            round(f.kg * f.price_eur_per_kg, 2),
+        ]
+        for f in flows
+    ]
+
+
+def _day_section(
+    view: PlanView,
+    site_id: str,
+    day: dt.date,
+    columns: Sequence[str],
+    rows: list[list[Any]],
+    notes: Sequence[str] = (),
+) -> Section:
+    """The day's rows without their day column, with totals and when the delivery comes."""
+    t = view.t
+    footer = [t("total")] + [
+        _shown(view, sum(r[i] for r in rows)) if c in _SUMMED else ""
+        for i, c in enumerate(columns)
+        if i > 1
+    ]
+    return Section(
+        title=t.day(day),
+        notes=[view.delivery(site_id, day), *notes],
+        header=[t(c) for c in columns[1:]],
+        rows=[[_shown(view, c) for c in r[1:]] for r in rows],
+        footer=footer,
+        numeric=frozenset(i - 1 for i, c in enumerate(columns) if c in _NUMERIC),
+    )
+
+
+def _canteen_lines(view: PlanView, site_id: str) -> list[str]:
+    """The week's organic and EGalim shares of the canteen, with the rule's minimum."""
+    kpi = view.record.kpis.get("canteens", {}).get(site_id)
+    if not kpi:
+        return []
+    t = view.t
+    return [
+        t(key, share=t.percent(kpi[f"{name}_share"]), minimum=t.percent(kpi[f"{name}_min"]))
+        for key, name in (("organic_share", "organic"), ("quality_share", "quality"))
+    ]
+
+
+def _shortfalls(view: PlanView, site_id: str) -> list[Section]:
+    t = view.t
+    lines = [
+        t("shortfall_line", item=view.name(s.item), day=t.day(s.day), kg=t.number(s.kg))
+        for s in sorted(view.record.shortfalls, key=lambda s: (s.day, s.item))
+        if s.who == site_id and kg(s.kg) > 0
+    ]
+    return [Section(title=t("shortfalls"), notes=lines)] if lines else []
+
+
+def _relay_notes(view: PlanView, site_id: str, day: dt.date, fills: list[FillRow]) -> list[str]:
+    """The baskets to hand over that day, and the sizes not all subscribers get."""
+    dropped = [line.text(view.t) for line in view.dropped(site_id, day) if line.baskets]
+    return dropped + [
+        view.t("baskets_short", name=view.name(f.basket_type), due=f.due, filled=f.filled)
+        for f in fills
+        if f.filled < f.due
+    ]
+
+
+def write_destination_documents(
+    view: PlanView, packing_folder: Path, notes_folder: Path
+) -> list[Written]:
+    """Packing lists for relay points and shops, delivery notes for canteens, receiving goods."""
+    t, record = view.t, view.record
+    received: dict[tuple[str, str], list[FlowRow]] = defaultdict(list)
+    for f in view.flows:
+        received[(f.destination_id, f.purpose)].append(f)
+    contents: dict[str, list[BasketRow]] = defaultdict(list)
+    for b in sorted(record.baskets, key=lambda b: view.order(b.product_id)):
+        contents[b.basket_type].append(b)
+    written = []
+    for (site_id, purpose), flows in sorted(received.items()):
+        flows.sort(key=lambda f: (f.delivery_day, view.order(f.product_id), view.order(f.farm_id)))
+        lines = [t("week", week=record.week), view.address(site_id)]
+        sections: list[Section] = []
+        if purpose == "basket":
+            fills = sorted(
+                (f for f in record.fills if f.relay_point_id == site_id),
+                key=lambda f: (f.day, view.order(f.basket_type)),
+            )
+            columns, rows = RELAY_COLUMNS, _relay_rows(view, fills, contents)
+            for day, day_fills in _by_day(fills, lambda f: f.day).items():
+                day_rows = _relay_rows(view, day_fills, contents)
+                notes = _relay_notes(view, site_id, day, day_fills)
+                sections.append(_day_section(view, site_id, day, columns, day_rows, notes))
+        else:
+            columns, rows_of = (
+                (CANTEEN_COLUMNS, _canteen_rows)
+                if purpose == "canteen"
+                else (SHOP_COLUMNS, _shop_rows)
+            )
+            rows = rows_of(view, flows)
+            sections = [
+                _day_section(view, site_id, day, columns, rows_of(view, day_flows))
+                for day, day_flows in _by_day(flows, lambda f: f.delivery_day).items()
+            ]
+        folder = notes_folder if purpose == "canteen" else packing_folder
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = folder / file_stem(site_id)
+        paths = [stem.with_suffix(".csv")]
+        if purpose == "canteen":
+            paths.append(stem.with_suffix(".xlsx"))
+            lines += _canteen_lines(view, site_id)
+            sections += _shortfalls(view, site_id)
+        for path in paths:
+            write_table(path, [t(c) for c in columns], rows)
+        title = "title_delivery_note" if purpose == "canteen" else "title_packing_list"
+        page = Page(
+            title=t(title, site=view.name(site_id)),
+            lines=[line for line in lines if line],
+            sections=sections,
+            footer=view.footer(),
+        )
+        html = write_page(stem.with_suffix(".html"), page, t)
+        index = "index_delivery_notes" if purpose == "canteen" else "index_packing_lists"
+        written.append(Written(index, view.name(site_id), [html, *paths]))
+    return written

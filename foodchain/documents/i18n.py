@@ -1,0 +1,305 @@
+"""Every word a person reads in the documents, per language, in one place.
+
+Machine files (allocation.csv, routes.csv, kpis.json, routes.geojson) keep English column names
+and are not translated; everything else takes its words from here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from foodchain.errors import FoodchainError
+
+WORDS: dict[str, dict[str, str]] = {
+    "fr": {
+        # titles
+        "title_index": "Plan de la semaine {week}",
+        "title_map": "Tournées de la semaine {week}",
+        "title_route_sheet": "Feuille de route : {vehicle}, {day}",
+        "title_pick_list": "Liste de récolte : {farm}",
+        "title_packing_list": "Liste de préparation : {site}",
+        "title_delivery_note": "Bon de livraison : {site}",
+        "week": "Semaine {week}",
+        "footer": "Plan {week}, scénario {scenario}, préparé par foodchain",
+        # column headers
+        "day": "Jour",
+        "pickup_day": "Jour de collecte",
+        "delivery_day": "Jour de livraison",
+        "product": "Produit",
+        "item": "Produit ou panier",
+        "kg": "Quantité (kg)",
+        "day_total_kg": "Total du produit ce jour (kg)",
+        "units": "Unités (environ)",
+        "destination": "Destination",
+        "purpose": "Usage",
+        "handover": "Remise",
+        "trip": "Tournée",
+        "seq": "Ordre",
+        "action": "Action",
+        "site": "Lieu",
+        "address": "Adresse",
+        "commune": "Commune",
+        "arrival": "Arrivée",
+        "departure": "Départ",
+        "window": "Créneau",
+        "part": "Partie",
+        "stop_pickup_kg": "Collecté (kg)",
+        "stop_delivery_kg": "Livré (kg)",
+        "load_kg": "Charge après l'arrêt (kg)",
+        "km": "km depuis l'arrêt précédent",
+        "what": "À prendre ou à déposer",
+        "baskets": "Paniers",
+        "basket_size": "Taille de panier",
+        "baskets_due": "Paniers prévus",
+        "baskets_filled": "Paniers remplis",
+        "kg_per_basket": "Par panier (kg)",
+        "units_per_basket": "Unités par panier",
+        "total_kg": "Total (kg)",
+        "farm": "Ferme",
+        "organic_status": "Mode de production",
+        "for_need": "Pour le menu",
+        "price": "Prix (€/kg)",
+        "amount": "Montant (€)",
+        "document": "Document",
+        "files": "Fichiers",
+        "explanation": "Explication",
+        # values
+        "action_depart": "Départ du hub",
+        "action_pickup": "Collecte",
+        "action_delivery": "Livraison",
+        "action_return": "Retour au hub",
+        "purpose_canteen": "Cantine",
+        "purpose_basket": "Paniers",
+        "purpose_shop": "Épicerie",
+        "status_organic": "Bio",
+        "status_conversion": "En conversion bio",
+        "status_hve": "HVE",
+        "status_conventional": "Conventionnel",
+        "type_cng_van_small": "fourgonnette GNV",
+        "type_cng_van_large": "fourgon GNV",
+        "type_e_cargo_bike": "vélo cargo électrique",
+        "type_diesel_van": "fourgon diesel",
+        "type_electric_van": "fourgon électrique",
+        "unit_piece": "pièce",
+        "unit_pieces": "pièces",
+        "unit_bunch": "botte",
+        "unit_bunches": "bottes",
+        "approx_units": "≈ {n} {unit}",
+        "basket_line": "{name} × {count} ({kg} kg)",
+        "product_line": "{name} : {kg} kg",
+        "product_units_line": "{name} : {kg} kg ({units})",
+        "stop_kg": "{kg} kg",
+        "part_of": "partie {part} sur {parts} : {kg} kg sur {total} kg",
+        "total": "Total",
+        # sentences
+        "vehicle_line": "Véhicule : {name} ({id}), {type}, {capacity} kg au plus",
+        "day_line": "Jour : {day}",
+        "day_summary": "{trips} tournée(s), {km} km, de {start} à {end}",
+        "loading_from": "chargement à partir de {time}",
+        "trip_title": "Tournée {trip} : départ {departure}, retour {back}, {km} km",
+        "trip_total": "Total de la tournée : collecté {picked} kg, livré {dropped} kg",
+        "collected_at": "collecte vers {time} ({vehicle})",
+        "bring_to_hub": "à apporter à {hub}",
+        "not_planned": "pas de passage prévu : voir le coordinateur",
+        "delivery_at": "livraison vers {time} ({vehicle})",
+        "farm_brings": "La ferme apporte elle-même sa récolte à {hub}.",
+        "farm_collected": "La récolte est collectée à la ferme (heures ci-dessous).",
+        "pick_total_section": "Total à récolter par jour et produit",
+        "pick_detail_section": "Détail par destination",
+        "baskets_short": "{name} : {due} paniers prévus, {filled} remplis",
+        "shortfalls": "Manques de la semaine",
+        "shortfall_line": "{item}, {day} : {kg} kg manquants",
+        "organic_share": "Part bio de la semaine (valeur d'achat) : {share} (minimum {minimum})",
+        "quality_share": "Part EGalim de la semaine (valeur d'achat) : {share} (minimum {minimum})",
+        # index
+        "kpi_canteens": "Cantines : {delivered} kg livrés sur {demand} kg demandés ({share})",
+        "kpi_baskets": "Paniers : {filled} remplis sur {due} ({share})",
+        "kpi_shops": "Épiceries partenaires : {kg} kg",
+        "kpi_transport": "Transport : {trips} tournées, {km} km, {co2} kg de CO2",
+        "index_data": "Fichiers de données",
+        "index_map": "Carte des tournées",
+        "index_route_sheets": "Feuilles de route (chauffeurs)",
+        "index_pick_lists": "Listes de récolte (fermes)",
+        "index_packing_lists": "Listes de préparation (points relais, épiceries)",
+        "index_delivery_notes": "Bons de livraison (cantines)",
+        "index_unserved": "Arrêts non desservis",
+        "sheet_label": "{day} : {vehicle} ({id})",
+        "map_visit": "{vehicle}, tournée {trip}, arrêt {seq} : {action}",
+        "map_arrival": "arrivée {time} (créneau {window})",
+        "map_trip": "{vehicle}, tournée {trip} : {km} km",
+        "map_stop": "{seq}. {name}, {time}",
+        "map_legend": "Véhicules",
+        "map_vehicle": "{id} : {name}",
+        "map_hub": "Hub : {name}",
+    },
+    "en": {
+        "title_index": "Plan of week {week}",
+        "title_map": "Rounds of week {week}",
+        "title_route_sheet": "Route sheet: {vehicle}, {day}",
+        "title_pick_list": "Pick list: {farm}",
+        "title_packing_list": "Packing list: {site}",
+        "title_delivery_note": "Delivery note: {site}",
+        "week": "Week {week}",
+        "footer": "Plan {week}, scenario {scenario}, prepared by foodchain",
+        "day": "Day",
+        "pickup_day": "Pickup day",
+        "delivery_day": "Delivery day",
+        "product": "Product",
+        "item": "Product or basket",
+        "kg": "Quantity (kg)",
+        "day_total_kg": "Product total that day (kg)",
+        "units": "Units (about)",
+        "destination": "Destination",
+        "purpose": "Purpose",
+        "handover": "Handover",
+        "trip": "Trip",
+        "seq": "Order",
+        "action": "Action",
+        "site": "Place",
+        "address": "Address",
+        "commune": "Town",
+        "arrival": "Arrival",
+        "departure": "Departure",
+        "window": "Time window",
+        "part": "Part",
+        "stop_pickup_kg": "Picked up (kg)",
+        "stop_delivery_kg": "Delivered (kg)",
+        "load_kg": "Load after the stop (kg)",
+        "km": "km from the previous stop",
+        "what": "To pick up or drop",
+        "baskets": "Baskets",
+        "basket_size": "Basket size",
+        "baskets_due": "Baskets due",
+        "baskets_filled": "Baskets filled",
+        "kg_per_basket": "Per basket (kg)",
+        "units_per_basket": "Units per basket",
+        "total_kg": "Total (kg)",
+        "farm": "Farm",
+        "organic_status": "Farming",
+        "for_need": "For the menu",
+        "price": "Price (€/kg)",
+        "amount": "Amount (€)",
+        "document": "Document",
+        "files": "Files",
+        "explanation": "Explanation",
+        "action_depart": "Leave the hub",
+        "action_pickup": "Pickup",
+        "action_delivery": "Delivery",
+        "action_return": "Back at the hub",
+        "purpose_canteen": "Canteen",
+        "purpose_basket": "Baskets",
+        "purpose_shop": "Shop",
+        "status_organic": "Organic",
+        "status_conversion": "In conversion to organic",
+        "status_hve": "HVE",
+        "status_conventional": "Conventional",
+        "type_cng_van_small": "small CNG van",
+        "type_cng_van_large": "large CNG van",
+        "type_e_cargo_bike": "electric cargo bike",
+        "type_diesel_van": "diesel van",
+        "type_electric_van": "electric van",
+        "unit_piece": "piece",
+        "unit_pieces": "pieces",
+        "unit_bunch": "bunch",
+        "unit_bunches": "bunches",
+        "approx_units": "≈ {n} {unit}",
+        "basket_line": "{name} × {count} ({kg} kg)",
+        "product_line": "{name}: {kg} kg",
+        "product_units_line": "{name}: {kg} kg ({units})",
+        "stop_kg": "{kg} kg",
+        "part_of": "part {part} of {parts}: {kg} kg of {total} kg",
+        "total": "Total",
+        "vehicle_line": "Vehicle: {name} ({id}), {type}, {capacity} kg at most",
+        "day_line": "Day: {day}",
+        "day_summary": "{trips} trip(s), {km} km, from {start} to {end}",
+        "loading_from": "loading from {time}",
+        "trip_title": "Trip {trip}: leave {departure}, back {back}, {km} km",
+        "trip_total": "Trip total: picked up {picked} kg, delivered {dropped} kg",
+        "collected_at": "collected around {time} ({vehicle})",
+        "bring_to_hub": "bring to {hub}",
+        "not_planned": "no visit planned: ask the coordinator",
+        "delivery_at": "delivery around {time} ({vehicle})",
+        "farm_brings": "The farm brings its harvest to {hub} itself.",
+        "farm_collected": "The harvest is collected at the farm (times below).",
+        "pick_total_section": "Total to harvest per day and product",
+        "pick_detail_section": "Detail per destination",
+        "baskets_short": "{name}: {due} baskets due, {filled} filled",
+        "shortfalls": "Shortfalls of the week",
+        "shortfall_line": "{item}, {day}: {kg} kg short",
+        "organic_share": "Organic share of the week (purchase value): {share} (minimum {minimum})",
+        "quality_share": "EGalim share of the week (purchase value): {share} (minimum {minimum})",
+        "kpi_canteens": "Canteens: {delivered} kg delivered of {demand} kg asked ({share})",
+        "kpi_baskets": "Baskets: {filled} filled of {due} ({share})",
+        "kpi_shops": "Partner shops: {kg} kg",
+        "kpi_transport": "Transport: {trips} trips, {km} km, {co2} kg CO2",
+        "index_data": "Data files",
+        "index_map": "Map of the rounds",
+        "index_route_sheets": "Route sheets (drivers)",
+        "index_pick_lists": "Pick lists (farms)",
+        "index_packing_lists": "Packing lists (relay points, shops)",
+        "index_delivery_notes": "Delivery notes (canteens)",
+        "index_unserved": "Stops not served",
+        "sheet_label": "{day}: {vehicle} ({id})",
+        "map_visit": "{vehicle}, trip {trip}, stop {seq}: {action}",
+        "map_arrival": "arrival {time} (window {window})",
+        "map_trip": "{vehicle}, trip {trip}: {km} km",
+        "map_stop": "{seq}. {name}, {time}",
+        "map_legend": "Vehicles",
+        "map_vehicle": "{id}: {name}",
+        "map_hub": "Hub: {name}",
+    },
+}
+
+WEEKDAY_NAMES = {
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+
+LANGUAGES = tuple(WORDS)
+
+
+def clock(minutes: float) -> str:
+    """Minutes since midnight as ``HH:MM``."""
+    whole = round(minutes)
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+@dataclass(frozen=True)
+class Language:
+    """Words, dates and numbers as the reader of one language writes them."""
+
+    code: str
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return WORDS[self.code][key].format(**values)
+
+    def day(self, day: dt.date) -> str:
+        """``jeudi 03/12/2026`` or ``Thursday 2026-12-03``."""
+        name = WEEKDAY_NAMES[self.code][day.weekday()]
+        return f"{name} {day:%d/%m/%Y}" if self.code == "fr" else f"{name} {day.isoformat()}"
+
+    def number(self, value: float, digits: int = 2) -> str:
+        text = f"{value:,.{digits}f}"
+        if self.code == "fr":
+            return text.replace(",", "\u202f").replace(".", ",")
+        return text
+
+    def percent(self, share: float | None) -> str:
+        if share is None:
+            return "-"
+        return f"{share:.0%}".replace("%", "\u00a0%") if self.code == "fr" else f"{share:.0%}"
+
+    def optional(self, prefix: str, value: str) -> str:
+        """The word for ``prefix_value`` (an action, a status...), else the value itself."""
+        return self(f"{prefix}_{value}") if f"{prefix}_{value}" in WORDS[self.code] else value
+
+
+def language(code: str) -> Language:
+    """The documents' language; anything but a known code is refused before writing."""
+    if code not in WORDS:
+        raise FoodchainError(
+            f"unknown document language {code!r}: use one of {', '.join(LANGUAGES)}"
+        )
+    return Language(code)

@@ -1,0 +1,169 @@
+"""The record as the documents read it: what each stop moves, who comes when, in words.
+
+Every document goes through one view so that the route sheets, the map, the pick lists and
+the delivery notes agree on the same kg, rounded the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from foodchain.documents.i18n import Language, clock
+from foodchain.plan.record import FlowRow, PlanRecord, StopRow
+from foodchain.weeks import WEEKDAYS, fold
+
+KG_DIGITS = 3
+
+
+def kg(value: float) -> float:
+    """kg as written in every table (grams); flows that round to 0 are left out."""
+    return round(value, KG_DIGITS)
+
+
+@dataclass(frozen=True)
+class Line:
+    """What a stop picks up or drops: one product, or the baskets of one size."""
+
+    label: str
+    kg: float
+    baskets: int | None = None
+    units: str = ""
+
+    def text(self, t: Language) -> str:
+        if self.baskets is not None:
+            return t("basket_line", name=self.label, count=self.baskets, kg=t.number(self.kg))
+        if self.units:
+            return t("product_units_line", name=self.label, kg=t.number(self.kg), units=self.units)
+        return t("product_line", name=self.label, kg=t.number(self.kg))
+
+
+class PlanView:
+    """Indexes of the record and the words to show its ids, dates and times."""
+
+    def __init__(self, record: PlanRecord, t: Language) -> None:
+        self.record = record
+        self.t = t
+        self.flows = [f for f in record.flows if kg(f.kg) > 0]
+        self.trips = record.trips()
+        self._visits: dict[tuple[str, dt.date], list[StopRow]] = defaultdict(list)
+        for rows in self.trips.values():
+            for row in rows:
+                if row.action in ("pickup", "delivery"):
+                    self._visits[(row.site_id, row.day)].append(row)
+        self._filled = {(f.relay_point_id, f.day, f.basket_type): f.filled for f in record.fills}
+
+    # ----------------------------------------------------------------- names and words
+
+    def name(self, key: str) -> str:
+        return self.record.name(key)
+
+    def order(self, key: str) -> str:
+        """Sort key of a name, accents ignored (Échalote between Chou and Navet)."""
+        return fold(self.name(key))
+
+    def footer(self) -> str:
+        record = self.record
+        return self.t("footer", week=record.week, scenario=record.scenario or "-")
+
+    def hub_name(self) -> str:
+        return self.name(self.record.hub_id)
+
+    def address(self, site_id: str) -> str:
+        """Street address and commune, the commune once."""
+        site = self.record.sites.get(site_id)
+        if site is None:
+            return ""
+        parts = [site.address] if site.address else []
+        parts += [site.commune] if site.commune and site.commune not in site.address else []
+        return ", ".join(parts)
+
+    def vehicle_type(self, vehicle_id: str) -> str:
+        vehicle = self.record.vehicles.get(vehicle_id)
+        return vehicle.type if vehicle else ""
+
+    def units(self, product_id: str, kilograms: float) -> str:
+        """``≈ 3 pièces`` for products sold by the piece or bunch, else empty."""
+        product = self.record.products.get(product_id)
+        if product is None or product.unit == "kg" or product.kg_per_unit <= 0:
+            return ""
+        count = max(1, round(kilograms / product.kg_per_unit))
+        plural = {"piece": "pieces", "bunch": "bunches"}.get(product.unit, product.unit)
+        unit = self.t.optional("unit", product.unit if count == 1 else plural)
+        return self.t("approx_units", n=count, unit=unit)
+
+    def window(self, row: StopRow) -> str:
+        if row.window is not None:
+            return f"{clock(row.window[0])}-{clock(row.window[1])}"
+        site = self.record.sites.get(row.site_id)
+        return site.windows.get(WEEKDAYS[row.day.weekday()], "") if site else ""
+
+    # ----------------------------------------------------------------- what moves
+
+    def picked_up(self, farm_id: str, day: dt.date) -> list[Line]:
+        """A farm's flows collected that day, per product."""
+        return self._per_product(
+            [f for f in self.flows if f.farm_id == farm_id and f.pickup_day == day]
+        )
+
+    def dropped(self, site_id: str, day: dt.date) -> list[Line]:
+        """A destination's flows delivered that day: baskets per size, other goods per product."""
+        flows = [f for f in self.flows if f.destination_id == site_id and f.delivery_day == day]
+        baskets: dict[str, float] = defaultdict(float)
+        for f in flows:
+            if f.purpose == "basket":
+                baskets[f.item_id] += f.kg
+        lines = [
+            Line(self.name(size), kg(total), self._filled.get((site_id, day, size), 0))
+            for size, total in sorted(baskets.items())
+        ]
+        return lines + self._per_product([f for f in flows if f.purpose != "basket"])
+
+    def _per_product(self, flows: list[FlowRow]) -> list[Line]:
+        totals: dict[str, float] = defaultdict(float)
+        for f in flows:
+            totals[f.product_id] += f.kg
+        return [
+            Line(self.name(product), kg(total), units=self.units(product, total))
+            for product, total in sorted(totals.items(), key=lambda p: self.order(p[0]))
+        ]
+
+    def stop_lines(self, row: StopRow) -> list[Line]:
+        if row.action == "pickup":
+            return self.picked_up(row.site_id, row.day)
+        if row.action == "delivery":
+            return self.dropped(row.site_id, row.day)
+        return []
+
+    def stop_words(self, row: StopRow) -> str:
+        """The kg a visit moves; for one part of a split stop, also the site's total."""
+        moved = self.t.number(row.pickup_kg + row.delivery_kg)
+        if row.parts == 1:
+            return self.t("stop_kg", kg=moved)
+        total = self.t.number(sum(line.kg for line in self.stop_lines(row)))
+        return self.t("part_of", part=row.part, parts=row.parts, kg=moved, total=total)
+
+    # ----------------------------------------------------------------- who comes when
+
+    def visits(self, site_id: str, day: dt.date) -> list[StopRow]:
+        return self._visits.get((site_id, day), [])
+
+    def handover(self, farm_id: str, day: dt.date) -> str:
+        """How a farm's harvest of the day reaches the hub."""
+        site = self.record.sites.get(farm_id)
+        if site is not None and site.brings_own_produce:
+            return self.t("bring_to_hub", hub=self.hub_name())
+        return self._visit_words("collected_at", farm_id, day)
+
+    def delivery(self, site_id: str, day: dt.date) -> str:
+        return self._visit_words("delivery_at", site_id, day)
+
+    def _visit_words(self, key: str, site_id: str, day: dt.date) -> str:
+        visits = self.visits(site_id, day)
+        if not visits:
+            return self.t("not_planned")
+        return ", ".join(
+            self.t(key, time=clock(v.arrival), vehicle=v.vehicle_id)
+            for v in sorted(visits, key=lambda v: v.arrival)
+        )

@@ -1,0 +1,371 @@
+"""The documents of a weekly plan: one per person who needs one, every kg agreeing with the
+record, escaped and neutralised where names from people's files go, in the plan's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import string
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import Engine
+
+from foodchain.db import open_database
+from foodchain.documents import write_documents
+from foodchain.documents.i18n import WEEKDAY_NAMES, WORDS
+from foodchain.errors import FoodchainError
+from foodchain.files.reading import read_table
+from foodchain.plan import PlanOptions, PlanRecord, plan_week
+from foodchain.plan.record import StopRow, UnservedRow
+from foodchain.scenario import install_scenario, load_scenario
+from foodchain.weeks import Week
+
+from .conftest import LENSOIS, TINY
+
+OPTIONS = PlanOptions(deterministic=True, solution_limit=50)
+KG = 0.01
+GRAM = 0.0005
+"""Tables write kg to the gram: a sum of n rows is within n half-grams of the record's."""
+
+
+def _kg(value: float, rows: int) -> object:
+    return pytest.approx(value, abs=max(KG, GRAM * rows))
+
+
+def _engine(folder: Path, scenario: Path) -> Engine:
+    engine = open_database(f"sqlite:///{folder / 'foodchain.db'}")
+    install_scenario(engine, load_scenario(scenario))
+    return engine
+
+
+@pytest.fixture(scope="module")
+def record(tmp_path_factory: pytest.TempPathFactory) -> PlanRecord:
+    engine = _engine(tmp_path_factory.mktemp("tiny"), TINY)
+    return plan_week(engine, Week.parse("2026-W49"), OPTIONS).record
+
+
+@pytest.fixture(scope="module")
+def documents(record: PlanRecord, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("documents") / "2026-W49"
+    write_documents(record, folder)
+    return folder
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ".")) if text else 0.0
+
+
+def _column(path: Path, name: str) -> list[str]:
+    table = read_table(path)
+    index = table.header.index(name)
+    return [cells[index] for _, cells in table.rows]
+
+
+def _total(path: Path, name: str) -> float:
+    return sum(_number(v) for v in _column(path, name))
+
+
+def _expected_files(record: PlanRecord) -> set[str]:
+    farms = {f.farm_id for f in record.flows}
+    canteens = {f.destination_id for f in record.flows if f.purpose == "canteen"}
+    others = {f.destination_id for f in record.flows if f.purpose != "canteen"}
+    sheets = {f"{day.isoformat()}_{vehicle}" for day, vehicle, _ in record.trips()}
+    return (
+        {"allocation.csv", "baskets.csv", "shortfalls.csv", "surplus.csv", "routes.csv"}
+        | {"kpis.json", "routes.geojson", "map.html", "index.html"}
+        | {f"route_sheets/{s}.{x}" for s in sheets for x in ("html", "csv")}
+        | {f"pick_lists/{f}.{x}" for f in farms for x in ("html", "csv", "xlsx")}
+        | {f"packing_lists/{s}.{x}" for s in others for x in ("html", "csv")}
+        | {f"delivery_notes/{c}.{x}" for c in canteens for x in ("html", "csv", "xlsx")}
+    )
+
+
+def _check_documents(record: PlanRecord, folder: Path, written: list[Path]) -> None:
+    """Every expected document exists, and every table's kg agrees with the record."""
+    on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert on_disk == _expected_files(record)
+    assert {p.relative_to(folder).as_posix() for p in written} == on_disk
+    assert not record.unserved
+    flows = record.flows
+    total = sum(f.kg for f in flows)
+    assert _total(folder / "allocation.csv", "kg") == _kg(total, len(flows))
+    # Pick lists: each farm's rows and its day totals are its flows.
+    for farm in {f.farm_id for f in flows}:
+        farm_kg = sum(f.kg for f in flows if f.farm_id == farm)
+        for suffix in ("csv", "xlsx"):
+            path = folder / "pick_lists" / f"{farm}.{suffix}"
+            assert _total(path, "Quantité (kg)") == _kg(farm_kg, len(flows)), path
+            assert _total(path, "Total du produit ce jour (kg)") == _kg(farm_kg, len(flows))
+    # Canteens' delivery notes, shops' packing lists.
+    for purpose, subfolder in (("canteen", "delivery_notes"), ("shop", "packing_lists")):
+        for site in {f.destination_id for f in flows if f.purpose == purpose}:
+            site_kg = sum(f.kg for f in flows if f.destination_id == site)
+            path = folder / subfolder / f"{site}.csv"
+            assert _total(path, "Quantité (kg)") == _kg(site_kg, len(flows)), path
+    # Relay points: baskets filled x kg per basket is what the allocation sends them.
+    for relay in {f.destination_id for f in flows if f.purpose == "basket"}:
+        relay_kg = sum(f.kg for f in flows if f.destination_id == relay)
+        table = read_table(folder / "packing_lists" / f"{relay}.csv")
+        filled = table.header.index("Paniers remplis")
+        per_basket = table.header.index("Par panier (kg)")
+        packed = sum(_number(c[filled]) * _number(c[per_basket]) for _, c in table.rows)
+        assert packed == pytest.approx(relay_kg, rel=2e-3, abs=KG), relay
+        path = folder / "packing_lists" / f"{relay}.csv"
+        assert _total(path, "Total (kg)") == _kg(relay_kg, len(table.rows))
+    # The rounds deliver every flow and collect every flow of the farms they visit.
+    routes = folder / "routes.csv"
+    assert _total(routes, "delivery_kg") == _kg(total, len(record.stops))
+    collected = sum(f.kg for f in flows if not record.sites[f.farm_id].brings_own_produce)
+    assert _total(routes, "pickup_kg") == _kg(collected, len(record.stops))
+    rows = [r for rows in record.trips().values() for r in rows]
+    assert _column(routes, "arrival") == [
+        "{:02d}:{:02d}".format(*divmod(round(r.arrival), 60)) for r in rows
+    ]
+    # Route sheets: the kg listed at each stop are what the stop moves.
+    for (day, vehicle, _), rows in record.trips().items():
+        sheet = read_table(folder / "route_sheets" / f"{day.isoformat()}_{vehicle}.csv")
+        index = {name: sheet.header.index(name) for name in ("Ordre", "Tournée")}
+        listed: dict[tuple[int, int], float] = defaultdict(float)
+        for _, cells in sheet.rows:
+            key = (int(cells[index["Tournée"]]), int(cells[index["Ordre"]]))
+            listed[key] += _number(cells[sheet.header.index("Quantité (kg)")])
+        for row in rows:
+            moved = row.pickup_kg + row.delivery_kg
+            assert listed[(row.trip, row.seq)] == _kg(moved, len(sheet.rows)), (day, row)
+
+
+def test_the_tiny_plan_gives_every_document_and_the_kg_agree(
+    record: PlanRecord, documents: Path
+) -> None:
+    assert record.flows and record.stops and record.fills
+    written = [p for p in documents.rglob("*") if p.is_file()]
+    _check_documents(record, documents, written)
+
+
+def test_write_documents_returns_what_it_wrote(record: PlanRecord, tmp_path: Path) -> None:
+    written = write_documents(record, tmp_path / "a" / "b")
+    assert all(p.is_file() for p in written)
+    _check_documents(record, tmp_path / "a" / "b", written)
+
+
+def test_the_lensois_plan_gives_every_document_and_the_kg_agree(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    engine = _engine(tmp_path_factory.mktemp("lensois"), LENSOIS)
+    options = PlanOptions(deterministic=True, solution_limit=5)
+    record = plan_week(engine, Week.parse("2026-W49"), options).record
+    folder = tmp_path_factory.mktemp("lensois_documents")
+    _check_documents(record, folder, write_documents(record, folder))
+
+
+def test_geojson_has_a_line_per_trip_from_the_hub_and_points_on_the_sites(
+    record: PlanRecord, documents: Path
+) -> None:
+    collection = json.loads((documents / "routes.geojson").read_text(encoding="utf-8"))
+    assert collection["type"] == "FeatureCollection"
+    lines = [f for f in collection["features"] if f["geometry"]["type"] == "LineString"]
+    points = [f for f in collection["features"] if f["geometry"]["type"] == "Point"]
+    trips = record.trips()
+    assert len(lines) == len(trips)
+    assert len(points) == sum(len(rows) - 2 for rows in trips.values())
+    hub = record.sites[record.hub_id]
+    for line in lines:
+        coordinates = line["geometry"]["coordinates"]
+        assert coordinates[0] == coordinates[-1] == [hub.lon, hub.lat]
+        props = line["properties"]
+        assert len(coordinates) == len(
+            trips[(dt.date.fromisoformat(props["day"]), props["vehicle_id"], props["trip"])]
+        )
+    lons = [s.lon for s in record.sites.values()]
+    lats = [s.lat for s in record.sites.values()]
+    for point in points:
+        lon, lat = point["geometry"]["coordinates"]
+        assert min(lons) <= lon <= max(lons) and min(lats) <= lat <= max(lats)
+        site = record.sites[point["properties"]["site_id"]]
+        assert (lon, lat) == (site.lon, site.lat)
+        assert {"vehicle_id", "vehicle_type", "day", "trip", "seq", "site_name", "action"} <= set(
+            point["properties"]
+        )
+        assert point["properties"]["arrival"][2] == ":"
+    assert "crs" not in collection
+
+
+def test_the_map_shows_every_vehicle_and_day(record: PlanRecord, documents: Path) -> None:
+    page = (documents / "map.html").read_text(encoding="utf-8")
+    assert "leaflet" in page.lower()
+    for _, vehicle, _ in record.trips():
+        assert vehicle in page
+    for day in {day for day, _, _ in record.trips()}:
+        assert WEEKDAY_NAMES["fr"][day.weekday()] in page
+
+
+def test_documents_speak_the_plans_language(record: PlanRecord, tmp_path: Path) -> None:
+    assert record.language == "fr"
+    write_documents(record, tmp_path / "fr")
+    write_documents(record, tmp_path / "en", "en")
+    farm = record.flows[0].farm_id
+    fr = read_table(tmp_path / "fr" / "pick_lists" / f"{farm}.csv").header
+    en = read_table(tmp_path / "en" / "pick_lists" / f"{farm}.csv").header
+    assert "Produit" in fr and "Jour de collecte" in fr
+    assert "Product" in en and "Pickup day" in en
+    for name in ("allocation.csv", "routes.csv", "baskets.csv"):
+        assert (
+            read_table(tmp_path / "fr" / name).header == read_table(tmp_path / "en" / name).header
+        )
+    day = record.flows[0].pickup_day
+    fr_page = (tmp_path / "fr" / "pick_lists" / f"{farm}.html").read_text(encoding="utf-8")
+    en_page = (tmp_path / "en" / "pick_lists" / f"{farm}.html").read_text(encoding="utf-8")
+    assert f"{WEEKDAY_NAMES['fr'][day.weekday()]} {day:%d/%m/%Y}" in fr_page
+    assert f"{WEEKDAY_NAMES['en'][day.weekday()]} {day.isoformat()}" in en_page
+    assert '<html lang="fr">' in fr_page and '<html lang="en">' in en_page
+    index = (tmp_path / "en" / "index.html").read_text(encoding="utf-8")
+    assert "Route sheets" in index and "Feuilles de route" not in index
+
+
+def test_an_unknown_language_is_refused_before_writing(record: PlanRecord, tmp_path: Path) -> None:
+    with pytest.raises(FoodchainError, match=r"'de'.*fr, en"):
+        write_documents(record, tmp_path / "out", "de")
+    assert not (tmp_path / "out").exists()
+    bad = record.model_copy(update={"language": "xx"})
+    with pytest.raises(FoodchainError, match="'xx'"):
+        write_documents(bad, tmp_path / "out")
+
+
+def test_both_languages_have_the_same_words() -> None:
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    assert WORDS["fr"].keys() == WORDS["en"].keys()
+    for key, text in WORDS["fr"].items():
+        assert fields(text) == fields(WORDS["en"][key]), key
+
+
+HOSTILE_SITE = 'Ferme <script>alert("x")</script> `${alert(1)}` \\'
+HOSTILE_PRODUCT = '=HYPERLINK("http://evil","clic")'
+
+
+def test_names_from_peoples_files_are_escaped_and_neutralised(
+    record: PlanRecord, tmp_path: Path
+) -> None:
+    hostile = record.model_copy(deep=True)
+    farm = next(f.farm_id for f in record.flows if not record.sites[f.farm_id].brings_own_produce)
+    product = next(f.product_id for f in record.flows if f.farm_id == farm)
+    hostile.sites[farm] = hostile.sites[farm].model_copy(update={"name": HOSTILE_SITE})
+    hostile.products[product] = hostile.products[product].model_copy(
+        update={"name": HOSTILE_PRODUCT}
+    )
+    written = write_documents(hostile, tmp_path)
+    pages = [p for p in written if p.suffix == ".html"]
+    for page in pages:
+        assert "<script>alert" not in page.read_text(encoding="utf-8"), page
+    assert "${alert" not in (tmp_path / "map.html").read_text(encoding="utf-8")
+    route_sheet = next(p for p in pages if p.parent.name == "route_sheets")
+    pick_list = tmp_path / "pick_lists" / f"{farm}.html"
+    for page in (pick_list, tmp_path / "index.html", route_sheet, tmp_path / "map.html"):
+        assert "&lt;script&gt;alert(" in page.read_text(encoding="utf-8"), page
+    products = _column(tmp_path / "pick_lists" / f"{farm}.csv", "Produit")
+    assert f"'{HOSTILE_PRODUCT}" in products
+    assert HOSTILE_PRODUCT not in products
+    sheet = load_workbook(tmp_path / "pick_lists" / f"{farm}.xlsx").active
+    assert sheet is not None
+    cells = [c.value for row in sheet.iter_rows() for c in row]
+    assert f"'{HOSTILE_PRODUCT}" in cells and HOSTILE_PRODUCT not in cells
+    assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)
+    # Machine files keep the name as it is (JSON escapes it), names only in site_name.
+    geo = json.loads((tmp_path / "routes.geojson").read_text(encoding="utf-8"))
+    assert HOSTILE_SITE in {f["properties"].get("site_name") for f in geo["features"]}
+
+
+def test_a_stored_record_renders_the_same_documents(record: PlanRecord, tmp_path: Path) -> None:
+    stored = PlanRecord.model_validate_json(record.model_dump_json())
+    first = write_documents(record, tmp_path / "first")
+    second = write_documents(stored, tmp_path / "second")
+    assert [p.relative_to(tmp_path / "first") for p in first] == [
+        p.relative_to(tmp_path / "second") for p in second
+    ]
+    for a, b in zip(first, second, strict=True):
+        if a.suffix in (".csv", ".json", ".geojson", ".html") and a.name != "map.html":
+            assert a.read_bytes() == b.read_bytes(), a
+
+
+def _split(record: PlanRecord) -> tuple[PlanRecord, StopRow]:
+    """The record with its biggest delivery split into two visits of the same trip."""
+    split = record.model_copy(deep=True)
+    big = max((r for r in record.stops if r.action == "delivery"), key=lambda r: r.delivery_kg)
+    first = big.model_copy(update={"parts": 2, "delivery_kg": big.delivery_kg * 0.6})
+    second = big.model_copy(
+        update={"part": 2, "parts": 2, "seq": big.seq + 1, "delivery_kg": big.delivery_kg * 0.4}
+    )
+    later = [
+        r.model_copy(update={"seq": r.seq + 1})
+        for r in record.stops
+        if (r.day, r.vehicle_id, r.trip) == (big.day, big.vehicle_id, big.trip) and r.seq > big.seq
+    ]
+    others = [
+        r
+        for r in record.stops
+        if not (
+            (r.day, r.vehicle_id, r.trip) == (big.day, big.vehicle_id, big.trip)
+            and r.seq >= big.seq
+        )
+    ]
+    split.stops = [*others, first, second, *later]
+    return split, big
+
+
+def test_a_split_stop_says_which_part_and_its_kg(record: PlanRecord, tmp_path: Path) -> None:
+    split, big = _split(record)
+    write_documents(split, tmp_path)
+    page = tmp_path / "route_sheets" / f"{big.day.isoformat()}_{big.vehicle_id}.html"
+    text = page.read_text(encoding="utf-8")
+    for part, share in ((1, 0.6), (2, 0.4)):
+        words = (
+            f"partie {part} sur 2 : {big.delivery_kg * share:.2f} kg sur {big.delivery_kg:.2f} kg"
+        )
+        assert words.replace(".", ",") in text
+    sheet = read_table(page.with_suffix(".csv"))
+    parts = [c[sheet.header.index("Partie")] for _, c in sheet.rows]
+    assert parts.count("1/2") == parts.count("2/2") == 1
+
+
+def test_a_stop_left_out_of_the_rounds_is_reported(record: PlanRecord, tmp_path: Path) -> None:
+    """The farm is told nobody comes, the coordinator sees the stop and why."""
+    pickup = next(r for r in record.stops if r.action == "pickup")
+    trip = (pickup.day, pickup.vehicle_id, pickup.trip)
+    broken = record.model_copy(deep=True)
+    broken.stops = [r for r in record.stops if (r.day, r.vehicle_id, r.trip) != trip]
+    broken.unserved = [
+        UnservedRow(
+            day=pickup.day,
+            site_id=pickup.site_id,
+            action="pickup",
+            kg=pickup.pickup_kg,
+            reason="no_vehicle_fits",
+            explanation="too heavy for every vehicle",
+        )
+    ]
+    write_documents(broken, tmp_path)
+    handovers = _column(tmp_path / "pick_lists" / f"{pickup.site_id}.csv", "Remise")
+    days = _column(tmp_path / "pick_lists" / f"{pickup.site_id}.csv", "Jour de collecte")
+    day = f"{WEEKDAY_NAMES['fr'][pickup.day.weekday()]} {pickup.day:%d/%m/%Y}"
+    assert {h for h, d in zip(handovers, days, strict=True) if d == day} == {
+        WORDS["fr"]["not_planned"]
+    }
+    assert "too heavy for every vehicle" in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_week_without_goods_still_gives_the_data_files_and_the_index(
+    record: PlanRecord, tmp_path: Path
+) -> None:
+    empty = record.model_copy(
+        update={"flows": [], "stops": [], "fills": [], "baskets": [], "kpis": {}}
+    )
+    written = write_documents(empty, tmp_path)
+    assert {p.relative_to(tmp_path).as_posix() for p in written} == {
+        *("allocation.csv", "baskets.csv", "shortfalls.csv", "surplus.csv", "routes.csv"),
+        *("kpis.json", "routes.geojson", "map.html", "index.html"),
+    }
+    assert json.loads((tmp_path / "routes.geojson").read_text(encoding="utf-8"))["features"] == []

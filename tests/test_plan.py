@@ -1,0 +1,146 @@
+"""The weekly plan end to end: both independent checkers pass on what the plan decided, the
+rounds move exactly what the allocation decided, the rules of the territory hold, and the same
+inputs with the same seed give the same plan."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from foodchain.db import open_database, transaction
+from foodchain.models import Forecast
+from foodchain.plan import Plan, PlanOptions, PlanRecord, plan_week, read_snapshot
+from foodchain.routing.travel import great_circle_km
+from foodchain.scenario import install_scenario, load_scenario
+from foodchain.weeks import Week
+
+from .allocation_checker import check_allocation
+from .conftest import LENSOIS
+from .routing_checker import check_result
+
+DETERMINISTIC = PlanOptions(deterministic=True, solution_limit=30)
+KG = 1e-6
+URBAN_KM = 7.0
+"""Bikes stay within 7 road km of the hub (scenario), so within 7 km as the crow flies."""
+
+
+@pytest.fixture(scope="module")
+def lensois_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    path = tmp_path_factory.mktemp("lensois") / "foodchain.db"
+    engine = open_database(f"sqlite:///{path}")
+    install_scenario(engine, load_scenario(LENSOIS))
+    return engine
+
+
+def _checked(plan: Plan) -> PlanRecord:
+    """Run both independent checkers and the record's own agreements; return the record."""
+    assert check_allocation(plan.allocation_problem, plan.allocation) == []
+    for day in plan.rounds:
+        assert check_result(day.problem, day.result) == [], day.day
+    record = plan.record
+    assert PlanRecord.model_validate_json(record.model_dump_json()) == record
+    # The rounds carry what the allocation decided: per day and site, delivered and picked up.
+    unserved = {(u.day, u.site_id, u.action) for u in record.unserved}
+    planned_drop: dict[tuple[Any, ...], float] = defaultdict(float)
+    planned_pick: dict[tuple[Any, ...], float] = defaultdict(float)
+    for f in record.flows:
+        planned_drop[(f.delivery_day, f.destination_id)] += f.kg
+        if not record.sites[f.farm_id].brings_own_produce:
+            planned_pick[(f.pickup_day, f.farm_id)] += f.kg
+    dropped: dict[tuple[Any, ...], float] = defaultdict(float)
+    picked: dict[tuple[Any, ...], float] = defaultdict(float)
+    for row in record.stops:
+        dropped[(row.day, row.site_id)] += row.delivery_kg
+        picked[(row.day, row.site_id)] += row.pickup_kg
+        if row.action == "pickup":
+            assert not record.sites[row.site_id].brings_own_produce
+    for key, kg in planned_drop.items():
+        if (*key, "delivery") not in unserved:
+            assert dropped[key] == pytest.approx(kg, abs=KG), key
+    for key, kg in planned_pick.items():
+        if (*key, "pickup") not in unserved:
+            assert picked[key] == pytest.approx(kg, abs=KG), key
+    assert sum(dropped.values()) <= sum(planned_drop.values()) + KG
+    # KPIs say what the record holds.
+    kpis = record.kpis
+    canteen_kg = sum(f.kg for f in record.flows if f.purpose == "canteen")
+    assert kpis["fulfilment"]["canteens"]["delivered_kg"] == pytest.approx(canteen_kg, abs=1e-3)
+    assert kpis["transport"]["km"] == pytest.approx(sum(r.km for r in record.stops), abs=1e-2)
+    assert kpis["sold_kg"] + kpis["unsold_kg"] == pytest.approx(record.supply_kg, abs=1e-2)
+    return record
+
+
+def test_tiny_plan_passes_both_checkers(engine: Engine) -> None:
+    plan = plan_week(engine, Week(2026, 49), DETERMINISTIC)
+    record = _checked(plan)
+    assert not record.unserved
+    assert [d.day.isoformat() for d in record.days] == ["2026-11-30", "2026-12-03"]
+    # Hand-checked (tests/test_allocation.py): baskets all filled, the shop takes 100 kg.
+    assert record.kpis["fulfilment"]["baskets"]["filled"] == 10
+    assert record.kpis["fulfilment"]["shops"]["kg"] == pytest.approx(100.0, abs=1e-3)
+    assert record.kpis["fulfilment"]["canteens"]["short_kg"] == pytest.approx(0.8, abs=1e-3)
+    assert all(r.site_id != "farm_sud" for r in record.stops)  # brings its own produce
+    # Every trip leaves from and returns to the hub.
+    for rows in record.trips().values():
+        assert rows[0].action == "depart" and rows[-1].action == "return"
+        assert rows[0].site_id == rows[-1].site_id == record.hub_id
+
+
+def test_same_inputs_same_seed_same_plan(engine: Engine) -> None:
+    first = plan_week(engine, Week(2026, 49), DETERMINISTIC)
+    second = plan_week(engine, Week(2026, 49), DETERMINISTIC)
+    assert first.fingerprint == second.fingerprint
+    volatile = {"statistics", "days"}
+    assert first.record.model_dump(exclude=volatile) == second.record.model_dump(exclude=volatile)
+    assert first.parameters == second.parameters
+
+
+def test_fingerprint_follows_the_inputs(engine: Engine) -> None:
+    week = Week(2026, 49)
+    before = read_snapshot(engine, week).fingerprint()
+    assert read_snapshot(engine, week).fingerprint() == before
+    with transaction(engine) as session:
+        forecast = session.exec(select(Forecast).where(Forecast.week == str(week))).first()
+        assert forecast is not None
+        forecast.kg += 1.0
+        session.add(forecast)
+    assert read_snapshot(engine, week).fingerprint() != before
+    # Another week's data does not change this week's fingerprint... its own does.
+    assert read_snapshot(engine, Week(2026, 50)).fingerprint() != before
+
+
+def test_school_holidays_deliver_no_school(lensois_engine: Engine) -> None:
+    plan = plan_week(lensois_engine, Week(2026, 52), DETERMINISTIC)
+    record = _checked(plan)
+    schools = {s for s in record.sites if s.startswith(("mat_", "elem_"))}
+    assert schools
+    assert not [f for f in record.flows if f.destination_id in schools]
+    assert not [r for r in record.stops if r.site_id in schools]
+    assert any(r.site_id == "foyer_logement" for r in record.stops)  # the elderly eat every day
+
+
+def test_lensois_week_keeps_the_fleet_rules(lensois_engine: Engine, tmp_path: Path) -> None:
+    plan = plan_week(lensois_engine, Week(2026, 49), DETERMINISTIC)
+    record = _checked(plan)
+    assert record.kpis["fulfilment"]["canteens"]["share"] == 1.0
+    assert not [u for u in record.unserved if u.reason != "optional_dropped"]
+    hub = record.sites[record.hub_id]
+    far = {"relay_lille", "relay_dunkerque"}
+    served_far = set()
+    for row in record.stops:
+        vehicle = record.vehicles[row.vehicle_id]
+        if row.site_id in far:
+            served_far.add(row.site_id)
+            assert vehicle.type != "e_cargo_bike", row
+        if vehicle.type == "e_cargo_bike":
+            site = record.sites[row.site_id]
+            crow_km = great_circle_km(hub.lat, hub.lon, site.lat, site.lon)
+            assert crow_km <= URBAN_KM, row  # the urban zone around the hub
+            assert site.kind in {"hub", "relay", "canteen", "shop"}, row
+    assert served_far == far & {f.destination_id for f in record.flows}
+    assert served_far  # Lille and Dunkerque get baskets in W49
