@@ -38,7 +38,7 @@ from foodchain.routing.week import DayRounds, route_flows
 from foodchain.travel_matrix import load_matrix
 from foodchain.weeks import Week
 
-DEFAULT_TIME_LIMIT_S = 6.0
+DEFAULT_TIME_LIMIT_S = 5.0
 """Routing seconds for the whole week (measured: the Lensois weeks then plan in < 10 s)."""
 MIN_DAY_SECONDS = 0.5
 
