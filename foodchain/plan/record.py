@@ -9,6 +9,7 @@ since midnight, loads kg, distances road km.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -469,7 +470,12 @@ def build_record(
         statistics={
             "allocation": dict(allocation.stats),
             "allocation_tiers": [
-                {"tier": t.name, "objective": t.objective, "seconds": t.seconds, "status": t.status}
+                {
+                    "tier": t.name,
+                    "objective": t.objective if math.isfinite(t.objective) else None,
+                    "seconds": t.seconds,
+                    "status": t.status,
+                }
                 for t in allocation.tiers
             ],
         },
