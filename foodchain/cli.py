@@ -97,7 +97,16 @@ def reported() -> Iterator[None]:
         else:
             console.print(f"[red]Error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
-    except (typer.Exit, KeyboardInterrupt):
+    except KeyboardInterrupt:
+        if Options.debug:
+            raise
+        console.print(
+            "[yellow]Interrupted.[/yellow] Nothing is half-written: each import, scenario load "
+            "and plan run is saved in one transaction, so what was not finished was not saved "
+            "(a plan's documents folder may be incomplete). Run the command again."
+        )
+        raise typer.Exit(130) from None
+    except typer.Exit:
         raise
     except Exception as exc:
         if Options.debug:

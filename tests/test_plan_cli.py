@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -123,3 +124,15 @@ def test_plan_errors_are_clear(db_url: str, tmp_path: Path) -> None:
     assert code == 1 and "holds the scenario 'tiny'" in output
     code, output = _run(db_url, "plan", "--week", "2027-W30", "--out", str(tmp_path))
     assert code == 1 and "outside the planning horizon" in output
+
+
+def test_interrupted_plan_saves_no_run(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("foodchain.cli.plan_week", interrupted)
+    code, output = _plan(db_url, tmp_path / "plan")
+    assert code == 130 and "Interrupted" in output and "Traceback" not in output
+    assert list_runs(open_database(db_url)) == []
