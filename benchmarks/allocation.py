@@ -11,13 +11,14 @@ Lensois catalogue with a fixed seed. Prints a table, writes JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import random
 import resource
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks.table import publish
 
 ROOT = Path(__file__).resolve().parent.parent
 LENSOIS_WEEKS = [
@@ -36,6 +37,7 @@ SIZES = ["50x100x100", "150x120x120", "300x150x150"]
 def lensois_problem(week_text: str) -> Any:
     from foodchain.allocation.load import problem_of
     from foodchain.demand import compute_week_demand
+    from foodchain.inputs import Snapshot
     from foodchain.scenario import load_scenario
     from foodchain.weeks import Week
 
@@ -44,7 +46,7 @@ def lensois_problem(week_text: str) -> Any:
     week = Week.parse(week_text)
     demand = compute_week_demand(week, catalogue, scenario.menu_lines, scenario.subscriptions)
     forecasts = [f for f in scenario.forecasts if f.week == str(week)]
-    return problem_of(week, catalogue, forecasts, demand, scenario.vehicles, None)
+    return problem_of(Snapshot(week, catalogue, scenario.vehicles, forecasts, demand, None))
 
 
 def synthetic_problem(size: str, seed: int = 7) -> Any:
@@ -200,13 +202,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = [run("lensois", w, args.lp_solver) for w in args.weeks]
     rows += [run("synthetic", s, args.lp_solver) for s in args.sizes]
-    columns = list(rows[0])
-    print("| " + " | ".join(columns) + " |")
-    print("|" + "---|" * len(columns))
-    for row in rows:
-        print("| " + " | ".join(str(row[c]) for c in columns) + " |")
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
+    publish(rows, args.json)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.table import markdown
 from foodchain.db import open_database, transaction
 from foodchain.forecasts import IMPORTER
 from foodchain.importing import import_file
@@ -91,11 +92,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     results = run(args.rows)
-    columns = list(results[0])
-    print(" | ".join(columns))
-    print(" | ".join("---" for _ in columns))
-    for r in results:
-        print(" | ".join(str(r[c]) for c in columns))
+    print(markdown(results))
     if args.json:
         args.json.write_text(
             json.dumps({"week_ref": str(Week(2026, 49)), "results": results}, indent=2)

@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.table import publish
+
 ROOT = Path(__file__).resolve().parent.parent
 WEEKS = ["2026-W45", "2026-W49", "2026-W52", "2027-W02", "2027-W10", "2027-W20", "2027-W26"]
 
@@ -117,13 +119,7 @@ def main() -> None:
             capture_output=True,
         )
         rows = [plan_week(db, w, Path(folder), args.time_limit) for w in args.weeks]
-    columns = list(rows[0])
-    print("| " + " | ".join(columns) + " |")
-    print("|" + "---|" * len(columns))
-    for row in rows:
-        print("| " + " | ".join(str(row[c]) for c in columns) + " |")
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
+    publish(rows, args.json)
 
 
 if __name__ == "__main__":

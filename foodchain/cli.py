@@ -38,7 +38,7 @@ from foodchain.routing.week import WeekRounds, route_week
 from foodchain.runs import DISPLAY_KPIS, diff_runs, list_runs, load_run, publish_run, save_run
 from foodchain.scenario import ensure_scenario, install_scenario, load_scenario
 from foodchain.store import ImportReport
-from foodchain.weeks import WEEKDAYS, Week, parse_weekday, week_range
+from foodchain.weeks import WEEKDAYS, Week, clock, parse_weekday, week_range
 
 app = typer.Typer(
     help="Plan the week of a short food supply chain (Loos-en-Gohelle and the Lensois).",
@@ -523,10 +523,6 @@ def allocate(
 # --------------------------------------------------------------------------- routing
 
 
-def _clock(minutes: float) -> str:
-    return f"{int(minutes // 60):02d}:{int(minutes % 60):02d}"
-
-
 def _print_rounds(rounds: WeekRounds) -> None:
     totals = {"km": 0.0, "co2": 0.0, "cost": 0.0}
     for day in rounds.days:
@@ -536,14 +532,14 @@ def _print_rounds(rounds: WeekRounds) -> None:
             table.add_column(column, justify="right" if column in ("trip", "km") else "left")
         for trip in sorted(result.trips, key=lambda t: (problem.vehicles[t.vehicle].id, t.number)):
             stops = ", ".join(
-                f"{problem.stops[v.stop].site_id} {_clock(v.arrival)} {v.load_kg:.0f}"
+                f"{problem.stops[v.stop].site_id} {clock(v.arrival)} {v.load_kg:.0f}"
                 for v in trip.visits
             )
             table.add_row(
                 problem.vehicles[trip.vehicle].id,
                 str(trip.number + 1),
-                _clock(trip.departure),
-                _clock(trip.back),
+                clock(trip.departure),
+                clock(trip.back),
                 f"{trip.km:.1f}",
                 escape(stops),
             )

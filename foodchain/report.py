@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from foodchain.files.writing import write_table
 from foodchain.models import RunStatus
-from foodchain.runs import kpi_at, list_runs, load_run
+from foodchain.runs import kpi_at, list_runs, run_kpis
 from foodchain.weeks import Week
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -55,7 +55,7 @@ def weekly_kpis(engine: Engine, weeks: list[Week]) -> list[WeekRow]:
         if not runs:
             continue
         chosen = next((r for r in runs if r.status == RunStatus.PUBLISHED), runs[0])
-        kpis = load_run(engine, chosen.id).kpis
+        kpis = run_kpis(engine, chosen.id)
         rows.append(
             WeekRow(
                 str(week),

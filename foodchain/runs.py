@@ -231,6 +231,15 @@ def load_run(engine: Engine, run_id: int) -> StoredRun:
     )
 
 
+def run_kpis(engine: Engine, run_id: int) -> dict[str, Any]:
+    """A run's kpis.json alone (reports read many weeks: no record to parse)."""
+    with transaction(engine) as session:
+        kpis = session.exec(select(Run.kpis).where(Run.id == run_id)).first()
+    if kpis is None:
+        raise _missing(run_id)
+    return dict(kpis)
+
+
 def publish_run(engine: Engine, run_id: int, replace: bool = False) -> RunSummary:
     """Make a draft the week's published run; ``replace`` supersedes the one published before.
 
@@ -431,7 +440,7 @@ def _basket_changes(old: PlanRecord, new: PlanRecord) -> list[BasketChange]:
     def contents(record: PlanRecord) -> dict[tuple[str, str], float]:
         kg: dict[tuple[str, str], float] = defaultdict(float)
         for row in record.baskets:
-            kg[(row.basket_type, row.product_id)] += row.kg_per_basket
+            kg[(row.basket_type_id, row.product_id)] += row.kg_per_basket
         return kg
 
     a, b = contents(old), contents(new)

@@ -153,6 +153,13 @@ def parse_time(text: str) -> dt.time:
     return dt.time(int(m.group(1)), int(m.group(2) or 0))
 
 
+def clock(minutes: float) -> str:
+    """Minutes since midnight as ``HH:MM``, to the nearest minute (benchmarks' abstract time
+    units may pass 24 h)."""
+    whole = round(minutes)
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
 def parse_window(text: str) -> tuple[str, str]:
     """``07:00-09:30`` → (``07:00``, ``09:30``), checked and normalised."""
     parts = re.split(r"\s*[-–à]\s*", str(text).strip())

@@ -12,8 +12,9 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from foodchain.db import open_database, transaction
+from foodchain.inputs import read_snapshot
 from foodchain.models import Forecast
-from foodchain.plan import Plan, PlanOptions, PlanRecord, plan_week, read_snapshot
+from foodchain.plan import Plan, PlanOptions, PlanRecord, plan_week
 from foodchain.routing.travel import great_circle_km
 from foodchain.scenario import install_scenario, load_scenario
 from foodchain.weeks import Week
@@ -108,9 +109,15 @@ def test_fingerprint_follows_the_inputs(engine: Engine) -> None:
         assert forecast is not None
         forecast.kg += 1.0
         session.add(forecast)
-    assert read_snapshot(engine, week).fingerprint() != before
-    # Another week's data does not change this week's fingerprint... its own does.
-    assert read_snapshot(engine, Week(2026, 50)).fingerprint() != before
+    changed = read_snapshot(engine, week).fingerprint()
+    assert changed != before
+    # Another week's forecasts are not inputs of this week: changing them changes nothing here.
+    with transaction(engine) as session:
+        other = session.exec(select(Forecast).where(Forecast.week == "2026-W50")).first()
+        assert other is not None
+        other.kg += 1.0
+        session.add(other)
+    assert read_snapshot(engine, week).fingerprint() == changed
 
 
 def test_school_holidays_deliver_no_school(lensois_engine: Engine) -> None:

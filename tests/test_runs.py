@@ -18,15 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 import foodchain.runs as runs
+from foodchain.allocation import BasketFill, BasketLine, Flow
 from foodchain.db import head_revision, make_engine, open_database, schema_revision, upgrade
 from foodchain.errors import FoodchainError
-from foodchain.models import RunStatus
+from foodchain.models import OrganicStatus, RunStatus
 from foodchain.plan.kpis import compute_kpis
 from foodchain.plan.record import (
-    BasketRow,
     DayStats,
-    FillRow,
-    FlowRow,
     PlanRecord,
     ProductInfo,
     SiteInfo,
@@ -108,8 +106,8 @@ def make_record(
 ) -> PlanRecord:
     """A two-farm week: carrots to a school, leeks into baskets, one round on Thursday."""
 
-    def flow(farm: str, product: str, to: str, kg: float, purpose: str) -> FlowRow:
-        return FlowRow(
+    def flow(farm: str, product: str, to: str, kg: float, purpose: str) -> Flow:
+        return Flow(
             farm_id=farm,
             product_id=product,
             destination_id=to,
@@ -118,9 +116,8 @@ def make_record(
             kg=kg,
             purpose=purpose,
             item_id=product if purpose == "canteen" else "small",
-            organic_status="organic",
+            organic_status=OrganicStatus.ORGANIC,
             price_eur_per_kg=2.0,
-            km=10.0,
         )
 
     rows = [
@@ -158,11 +155,13 @@ def make_record(
         canteen_rules={"school": (0.2, 0.5)},
         flows=rows,
         baskets=[
-            BasketRow(
-                basket_type="small", product_id="leek", kg_per_basket=leek_per_basket, baskets=10
+            BasketLine(
+                basket_type_id="small", product_id="leek", kg_per_basket=leek_per_basket, baskets=10
             )
         ],
-        fills=[FillRow(basket_type="small", relay_point_id="relay", day=THU, due=10, filled=10)],
+        fills=[
+            BasketFill(basket_type_id="small", relay_point_id="relay", day=THU, due=10, filled=10)
+        ],
         shortfalls=[],
         surplus=[],
         fairness=[],

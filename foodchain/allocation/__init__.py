@@ -24,6 +24,7 @@ from foodchain.allocation.result import (
     Shortfall,
     Surplus,
     assemble,
+    overall_fairness,
 )
 from foodchain.allocation.solver import AllocationParameters, TierStats, solve
 
@@ -43,6 +44,7 @@ __all__ = [
     "TierStats",
     "allocate",
     "build_problem",
+    "overall_fairness",
 ]
 
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
-from sqlmodel import select
 
 from foodchain.allocation import AllocationParameters, AllocationResult, allocate
 from foodchain.allocation.problem import AllocationProblem, build_problem
-from foodchain.catalogue import Catalogue, load_catalogue
-from foodchain.db import transaction
-from foodchain.demand import WeekDemand, read_week_demand
+from foodchain.catalogue import Catalogue
 from foodchain.errors import FoodchainError
-from foodchain.models import Forecast, ForecastIn, Vehicle, VehicleIn
-from foodchain.routing.travel import Place, Travel, TravelMatrix
-from foodchain.travel_matrix import load_matrix
+from foodchain.inputs import Snapshot, read_snapshot
+from foodchain.models import VehicleIn
+from foodchain.routing.travel import Place, Travel
 from foodchain.weeks import Week
 
 DEFAULT_SPEED_KMH = 30.0
@@ -54,40 +51,22 @@ def hub_minutes(
     return out
 
 
-def problem_of(
-    week: Week,
-    catalogue: Catalogue,
-    forecasts: Sequence[ForecastIn],
-    demand: WeekDemand,
-    vehicles: Sequence[VehicleIn],
-    matrix: TravelMatrix | None,
-) -> AllocationProblem:
+def problem_of(inputs: Snapshot) -> AllocationProblem:
     """The allocation problem of a week's inputs, with distances and same-day timing."""
-    travel = Travel(catalogue.road_factor, matrix)
+    catalogue = inputs.catalogue
+    travel = Travel(catalogue.road_factor, inputs.matrix)
     return build_problem(
-        week,
+        inputs.week,
         catalogue,
-        forecasts,
-        demand,
+        inputs.forecasts,
+        inputs.demand,
         km_to_hub(catalogue, travel),
-        hub_minutes(catalogue, vehicles, travel),
+        hub_minutes(catalogue, inputs.vehicles, travel),
     )
 
 
 def load_problem(engine: Engine, week: Week) -> AllocationProblem:
-    with transaction(engine) as session:
-        catalogue = load_catalogue(session)
-        if catalogue.horizon and not catalogue.horizon[0] <= week <= catalogue.horizon[1]:
-            first, last = catalogue.horizon
-            raise FoodchainError(f"{week} is outside the planning horizon {first}..{last}")
-        forecasts = [
-            ForecastIn.model_validate(f)
-            for f in session.exec(select(Forecast).where(Forecast.week == str(week))).all()
-        ]
-        vehicles = [VehicleIn.model_validate(v) for v in session.exec(select(Vehicle)).all()]
-        demand = read_week_demand(session, catalogue, week)
-        matrix = load_matrix(session) or None
-    return problem_of(week, catalogue, forecasts, demand, vehicles, matrix)
+    return problem_of(read_snapshot(engine, week))
 
 
 def allocate_week(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from foodchain.allocation.problem import AllocationProblem
 from foodchain.allocation.solver import Solution, TierStats
+from foodchain.models import OrganicStatus
 from foodchain.weeks import Week
 
 CANTEEN, BASKET, SHOP = "canteen", "basket", "shop"
@@ -27,6 +29,9 @@ class Flow:
     """canteen, basket or shop."""
     item_id: str = ""
     """For canteens: the menu's product or substitution group; for baskets: the basket size."""
+    organic_status: OrganicStatus = field(kw_only=True)
+    price_eur_per_kg: float = field(kw_only=True)
+    """The offer's status and price: what EGalim shares and delivery notes are made of."""
 
 
 @dataclass(frozen=True)
@@ -123,11 +128,15 @@ class AllocationResult:
 
     @property
     def fairness_overall(self) -> float:
-        """The products' indices averaged with their kg offered as weights."""
-        total = sum(f.offered_kg for f in self.fairness)
-        if not total:
-            return 1.0
-        return sum(f.index * f.offered_kg for f in self.fairness) / total
+        return overall_fairness(self.fairness)
+
+
+def overall_fairness(fairness: Sequence[Fairness]) -> float:
+    """The products' indices averaged with their kg offered as weights."""
+    total = sum(f.offered_kg for f in fairness)
+    if not total:
+        return 1.0
+    return sum(f.index * f.offered_kg for f in fairness) / total
 
 
 def jain_index(offered: list[float], sold: list[float]) -> float:
@@ -228,6 +237,8 @@ def _flows(problem: AllocationProblem, solution: Solution) -> list[Flow]:
                     kg,
                     CANTEEN,
                     need.item_id,
+                    organic_status=s.status,
+                    price_eur_per_kg=s.price_eur_per_kg,
                 )
             )
     relays: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
@@ -252,6 +263,8 @@ def _flows(problem: AllocationProblem, solution: Solution) -> list[Flow]:
                         kg * n / total,
                         BASKET,
                         type_id,
+                        organic_status=s.status,
+                        price_eur_per_kg=s.price_eur_per_kg,
                     )
                 )
     arcs = solution.shop_arcs
@@ -268,6 +281,8 @@ def _flows(problem: AllocationProblem, solution: Solution) -> list[Flow]:
                     date(int(arcs.day[a])),
                     kg,
                     SHOP,
+                    organic_status=s.status,
+                    price_eur_per_kg=s.price_eur_per_kg,
                 )
             )
     return flows

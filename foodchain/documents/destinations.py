@@ -15,10 +15,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from foodchain.allocation import BasketFill, BasketLine, Flow
+from foodchain.allocation.export import kg
 from foodchain.documents.pages import Page, Section, Written, file_stem, write_page
-from foodchain.documents.view import PlanView, kg
+from foodchain.documents.view import PlanView
 from foodchain.files.writing import write_table
-from foodchain.plan.record import BasketRow, FillRow, FlowRow
 
 RELAY_COLUMNS: tuple[str, ...] = (
     *("delivery_day", "basket_size", "baskets_due", "baskets_filled", "product"),
@@ -50,21 +51,21 @@ def _shown(view: PlanView, value: Any) -> str:
 
 
 def _relay_rows(
-    view: PlanView, fills: list[FillRow], contents: dict[str, list[BasketRow]]
+    view: PlanView, fills: list[BasketFill], contents: dict[str, list[BasketLine]]
 ) -> list[list[Any]]:
     t = view.t
     return [
         [
-            *(t.day(fill.day), view.name(fill.basket_type), fill.due, fill.filled),
+            *(t.day(fill.day), view.name(fill.basket_type_id), fill.due, fill.filled),
             *(view.name(b.product_id), kg(b.kg_per_basket), b.units_per_basket),
             kg(fill.filled * b.kg_per_basket),
         ]
         for fill in fills
-        for b in contents.get(fill.basket_type, [])
+        for b in contents.get(fill.basket_type_id, [])
     ]
 
 
-def _shop_rows(view: PlanView, flows: list[FlowRow]) -> list[list[Any]]:
+def _shop_rows(view: PlanView, flows: list[Flow]) -> list[list[Any]]:
     t = view.t
     return [
         [
@@ -76,7 +77,7 @@ def _shop_rows(view: PlanView, flows: list[FlowRow]) -> list[list[Any]]:
     ]
 
 
-def _canteen_rows(view: PlanView, flows: list[FlowRow]) -> list[list[Any]]:
+def _canteen_rows(view: PlanView, flows: list[Flow]) -> list[list[Any]]:
     t = view.t
     return [
         [
@@ -129,18 +130,18 @@ def _canteen_lines(view: PlanView, site_id: str) -> list[str]:
 def _shortfalls(view: PlanView, site_id: str) -> list[Section]:
     t = view.t
     lines = [
-        t("shortfall_line", item=view.name(s.item), day=t.day(s.day), kg=t.number(s.kg))
-        for s in sorted(view.record.shortfalls, key=lambda s: (s.day, s.item))
-        if s.who == site_id and kg(s.kg) > 0
+        t("shortfall_line", item=view.name(s.item_id), day=t.day(s.day), kg=t.number(s.kg))
+        for s in sorted(view.record.shortfalls, key=lambda s: (s.day, s.item_id))
+        if s.destination_id == site_id and kg(s.kg) > 0
     ]
     return [Section(title=t("shortfalls"), notes=lines)] if lines else []
 
 
-def _relay_notes(view: PlanView, site_id: str, day: dt.date, fills: list[FillRow]) -> list[str]:
+def _relay_notes(view: PlanView, site_id: str, day: dt.date, fills: list[BasketFill]) -> list[str]:
     """The baskets to hand over that day, and the sizes not all subscribers get."""
     dropped = [line.text(view.t) for line in view.dropped(site_id, day) if line.baskets]
     return dropped + [
-        view.t("baskets_short", name=view.name(f.basket_type), due=f.due, filled=f.filled)
+        view.t("baskets_short", name=view.name(f.basket_type_id), due=f.due, filled=f.filled)
         for f in fills
         if f.filled < f.due
     ]
@@ -151,12 +152,12 @@ def write_destination_documents(
 ) -> list[Written]:
     """Packing lists for relay points and shops, delivery notes for canteens, receiving goods."""
     t, record = view.t, view.record
-    received: dict[tuple[str, str], list[FlowRow]] = defaultdict(list)
+    received: dict[tuple[str, str], list[Flow]] = defaultdict(list)
     for f in view.flows:
         received[(f.destination_id, f.purpose)].append(f)
-    contents: dict[str, list[BasketRow]] = defaultdict(list)
+    contents: dict[str, list[BasketLine]] = defaultdict(list)
     for b in sorted(record.baskets, key=lambda b: view.order(b.product_id)):
-        contents[b.basket_type].append(b)
+        contents[b.basket_type_id].append(b)
     written = []
     for (site_id, purpose), flows in sorted(received.items()):
         flows.sort(key=lambda f: (f.delivery_day, view.order(f.product_id), view.order(f.farm_id)))
@@ -165,7 +166,7 @@ def write_destination_documents(
         if purpose == "basket":
             fills = sorted(
                 (f for f in record.fills if f.relay_point_id == site_id),
-                key=lambda f: (f.day, view.order(f.basket_type)),
+                key=lambda f: (f.day, view.order(f.basket_type_id)),
             )
             columns, rows = RELAY_COLUMNS, _relay_rows(view, fills, contents)
             for day, day_fills in _by_day(fills, lambda f: f.day).items():

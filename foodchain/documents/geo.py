@@ -14,9 +14,10 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-from foodchain.documents.i18n import clock
-from foodchain.documents.view import PlanView, kg
+from foodchain.allocation.export import kg
+from foodchain.documents.view import PlanView
 from foodchain.plan.record import StopRow
+from foodchain.weeks import clock
 
 COLOURS = (
     *("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2"),

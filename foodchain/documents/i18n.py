@@ -260,12 +260,6 @@ WEEKDAY_NAMES = {
 LANGUAGES = tuple(WORDS)
 
 
-def clock(minutes: float) -> str:
-    """Minutes since midnight as ``HH:MM``."""
-    whole = round(minutes)
-    return f"{whole // 60:02d}:{whole % 60:02d}"
-
-
 @dataclass(frozen=True)
 class Language:
     """Words, dates and numbers as the reader of one language writes them."""

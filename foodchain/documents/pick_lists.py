@@ -12,10 +12,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from foodchain.allocation import Flow
+from foodchain.allocation.export import kg
 from foodchain.documents.pages import Page, Section, Written, file_stem, write_page
-from foodchain.documents.view import PlanView, kg
+from foodchain.documents.view import PlanView
 from foodchain.files.writing import write_table
-from foodchain.plan.record import FlowRow
 
 COLUMNS = (
     *("pickup_day", "product", "day_total_kg", "kg", "units", "destination"),
@@ -33,7 +34,7 @@ class _Pick(NamedTuple):
     purpose: str
 
 
-def _picks(view: PlanView, flows: list[FlowRow]) -> list[tuple[_Pick, float]]:
+def _picks(view: PlanView, flows: list[Flow]) -> list[tuple[_Pick, float]]:
     """kg per (day, product, destination...), in the order the farmer works."""
     kgs: dict[_Pick, float] = defaultdict(float)
     for f in flows:
@@ -126,7 +127,7 @@ def _page(view: PlanView, farm_id: str, picks: list[tuple[_Pick, float]]) -> Pag
 def write_pick_lists(view: PlanView, folder: Path) -> list[Written]:
     """CSV, XLSX and HTML for every farm that supplies something this week."""
     t = view.t
-    by_farm: dict[str, list[FlowRow]] = defaultdict(list)
+    by_farm: dict[str, list[Flow]] = defaultdict(list)
     for f in view.flows:
         by_farm[f.farm_id].append(f)
     folder.mkdir(parents=True, exist_ok=True)

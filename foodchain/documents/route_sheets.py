@@ -13,11 +13,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from foodchain.documents.i18n import clock
+from foodchain.allocation.export import kg
 from foodchain.documents.pages import Page, Section, Written, file_stem, write_page
-from foodchain.documents.view import Line, PlanView, kg
+from foodchain.documents.view import Line, PlanView
 from foodchain.files.writing import write_table
 from foodchain.plan.record import StopRow
+from foodchain.weeks import clock
 
 CSV_COLUMNS = (
     *("trip", "seq", "action", "site", "address", "commune", "arrival", "departure", "window"),

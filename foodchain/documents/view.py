@@ -10,16 +10,11 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from foodchain.documents.i18n import Language, clock
-from foodchain.plan.record import FlowRow, PlanRecord, StopRow
-from foodchain.weeks import WEEKDAYS, fold
-
-KG_DIGITS = 3
-
-
-def kg(value: float) -> float:
-    """kg as written in every table (grams); flows that round to 0 are left out."""
-    return round(value, KG_DIGITS)
+from foodchain.allocation import Flow
+from foodchain.allocation.export import kg
+from foodchain.documents.i18n import Language
+from foodchain.plan.record import PlanRecord, StopRow
+from foodchain.weeks import WEEKDAYS, clock, fold
 
 
 @dataclass(frozen=True)
@@ -52,7 +47,7 @@ class PlanView:
             for row in rows:
                 if row.action in ("pickup", "delivery"):
                     self._visits[(row.site_id, row.day)].append(row)
-        self._filled = {(f.relay_point_id, f.day, f.basket_type): f.filled for f in record.fills}
+        self._filled = {(f.relay_point_id, f.day, f.basket_type_id): f.filled for f in record.fills}
 
     # ----------------------------------------------------------------- names and words
 
@@ -120,7 +115,7 @@ class PlanView:
         ]
         return lines + self._per_product([f for f in flows if f.purpose != "basket"])
 
-    def _per_product(self, flows: list[FlowRow]) -> list[Line]:
+    def _per_product(self, flows: list[Flow]) -> list[Line]:
         totals: dict[str, float] = defaultdict(float)
         for f in flows:
             totals[f.product_id] += f.kg

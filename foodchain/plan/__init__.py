@@ -6,25 +6,15 @@ plan.record.kpis["transport"]["co2_kg"]
 
 from foodchain.plan.kpis import compute_kpis
 from foodchain.plan.record import PlanRecord, build_record
-from foodchain.plan.weekly import (
-    Plan,
-    PlanOptions,
-    Snapshot,
-    StageProgress,
-    plan_snapshot,
-    plan_week,
-    read_snapshot,
-)
+from foodchain.plan.weekly import Plan, PlanOptions, StageProgress, plan_snapshot, plan_week
 
 __all__ = [
     "Plan",
     "PlanOptions",
     "PlanRecord",
-    "Snapshot",
     "StageProgress",
     "build_record",
     "compute_kpis",
     "plan_snapshot",
     "plan_week",
-    "read_snapshot",
 ]

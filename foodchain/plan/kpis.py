@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from foodchain.models import OrganicStatus
+from foodchain.allocation import overall_fairness
 from foodchain.plan.record import PlanRecord
 
 LARGEST_SHORTFALLS = 10
@@ -75,26 +75,18 @@ def transport_kpis(record: PlanRecord) -> dict[str, Any]:
 
 def canteen_kpis(record: PlanRecord) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    delivered: dict[str, float] = defaultdict(float)
-    for flow in record.flows:
-        if flow.purpose == "canteen":
-            delivered[flow.destination_id] += flow.kg
     short: dict[str, float] = defaultdict(float)
     for s in record.shortfalls:
         if not s.baskets:
-            short[s.who] += s.kg
+            short[s.destination_id] += s.kg
     for canteen, (organic_min, quality_min) in sorted(record.canteen_rules.items()):
         flows = [f for f in record.flows if f.purpose == "canteen" and f.destination_id == canteen]
         value = sum(f.kg * f.price_eur_per_kg for f in flows)
-        organic = sum(
-            f.kg * f.price_eur_per_kg for f in flows if OrganicStatus(f.organic_status).is_organic
-        )
-        quality = sum(
-            f.kg * f.price_eur_per_kg for f in flows if OrganicStatus(f.organic_status).is_quality
-        )
+        organic = sum(f.kg * f.price_eur_per_kg for f in flows if f.organic_status.is_organic)
+        quality = sum(f.kg * f.price_eur_per_kg for f in flows if f.organic_status.is_quality)
         organic_share, quality_share = _share(organic, value), _share(quality, value)
         out[canteen] = {
-            "delivered_kg": _r(delivered[canteen]),
+            "delivered_kg": _r(sum(f.kg for f in flows)),
             "short_kg": _r(short[canteen]),
             "value_eur": _r(value, 2),
             "organic_share": organic_share,
@@ -116,8 +108,12 @@ def compute_kpis(record: PlanRecord) -> dict[str, Any]:
     due = sum(f.due for f in record.fills)
     filled = sum(f.filled for f in record.fills)
     canteen_short = sum(s.kg for s in record.shortfalls if not s.baskets)
-    food_miles = sum(f.kg * f.km for f in record.flows)
-    offered = sum(f.offered_kg for f in record.fairness)
+    sites = record.sites
+    food_miles = sum(
+        f.kg * (sites[f.farm_id].km_to_hub + sites[f.destination_id].km_from_hub)
+        for f in record.flows
+    )
+    lowest = min(record.fairness, key=lambda f: f.index, default=None)
     return {
         "week": record.week,
         "fulfilment": {
@@ -140,8 +136,8 @@ def compute_kpis(record: PlanRecord) -> dict[str, Any]:
         "unsold_kg": _r(sum(s.kg for s in record.surplus)),
         "largest_shortfalls": [
             {
-                "who": s.who,
-                "item": s.item,
+                "who": s.destination_id,
+                "item": s.item_id,
                 "day": s.day.isoformat(),
                 "kg": _r(s.kg),
                 "reason": s.reason,
@@ -153,17 +149,10 @@ def compute_kpis(record: PlanRecord) -> dict[str, Any]:
         "food_miles_km_per_kg": _r(food_miles / sold) if sold > 1e-9 else None,
         "purchase_value_eur": _r(sum(f.kg * f.price_eur_per_kg for f in record.flows), 2),
         "fairness": {
-            "overall": _r(
-                sum(f.index * f.offered_kg for f in record.fairness) / offered
-                if offered > 1e-9
-                else 1.0,
-                4,
-            ),
-            "lowest": min(
-                ({"product_id": f.product_id, "index": _r(f.index, 4)} for f in record.fairness),
-                key=lambda x: x["index"],  # type: ignore[arg-type, return-value]
-                default=None,
-            ),
+            "overall": _r(overall_fairness(record.fairness), 4),
+            "lowest": {"product_id": lowest.product_id, "index": _r(lowest.index, 4)}
+            if lowest is not None
+            else None,
         },
         "canteens": canteen_kpis(record),
     }

@@ -16,7 +16,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from foodchain.allocation import AllocationProblem, AllocationResult
+from foodchain.allocation import (
+    AllocationResult,
+    BasketFill,
+    BasketLine,
+    Fairness,
+    Flow,
+    Shortfall,
+    Surplus,
+)
 from foodchain.catalogue import Catalogue
 from foodchain.models import VehicleIn
 from foodchain.routing.problem import HUB, StopKind
@@ -25,7 +33,9 @@ from foodchain.routing.week import DayRounds
 
 
 class _Row(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    """Frozen rows; the site, product and vehicle rows copy the catalogue's fields by name."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", from_attributes=True)
 
 
 class SiteInfo(_Row):
@@ -40,6 +50,10 @@ class SiteInfo(_Row):
     organic_status: str | None = None
     """Farms only."""
     brings_own_produce: bool = False
+    km_to_hub: float = 0.0
+    km_from_hub: float = 0.0
+    """Road km between the site and the hub: food-miles are kg x (farm's km_to_hub +
+    destination's km_from_hub)."""
 
 
 class ProductInfo(_Row):
@@ -59,63 +73,6 @@ class VehicleInfo(_Row):
     cost_fixed_eur: float = 0.0
     cost_per_km_eur: float = 0.0
     cost_per_hour_eur: float = 0.0
-
-
-class FlowRow(_Row):
-    """kg of one farm's product for one destination (allocation.csv)."""
-
-    farm_id: str
-    product_id: str
-    destination_id: str
-    pickup_day: dt.date
-    delivery_day: dt.date
-    kg: float
-    purpose: str
-    """canteen, basket or shop."""
-    item_id: str = ""
-    organic_status: str
-    price_eur_per_kg: float
-    km: float
-    """Road km farm -> hub -> destination (food-miles are kg x km)."""
-
-
-class BasketRow(_Row):
-    basket_type: str
-    product_id: str
-    kg_per_basket: float
-    baskets: int
-    units_per_basket: int | None = None
-
-
-class FillRow(_Row):
-    basket_type: str
-    relay_point_id: str
-    day: dt.date
-    due: int
-    filled: int
-
-
-class ShortfallRow(_Row):
-    who: str
-    item: str
-    """Product or substitution group (canteens), basket size (baskets)."""
-    day: dt.date
-    kg: float
-    reason: str
-    baskets: int = 0
-
-
-class SurplusRow(_Row):
-    farm_id: str
-    product_id: str
-    kg: float
-    reason: str
-
-
-class FairnessRow(_Row):
-    product_id: str
-    index: float
-    offered_kg: float
 
 
 class StopRow(_Row):
@@ -183,12 +140,12 @@ class PlanRecord(BaseModel):
     """Display names of substitution groups and basket sizes."""
     canteen_rules: dict[str, tuple[float, float]]
     """Canteen -> (organic, quality) minimum shares of purchase value."""
-    flows: list[FlowRow]
-    baskets: list[BasketRow]
-    fills: list[FillRow]
-    shortfalls: list[ShortfallRow]
-    surplus: list[SurplusRow]
-    fairness: list[FairnessRow]
+    flows: list[Flow]
+    baskets: list[BasketLine]
+    fills: list[BasketFill]
+    shortfalls: list[Shortfall]
+    surplus: list[Surplus]
+    fairness: list[Fairness]
     stops: list[StopRow]
     unserved: list[UnservedRow]
     days: list[DayStats]
@@ -217,31 +174,29 @@ DIESEL_VAN_CO2_KG_PER_KM = 0.317
 """3.5 t diesel van, 10 L/100 km x 3.17 kgCO2e/L well-to-wheel (facts.md §6)."""
 
 
-def _site_info(catalogue: Catalogue, site_id: str) -> SiteInfo:
+def _site_info(catalogue: Catalogue, site_id: str, travel: Travel) -> SiteInfo:
     site = catalogue.sites[site_id]
     farm = catalogue.farms.get(site_id)
-    return SiteInfo(
-        id=site.id,
-        kind=str(site.kind),
-        name=site.name,
-        commune=site.commune,
-        address=site.address,
-        lat=site.lat,
-        lon=site.lon,
-        windows=dict(site.windows),
-        organic_status=str(farm.organic_status) if farm else None,
-        brings_own_produce=bool(farm and farm.brings_own_produce),
+    hub = catalogue.sites[catalogue.hub]
+    place, hub_place = Place(site.id, site.lat, site.lon), Place(hub.id, hub.lat, hub.lon)
+    return SiteInfo.model_validate(site).model_copy(
+        update={
+            "organic_status": str(farm.organic_status) if farm else None,
+            "brings_own_produce": bool(farm and farm.brings_own_produce),
+            "km_to_hub": travel.km(place, hub_place),
+            "km_from_hub": travel.km(hub_place, place),
+        }
     )
 
 
-def _stop_rows(day: DayRounds, vehicles: Sequence[str]) -> list[StopRow]:
+def _stop_rows(day: DayRounds) -> list[StopRow]:
     problem, result = day.problem, day.result
     parts: dict[tuple[str, StopKind], list[int]] = defaultdict(list)
     for index, stop in enumerate(problem.stops):
         parts[(stop.site_id, stop.kind)].append(index)
     rows = []
     for trip in result.trips:
-        vehicle = vehicles[trip.vehicle]
+        vehicle = problem.vehicles[trip.vehicle].id
         number = trip.number + 1
         rows.append(
             StopRow(
@@ -301,7 +256,6 @@ def _stop_rows(day: DayRounds, vehicles: Sequence[str]) -> list[StopRow]:
 def build_record(
     catalogue: Catalogue,
     vehicles: Sequence[VehicleIn],
-    problem: AllocationProblem,
     allocation: AllocationResult,
     rounds: Sequence[DayRounds],
     travel: Travel,
@@ -309,46 +263,11 @@ def build_record(
     language: str | None = None,
 ) -> PlanRecord:
     """Gather the allocation and the rounds of the week into one record."""
-    supplies = {(s.farm_id, s.product_id): s for s in problem.supplies}
-    hub = catalogue.sites[catalogue.hub]
-    hub_place = Place(hub.id, hub.lat, hub.lon)
-
-    def km_via_hub(site_id: str, to_hub: bool) -> float:
-        site = catalogue.sites[site_id]
-        place = Place(site.id, site.lat, site.lon)
-        return travel.km(place, hub_place) if to_hub else travel.km(hub_place, place)
-
-    leg_km: dict[tuple[str, bool], float] = {}
-
-    def leg(site_id: str, to_hub: bool) -> float:
-        if (site_id, to_hub) not in leg_km:
-            leg_km[(site_id, to_hub)] = km_via_hub(site_id, to_hub)
-        return leg_km[(site_id, to_hub)]
-
-    flows = [
-        FlowRow(
-            farm_id=f.farm_id,
-            product_id=f.product_id,
-            destination_id=f.destination_id,
-            pickup_day=f.pickup_day,
-            delivery_day=f.delivery_day,
-            kg=f.kg,
-            purpose=f.purpose,
-            item_id=f.item_id,
-            organic_status=str(supplies[(f.farm_id, f.product_id)].status),
-            price_eur_per_kg=supplies[(f.farm_id, f.product_id)].price_eur_per_kg,
-            km=leg(f.farm_id, True) + leg(f.destination_id, False),
-        )
-        for f in allocation.flows
-        if f.kg > 1e-9
-    ]
-    vehicle_ids = [v.id for v in vehicles]
     stops: list[StopRow] = []
     unserved: list[UnservedRow] = []
     days: list[DayStats] = []
     for day in rounds:
-        ids = [v.id for v in day.problem.vehicles]
-        stops.extend(_stop_rows(day, ids))
+        stops.extend(_stop_rows(day))
         for u in day.result.unserved:
             stop = day.problem.stops[u.stop]
             unserved.append(
@@ -376,8 +295,8 @@ def build_record(
         )
     used_sites = (
         {catalogue.hub}
-        | {f.farm_id for f in flows}
-        | {f.destination_id for f in flows}
+        | {f.farm_id for f in allocation.flows}
+        | {f.destination_id for f in allocation.flows}
         | {s.site_id for s in stops}
         | {s.destination_id for s in allocation.shortfalls}
         | {s.farm_id for s in allocation.surplus}
@@ -398,72 +317,22 @@ def build_record(
         diesel_co2_kg_per_km=float(
             catalogue.settings.get("diesel_co2_kg_per_km", DIESEL_VAN_CO2_KG_PER_KM)
         ),
-        sites={s: _site_info(catalogue, s) for s in sorted(used_sites) if s in catalogue.sites},
-        products={
-            p.id: ProductInfo(
-                id=p.id, name=p.name, family=p.family, unit=str(p.unit), kg_per_unit=p.kg_per_unit
-            )
-            for p in catalogue.products.values()
+        sites={
+            s: _site_info(catalogue, s, travel) for s in sorted(used_sites) if s in catalogue.sites
         },
-        vehicles={
-            v.id: VehicleInfo(
-                id=v.id,
-                name=v.name,
-                type=str(v.type),
-                capacity_kg=v.capacity_kg,
-                co2_kg_per_km=v.co2_kg_per_km,
-                cost_fixed_eur=v.cost_fixed_eur,
-                cost_per_km_eur=v.cost_per_km_eur,
-                cost_per_hour_eur=v.cost_per_hour_eur,
-            )
-            for v in vehicles
-            if v.id in vehicle_ids
-        },
+        products={p.id: ProductInfo.model_validate(p) for p in catalogue.products.values()},
+        vehicles={v.id: VehicleInfo.model_validate(v) for v in vehicles},
         names=names,
         canteen_rules={
             c.site_id: (c.organic_min_share, c.quality_min_share)
             for c in catalogue.canteens.values()
         },
-        flows=flows,
-        baskets=[
-            BasketRow(
-                basket_type=b.basket_type_id,
-                product_id=b.product_id,
-                kg_per_basket=b.kg_per_basket,
-                baskets=b.baskets,
-                units_per_basket=b.units_per_basket,
-            )
-            for b in allocation.baskets
-        ],
-        fills=[
-            FillRow(
-                basket_type=f.basket_type_id,
-                relay_point_id=f.relay_point_id,
-                day=f.day,
-                due=f.due,
-                filled=f.filled,
-            )
-            for f in allocation.fills
-        ],
-        shortfalls=[
-            ShortfallRow(
-                who=s.destination_id,
-                item=s.item_id,
-                day=s.day,
-                kg=s.kg,
-                reason=s.reason,
-                baskets=s.baskets,
-            )
-            for s in allocation.shortfalls
-        ],
-        surplus=[
-            SurplusRow(farm_id=s.farm_id, product_id=s.product_id, kg=s.kg, reason=s.reason)
-            for s in allocation.surplus
-        ],
-        fairness=[
-            FairnessRow(product_id=f.product_id, index=f.index, offered_kg=f.offered_kg)
-            for f in allocation.fairness
-        ],
+        flows=[f for f in allocation.flows if f.kg > 1e-9],
+        baskets=allocation.baskets,
+        fills=allocation.fills,
+        shortfalls=allocation.shortfalls,
+        surplus=allocation.surplus,
+        fairness=allocation.fairness,
         stops=stops,
         unserved=unserved,
         days=days,
@@ -483,17 +352,11 @@ def build_record(
 
 
 __all__ = [
-    "BasketRow",
     "DayStats",
-    "FairnessRow",
-    "FillRow",
-    "FlowRow",
     "PlanRecord",
     "ProductInfo",
-    "ShortfallRow",
     "SiteInfo",
     "StopRow",
-    "SurplusRow",
     "UnservedRow",
     "VehicleInfo",
     "build_record",

@@ -1,46 +1,27 @@
-"""The weekly plan: one snapshot of the data -> allocation -> rounds of each day -> record.
-
-Everything the plan uses is read in one transaction and fingerprinted, so a run says exactly
-which inputs it was made from, and an import committed meanwhile cannot leak into it.
-"""
+"""The weekly plan: one snapshot of the inputs -> allocation -> rounds of each day -> record."""
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import hashlib
-import json
-import math
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import Engine
-from sqlmodel import select
 
 from foodchain.allocation import AllocationParameters, AllocationProblem, AllocationResult, allocate
-from foodchain.allocation import Flow as AllocationFlow
 from foodchain.allocation.load import problem_of
-from foodchain.catalogue import Catalogue, load_catalogue
-from foodchain.db import transaction
-from foodchain.demand import WeekDemand, read_week_demand
-from foodchain.errors import FoodchainError
-from foodchain.models import Forecast, ForecastIn, Setting, Vehicle, VehicleIn
+from foodchain.inputs import Snapshot, read_snapshot
 from foodchain.plan.kpis import compute_kpis
 from foodchain.plan.record import PlanRecord, build_record
-from foodchain.routing.problem import RoutingProblem
 from foodchain.routing.solver import SolverOptions
-from foodchain.routing.travel import Travel, TravelMatrix
+from foodchain.routing.travel import Travel
 from foodchain.routing.week import DayRounds, route_flows
-from foodchain.travel_matrix import load_matrix
 from foodchain.weeks import Week
 
 DEFAULT_TIME_LIMIT_S = 5.0
 """Routing seconds for the whole week (measured: the Lensois weeks then plan in < 10 s)."""
-MIN_DAY_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -70,79 +51,6 @@ class PlanOptions:
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    """The inputs of one week's plan, read together."""
-
-    week: Week
-    catalogue: Catalogue
-    vehicles: list[VehicleIn]
-    forecasts: list[ForecastIn]
-    demand: WeekDemand
-    matrix: TravelMatrix | None
-    scenario: str = ""
-
-    def fingerprint(self) -> str:
-        """SHA-256 of every input in a canonical form: equal inputs, equal fingerprints."""
-        content = {
-            "week": str(self.week),
-            "catalogue": self.catalogue,
-            "vehicles": self.vehicles,
-            "forecasts": sorted(self.forecasts, key=lambda f: (f.farm_id, f.product_id)),
-            "demand": self.demand,
-            "matrix": sorted(self.matrix.items()) if self.matrix else [],
-        }
-        text = json.dumps(_canonical(content), separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _canonical(value: Any) -> Any:
-    """A JSON-ready copy of ``value`` whose dump does not depend on insertion order."""
-    if isinstance(value, BaseModel):
-        return _canonical(value.model_dump(mode="json"))
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return sorted(([_canonical(k), _canonical(v)] for k, v in value.items()), key=str)
-    if isinstance(value, set | frozenset):
-        return sorted((_canonical(v) for v in value), key=str)
-    if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
-    if isinstance(value, dt.date | Week):
-        return str(value)
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    raise TypeError(f"cannot fingerprint {type(value).__name__}")
-
-
-def read_snapshot(engine: Engine, week: Week) -> Snapshot:
-    """Read the week's inputs in one transaction (one consistent view of the database)."""
-    with transaction(engine) as session:
-        catalogue = load_catalogue(session)
-        if catalogue.horizon and not catalogue.horizon[0] <= week <= catalogue.horizon[1]:
-            first, last = catalogue.horizon
-            raise FoodchainError(f"{week} is outside the planning horizon {first}..{last}")
-        if catalogue.hub not in catalogue.sites:
-            raise FoodchainError("the database has no hub: load a scenario with 'foodchain init'")
-        forecasts = [
-            ForecastIn.model_validate(f)
-            for f in session.exec(select(Forecast).where(Forecast.week == str(week))).all()
-        ]
-        vehicles = [VehicleIn.model_validate(v) for v in session.exec(select(Vehicle)).all()]
-        demand = read_week_demand(session, catalogue, week)
-        matrix = load_matrix(session) or None
-        scenario = session.get(Setting, "scenario")
-    return Snapshot(
-        week,
-        catalogue,
-        sorted(vehicles, key=lambda v: v.id),
-        forecasts,
-        demand,
-        matrix,
-        str(scenario.value) if scenario else "",
-    )
-
-
-@dataclass(frozen=True)
 class Plan:
     """A finished plan: the record documents are made from, and how it was made."""
 
@@ -160,21 +68,14 @@ StageProgress = Callable[[str, float | None], None]
 improves, its objective value."""
 
 
-def _day_options(options: PlanOptions, seconds: float) -> SolverOptions:
+def _solver_options(options: PlanOptions) -> SolverOptions:
     base = SolverOptions()
     searches = tuple(replace(s, seed=s.seed + options.seed) for s in base.searches)
     if options.deterministic:
         return replace(
             base, time_limit_s=None, solution_limit=options.solution_limit, searches=searches
         )
-    return replace(base, time_limit_s=seconds, searches=searches)
-
-
-def _sites_moved(flows: Sequence[AllocationFlow]) -> Counter[dt.date]:
-    """Sites visited each day (farms picked up, destinations delivered): the day's size."""
-    visits = {(f.pickup_day, "farm", f.farm_id) for f in flows if f.kg > 1e-9}
-    visits |= {(f.delivery_day, "to", f.destination_id) for f in flows if f.kg > 1e-9}
-    return Counter(day for day, _, _ in visits)
+    return replace(base, searches=searches)
 
 
 def plan_snapshot(
@@ -185,56 +86,38 @@ def plan_snapshot(
     """Allocate the week, plan each day's rounds, and gather the record with its KPIs."""
     options = options or PlanOptions()
     started = time.perf_counter()
-    catalogue = snapshot.catalogue
-    travel = Travel(catalogue.road_factor, snapshot.matrix)
-    problem = problem_of(
-        snapshot.week,
-        catalogue,
-        snapshot.forecasts,
-        snapshot.demand,
-        snapshot.vehicles,
-        snapshot.matrix,
-    )
 
-    def on_tier(name: str, value: float) -> None:
-        if progress is not None:
-            progress(f"allocation: {name}", value)
-
-    if progress is not None:
-        progress("allocation", None)
-    allocation = allocate(problem, options.allocation, on_tier)
-    stops_of_week = sum(_sites_moved(allocation.flows).values())
-
-    def day_options(day_routing: RoutingProblem) -> SolverOptions:
-        share = options.time_limit_s * len(day_routing.stops) / max(1, stops_of_week)
-        return _day_options(options, max(MIN_DAY_SECONDS, math.floor(share * 10) / 10))
-
-    def day_progress(day: dt.date) -> Callable[[float], None]:
-        stage = f"routing {day.isoformat()}"
-        if progress is not None:
-            progress(stage, None)
-
-        def report(value: float) -> None:
+    def report(stage: str) -> Callable[[float], None]:
+        def improved(value: float) -> None:
             if progress is not None:
                 progress(stage, value)
 
-        return report
+        if progress is not None:
+            progress(stage, None)
+        return improved
 
+    def tier(name: str, value: float) -> None:
+        if progress is not None:
+            progress(f"allocation: {name}", value)
+
+    problem = problem_of(snapshot)
+    report("allocation")
+    allocation = allocate(problem, options.allocation, tier)
     rounds = route_flows(
-        catalogue,
+        snapshot.catalogue,
         snapshot.vehicles,
         allocation.flows,
         snapshot.matrix,
-        day_options,
-        progress=day_progress,
+        _solver_options(options),
+        progress=lambda day: report(f"routing {day.isoformat()}"),
+        week_seconds=options.time_limit_s,
     )
     record = build_record(
-        catalogue,
+        snapshot.catalogue,
         snapshot.vehicles,
-        problem,
         allocation,
         rounds,
-        travel,
+        Travel(snapshot.catalogue.road_factor, snapshot.matrix),
         scenario=snapshot.scenario,
         language=options.language,
     )

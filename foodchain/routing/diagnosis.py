@@ -11,12 +11,7 @@ from dataclasses import dataclass
 
 from foodchain.routing.problem import HUB, RoutingProblem, StopKind, Unserved, UnservedReason
 from foodchain.routing.schedule import effective_release
-
-
-def clock(minutes: float) -> str:
-    """Minutes since midnight as ``HH:MM`` (benchmarks use abstract units beyond 24 h)."""
-    whole = round(minutes)
-    return f"{whole // 60:02d}:{whole % 60:02d}"
+from foodchain.weeks import clock
 
 
 @dataclass(frozen=True)

@@ -9,23 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
-from sqlmodel import select
 
-from foodchain.allocation import AllocationParameters, AllocationResult
+from foodchain.allocation import AllocationParameters, AllocationResult, allocate
 from foodchain.allocation import Flow as AllocationFlow
-from foodchain.allocation.load import allocate_week
-from foodchain.catalogue import Catalogue, load_catalogue
-from foodchain.db import transaction
+from foodchain.allocation.load import problem_of
+from foodchain.catalogue import Catalogue
 from foodchain.errors import FoodchainError
-from foodchain.models import SiteKind, Vehicle, VehicleIn
+from foodchain.inputs import read_snapshot
+from foodchain.models import SiteKind, VehicleIn
 from foodchain.routing.build import Flow, build_day_problem
 from foodchain.routing.problem import RoutingProblem, RoutingResult
 from foodchain.routing.solver import Progress, SolverOptions, solve
 from foodchain.routing.travel import TravelMatrix
-from foodchain.travel_matrix import load_matrix
 from foodchain.weeks import Week
 
 
@@ -77,8 +75,8 @@ def day_problem(
     )
 
 
-DayOptions = Callable[[RoutingProblem], SolverOptions]
-"""Search options for one day's problem (e.g. a share of the week's time by its size)."""
+MIN_DAY_SECONDS = 0.5
+"""The least search time a day gets when the week's time is shared."""
 
 
 def route_flows(
@@ -86,11 +84,17 @@ def route_flows(
     vehicles: Sequence[VehicleIn],
     flows: Sequence[AllocationFlow],
     matrix: TravelMatrix | None,
-    options: SolverOptions | DayOptions | None = None,
+    options: SolverOptions | None = None,
     days: Sequence[dt.date] | None = None,
     progress: Callable[[dt.date], Progress] | None = None,
+    week_seconds: float | None = None,
 ) -> list[DayRounds]:
-    """Plan the rounds of each day the flows move something on (or of ``days`` only)."""
+    """Plan the rounds of each day the flows move something on (or of ``days`` only).
+
+    With ``week_seconds`` (and a time-limited ``options``), the week's search time is shared
+    among the days by their number of stops, each day getting at least ``MIN_DAY_SECONDS``.
+    """
+    options = options or SolverOptions()
     moving = [f for f in flows if f.kg > 1e-9]
     busy = sorted({f.pickup_day for f in moving} | {f.delivery_day for f in moving})
     problems = [
@@ -98,9 +102,13 @@ def route_flows(
         for day in busy
         if days is None or day in days
     ]
+    stops = sum(len(p.stops) for _, p in problems) or 1
     rounds = []
     for day, problem in problems:
-        chosen = options(problem) if callable(options) else options
+        chosen = options
+        if week_seconds is not None and options.time_limit_s is not None:
+            share = week_seconds * len(problem.stops) / stops
+            chosen = replace(options, time_limit_s=max(MIN_DAY_SECONDS, share))
         result = solve(problem, chosen, progress=progress(day) if progress else None)
         rounds.append(DayRounds(day, problem, result))
     return rounds
@@ -115,10 +123,9 @@ def route_week(
     progress: Callable[[dt.date], Progress] | None = None,
 ) -> WeekRounds:
     """Allocate the week, then plan the collection and delivery rounds of each day."""
-    allocation = allocate_week(engine, week, allocation_params)
-    with transaction(engine) as session:
-        catalogue = load_catalogue(session)
-        vehicles = [VehicleIn.model_validate(v) for v in session.exec(select(Vehicle)).all()]
-        matrix = load_matrix(session) or None
-    rounds = route_flows(catalogue, vehicles, allocation.flows, matrix, options, days, progress)
+    inputs = read_snapshot(engine, week)
+    allocation = allocate(problem_of(inputs), allocation_params)
+    rounds = route_flows(
+        inputs.catalogue, inputs.vehicles, allocation.flows, inputs.matrix, options, days, progress
+    )
     return WeekRounds(week, allocation, rounds)
