@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, inspect, make_url
+from sqlalchemy import Connection, Engine, event, inspect, make_url, text
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
@@ -20,6 +20,8 @@ from sqlmodel import Session, create_engine
 from foodchain.errors import DatabaseError
 
 DEFAULT_URL = "sqlite:///foodchain.db"
+WRITERS_LOCK = 0x666F6F64
+"""PostgreSQL advisory lock key ("food") that foodchain's writers take in turn."""
 ENV_VAR = "FOODCHAIN_DB"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -71,10 +73,16 @@ def make_engine(url: str) -> Engine:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (the latest by default; creates it when empty)."""
+    """Bring the schema to ``revision`` (the latest by default; creates it when empty).
+
+    Two processes opening a new database at once take turns (see ``_take_writers_lock``): the
+    second finds the schema made instead of failing half-way through creating it."""
     cfg = _alembic_config()
     try:
+        if revision == "head" and schema_revision(engine) == head_revision():
+            return
         with engine.begin() as connection:
+            _take_writers_lock(connection)
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
     except OperationalError as exc:
@@ -113,3 +121,47 @@ def transaction(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def _take_writers_lock(connection: Connection) -> None:
+    """Make this transaction wait for other foodchain writers, then go alone until it ends.
+
+    Writers read what is stored, then write the difference; two at once would both read
+    "not there yet". SQLite: ``BEGIN IMMEDIATE`` takes the write lock at the start (a deferred
+    transaction that read first fails when it needs the lock another writer holds; waiting
+    here is bounded by the driver's 5 s busy timeout). PostgreSQL: a transaction-level
+    advisory lock; statements after it see what the previous writer committed.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": WRITERS_LOCK})
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Session]:
+    """A ``transaction`` for a writer that reads before it writes; writers take turns."""
+    with transaction(engine) as session:
+        _take_writers_lock(session.connection())
+        yield session
+
+
+@contextmanager
+def consistent_read(engine: Engine) -> Iterator[Session]:
+    """A read-only session that sees the database as it was at one moment, however long it reads.
+
+    Without it, PostgreSQL's default isolation (READ COMMITTED) gives each statement its own
+    view, and the SQLite driver starts no transaction for SELECTs: an import committed half-way
+    through would reach a plan half. Here PostgreSQL reads under REPEATABLE READ; SQLite holds
+    a read transaction (a writer waits for it, within the driver's busy timeout).
+    """
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        with Session(bind=connection, expire_on_commit=False) as session:
+            if engine.dialect.name == "sqlite":
+                session.connection().exec_driver_sql("BEGIN")
+            yield session
+        # Closing the connection ends the read transaction; loaded objects stay readable.

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 
 from foodchain.catalogue import Catalogue, Unknown, load_catalogue
-from foodchain.db import transaction
+from foodchain.db import write_transaction
 from foodchain.errors import InputError, Problem
 from foodchain.files.columns import ParsedTable, Row, TableSpec, parse_rows
 from foodchain.files.reading import RawTable, parse_bytes
@@ -125,7 +125,7 @@ def import_file(
             [Problem(str(path), f"cannot read the file ({exc.strerror})", "check the path")]
         ) from None
     raw = parse_bytes(data, str(path), path.suffix.lower())
-    with transaction(engine) as session:
+    with write_transaction(engine) as session:
         catalogue = load_catalogue(session)
         records, parsed, skipped = parse_records(importer, raw, catalogue, options)
         stored = importer.existing(session, records, options)

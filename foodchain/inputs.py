@@ -1,4 +1,4 @@
-"""The inputs of one week, read from the database in one transaction and fingerprinted.
+"""The inputs of one week, read from the database in one consistent view and fingerprinted.
 
 Everything the allocation and the rounds use comes from one snapshot, so a plan says exactly
 which inputs it was made from, and an import committed meanwhile cannot leak into it.
@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from foodchain.catalogue import Catalogue, load_catalogue
-from foodchain.db import transaction
+from foodchain.db import consistent_read
 from foodchain.demand import WeekDemand, read_week_demand
 from foodchain.errors import FoodchainError
 from foodchain.models import Forecast, ForecastIn, Setting, Vehicle, VehicleIn
@@ -73,8 +73,8 @@ def _canonical(value: Any) -> Any:
 
 
 def read_snapshot(engine: Engine, week: Week) -> Snapshot:
-    """Read the week's inputs in one transaction (one consistent view of the database)."""
-    with transaction(engine) as session:
+    """Read the week's inputs in one consistent view of the database."""
+    with consistent_read(engine) as session:
         catalogue = load_catalogue(session)
         if catalogue.horizon and not catalogue.horizon[0] <= week <= catalogue.horizon[1]:
             first, last = catalogue.horizon

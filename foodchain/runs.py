@@ -5,9 +5,9 @@ sent the documents of a published run, so a new plan becomes a new run, and publ
 marks the previous one superseded. There is deliberately no function that updates a run.
 
 The database guarantees "at most one published run per week" (a partial unique index on
-``plan_run``); publishing also serialises on the week (``SELECT ... FOR UPDATE`` on PostgreSQL,
-``BEGIN IMMEDIATE`` on SQLite) so that a concurrent publisher gets a clear answer rather than
-a constraint violation.
+``plan_run``); publishing also takes the writers' turn (``foodchain.db.write_transaction``) and
+locks the week's rows, so that a concurrent publisher gets a clear answer rather than a
+constraint violation.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
@@ -27,7 +26,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
-from foodchain.db import transaction
+from foodchain.db import transaction, write_transaction
 from foodchain.errors import DatabaseError, FoodchainError
 from foodchain.models import Run, RunStatus
 from foodchain.plan.record import PlanRecord
@@ -148,21 +147,6 @@ def _missing(run_id: int) -> FoodchainError:
     return FoodchainError(f"no run {run_id}: see 'foodchain runs list'")
 
 
-@contextmanager
-def _write_lock(engine: Engine) -> Iterator[Session]:
-    """A transaction that holds the write lock from its start on SQLite.
-
-    SQLite's default deferred transaction would read the week's runs, then fail (or collide on
-    the unique index) when upgrading to a write lock another publisher holds; ``BEGIN
-    IMMEDIATE`` makes a second publisher wait (the driver's 5 s busy timeout) and then read the
-    first one's result. PostgreSQL locks the week's rows instead (see ``_week_runs``).
-    """
-    with transaction(engine) as session:
-        if engine.dialect.name == "sqlite":
-            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-        yield session
-
-
 def _week_runs(session: Session, week: str) -> list[Run]:
     """The week's runs, locked until commit on PostgreSQL (in id order: no deadlock)."""
     statement = select(Run).where(Run.week == week).order_by(col(Run.id)).with_for_update()
@@ -248,7 +232,7 @@ def publish_run(engine: Engine, run_id: int, replace: bool = False) -> RunSummar
     """
     week: str | None = None
     try:
-        with _write_lock(engine) as session:
+        with write_transaction(engine) as session:
             week = session.exec(select(Run.week).where(Run.id == run_id)).first()
             if week is None:
                 raise _missing(run_id)

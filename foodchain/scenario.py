@@ -20,7 +20,7 @@ from sqlmodel import SQLModel, select
 
 from foodchain import forecasts, menus, subscriptions
 from foodchain.catalogue import Catalogue
-from foodchain.db import transaction
+from foodchain.db import transaction, write_transaction
 from foodchain.errors import FoodchainError, InputError, Problem
 from foodchain.files.columns import Column, TableSpec, choice, integer, number, parse_rows, text
 from foodchain.files.reading import read_table
@@ -552,7 +552,7 @@ re-running ``init`` never overwrites a forecast or menu imported since."""
 def install_scenario(engine: Engine, scenario: Scenario, dry_run: bool = False) -> ImportReport:
     """Write the scenario in one transaction; running it again changes nothing."""
     report = ImportReport("scenario", str(scenario.path), 0, [], dry_run)
-    with transaction(engine) as session:
+    with write_transaction(engine) as session:
         settings = [
             Setting(key="scenario", value=scenario.slug),
             Setting(key="scenario_name", value=scenario.name),

@@ -1,10 +1,11 @@
-"""Shared fixtures: databases (SQLite file, PostgreSQL when reachable), the tiny scenario, CLI."""
+"""Shared fixtures: databases (SQLite, and PostgreSQL when FOODCHAIN_TEST_PG is set), scenarios, CLI."""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,10 @@ SCENARIOS = ROOT / "scenarios"
 TINY = SCENARIOS / "tiny.yaml"
 LENSOIS = SCENARIOS / "lensois.yaml"
 DATA = Path(__file__).resolve().parent / "data"
-PG_ADMIN = os.environ.get(
-    "FOODCHAIN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+PG_TEST = os.environ.get("FOODCHAIN_TEST_PG")
+"""When set (``.ci/run`` sets it), every database test runs on SQLite and on this PostgreSQL."""
+PG_ADMIN = PG_TEST or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+BACKENDS = ["sqlite", "postgresql"] if PG_TEST else ["sqlite"]
 
 
 @pytest.fixture(scope="session")
@@ -35,43 +37,31 @@ def lensois() -> Scenario:
     return load_scenario(LENSOIS)
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'foodchain.db'}"
-
-
-@pytest.fixture
-def engine(db_url: str, tiny: Scenario) -> Engine:
-    """A SQLite file database holding the tiny scenario."""
-    engine = open_database(db_url)
-    install_scenario(engine, tiny)
-    return engine
-
-
-def _postgres_admin() -> Engine | None:
+def _postgres_admin() -> Engine:
+    """The server's admin connection; a skip (or, on CI, a failure) when it cannot be reached."""
     try:
         admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text("select 1"))
         return admin
     except Exception:
-        return None
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database, dropped afterwards."""
-    admin = _postgres_admin()
-    if admin is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN} (CI expects it)")
+        if os.environ.get("CI") or PG_TEST:
+            pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN}")
         pytest.skip("PostgreSQL is not reachable")
+
+
+@contextmanager
+def fresh_database(backend: str, folder: Path) -> Iterator[str]:
+    """The URL of a new, empty database of ``backend``; a PostgreSQL one is dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'foodchain.db'}"
+        return
+    admin = _postgres_admin()
     name = f"foodchain_test_{uuid.uuid4().hex[:10]}"
     with admin.connect() as connection:
         connection.execute(text(f'create database "{name}"'))
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
     try:
-        yield url
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as connection:
             connection.execute(
@@ -83,6 +73,43 @@ def pg_url() -> Iterator[str]:
             )
             connection.execute(text(f'drop database "{name}"'))
         admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database: SQLite, and PostgreSQL too when ``FOODCHAIN_TEST_PG`` is set."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """As ``db_url``, shared by a module's tests (for data that is slow to build)."""
+    with fresh_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'foodchain.db'}"
+
+
+@pytest.fixture
+def pg_url(tmp_path: Path) -> Iterator[str]:
+    """A new PostgreSQL database, for tests that need both backends at once."""
+    with fresh_database("postgresql", tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def engine(db_url: str, tiny: Scenario) -> Iterator[Engine]:
+    """A database holding the tiny scenario."""
+    engine = open_database(db_url)
+    install_scenario(engine, tiny)
+    yield engine
+    engine.dispose()
 
 
 class Cli:

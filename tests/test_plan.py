@@ -5,6 +5,7 @@ inputs with the same seed give the same plan."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,11 +31,11 @@ URBAN_KM = 7.0
 
 
 @pytest.fixture(scope="module")
-def lensois_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    path = tmp_path_factory.mktemp("lensois") / "foodchain.db"
-    engine = open_database(f"sqlite:///{path}")
+def lensois_engine(module_db_url: str) -> Iterator[Engine]:
+    engine = open_database(module_db_url)
     install_scenario(engine, load_scenario(LENSOIS))
-    return engine
+    yield engine
+    engine.dispose()
 
 
 def _checked(plan: Plan) -> PlanRecord:

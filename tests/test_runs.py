@@ -193,14 +193,9 @@ class FakePlan:
     seconds: float = 1.5
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def url(request: pytest.FixtureRequest) -> str:
-    return str(request.getfixturevalue("db_url" if request.param == "sqlite" else "pg_url"))
-
-
 @pytest.fixture
-def db(url: str) -> Iterator[Engine]:
-    engine = open_database(url)
+def db(db_url: str) -> Iterator[Engine]:
+    engine = open_database(db_url)
     yield engine
     engine.dispose()
 
@@ -363,14 +358,14 @@ def _publish_in_child(url: str, run_id: int, barrier: Any, results: Any, pause: 
 
 
 @pytest.mark.parametrize("pause", [0.0, 0.3], ids=["at-once", "slow-readers"])
-def test_concurrent_publishers_leave_one_published_run(db, url, pause):
+def test_concurrent_publishers_leave_one_published_run(db, db_url, pause):
     """Real processes; with slow readers the lock must make the others wait, then refuse."""
     ids = [save_run(db, FakePlan(make_record())) for _ in range(3)]
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(len(ids))
     results = context.Queue()
     processes = [
-        context.Process(target=_publish_in_child, args=(url, run_id, barrier, results, pause))
+        context.Process(target=_publish_in_child, args=(db_url, run_id, barrier, results, pause))
         for run_id in ids
     ]
     for process in processes:
@@ -482,8 +477,8 @@ def test_kpi_values_are_flattened_with_deltas():
 # --------------------------------------------------------------------------- schema
 
 
-def test_upgrading_a_0002_database_keeps_its_data(url, tiny):
-    engine = make_engine(url)
+def test_upgrading_a_0002_database_keeps_its_data(db_url, tiny):
+    engine = make_engine(db_url)
     upgrade(engine, "0002")
     assert schema_revision(engine) == "0002"
     install_scenario(engine, tiny)
