@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 import string
 from collections import defaultdict
 from pathlib import Path
@@ -14,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 
 from foodchain.db import open_database
-from foodchain.documents import write_documents
+from foodchain.documents import MARK, write_documents
 from foodchain.documents.i18n import WEEKDAY_NAMES, WORDS
 from foodchain.errors import FoodchainError
 from foodchain.files.reading import read_table
@@ -68,6 +69,10 @@ def _total(path: Path, name: str) -> float:
     return sum(_number(v) for v in _column(path, name))
 
 
+def _files(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
 def _expected_files(record: PlanRecord) -> set[str]:
     farms = {f.farm_id for f in record.flows}
     canteens = {f.destination_id for f in record.flows if f.purpose == "canteen"}
@@ -85,9 +90,9 @@ def _expected_files(record: PlanRecord) -> set[str]:
 
 def _check_documents(record: PlanRecord, folder: Path, written: list[Path]) -> None:
     """Every expected document exists, and every table's kg agrees with the record."""
-    on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
-    assert on_disk == _expected_files(record)
-    assert {p.relative_to(folder).as_posix() for p in written} == on_disk
+    on_disk = _files(folder)
+    assert on_disk == _expected_files(record) | {MARK}
+    assert {p.relative_to(folder).as_posix() for p in written} == on_disk - {MARK}
     assert not record.unserved
     flows = record.flows
     total = sum(f.kg for f in flows)
@@ -141,7 +146,7 @@ def test_the_tiny_plan_gives_every_document_and_the_kg_agree(
     record: PlanRecord, documents: Path
 ) -> None:
     assert record.flows and record.stops and record.fills
-    written = [p for p in documents.rglob("*") if p.is_file()]
+    written = [p for p in documents.rglob("*") if p.is_file() and p.name != MARK]
     _check_documents(record, documents, written)
 
 
@@ -369,3 +374,58 @@ def test_a_week_without_goods_still_gives_the_data_files_and_the_index(
         *("kpis.json", "routes.geojson", "map.html", "index.html"),
     }
     assert json.loads((tmp_path / "routes.geojson").read_text(encoding="utf-8"))["features"] == []
+
+
+def _empty(record: PlanRecord) -> PlanRecord:
+    return record.model_copy(update={"flows": [], "stops": [], "fills": [], "baskets": []})
+
+
+def test_a_new_plan_replaces_the_folder_whole(record: PlanRecord, tmp_path: Path) -> None:
+    """No route sheet or pick list of the earlier plan stays beside the new plan's documents."""
+    folder = tmp_path / "2026-W49"
+    write_documents(record, folder)
+    assert any((folder / "route_sheets").iterdir())
+    write_documents(_empty(record), folder)
+    assert _files(folder) == {
+        *("allocation.csv", "baskets.csv", "shortfalls.csv", "surplus.csv", "routes.csv"),
+        *("kpis.json", "routes.geojson", "map.html", "index.html", MARK),
+    }
+    assert [p.name for p in tmp_path.iterdir()] == ["2026-W49"]  # nothing left aside
+
+
+def test_a_folder_of_other_files_is_not_replaced(record: PlanRecord, tmp_path: Path) -> None:
+    (tmp_path / "accounts.xlsx").write_bytes(b"mine")
+    with pytest.raises(FoodchainError, match="not plan documents"):
+        write_documents(record, tmp_path)
+    assert _files(tmp_path) == {"accounts.xlsx"}
+
+
+def _write_repeatedly(record_json: str, folder: str, times: int) -> None:
+    record = PlanRecord.model_validate_json(record_json)
+    for _ in range(times):
+        write_documents(record, Path(folder))
+
+
+def test_two_plans_written_at_once_leave_one_plans_documents(
+    record: PlanRecord, tmp_path: Path
+) -> None:
+    """Real processes writing two different plans into one folder, over and over."""
+    plans = (record, _empty(record))
+    references = [write_documents(r, tmp_path / f"reference{i}") for i, r in enumerate(plans)]
+    folder = tmp_path / "shared" / "2026-W49"
+    context = multiprocessing.get_context("spawn")
+    writers = [
+        context.Process(target=_write_repeatedly, args=(r.model_dump_json(), str(folder), 6))
+        for r in plans
+    ]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=120)
+        assert writer.exitcode == 0
+    [winner] = [i for i, r in enumerate(plans) if _files(folder) == {*_expected_files(r), MARK}]
+    for path in references[winner]:  # every file from the same plan, not a mix
+        relative = path.relative_to(tmp_path / f"reference{winner}")
+        if path.suffix in (".csv", ".json", ".geojson"):
+            assert (folder / relative).read_bytes() == path.read_bytes(), relative
+    assert [p.name for p in (tmp_path / "shared").iterdir()] == ["2026-W49"]
