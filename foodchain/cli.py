@@ -25,7 +25,7 @@ from foodchain.catalogue import load_catalogue
 from foodchain.db import open_database, shown_url, transaction
 from foodchain.demand import WeekDemand, load_week_demand
 from foodchain.documents import write_documents
-from foodchain.errors import FoodchainError, InputError, NotFoundError
+from foodchain.errors import FoodchainError, IncompletePlanError, InputError, NotFoundError
 from foodchain.files.writing import table_csv
 from foodchain.importing import Importer, import_file
 from foodchain.models import SiteKind
@@ -724,6 +724,8 @@ def plan(
                 status.update(f"Planning {the_week}: {escape(_progress_text(stage, value))}")
 
             the_plan = plan_week(engine, the_week, options, progress=show)
+            if the_plan.record.unrouted_days():
+                raise IncompletePlanError(str(the_week), the_plan.record.unrouted_days())
             folder = out if out is not None else Path("plans") / str(the_week)
             status.update("Writing the documents…")
             write_documents(the_plan.record, folder)

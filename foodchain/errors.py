@@ -5,6 +5,7 @@ Shortage and infeasibility are data, never exceptions: these are for input that 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 
@@ -53,3 +54,22 @@ class NotFoundError(FoodchainError):
 
 class DatabaseError(FoodchainError):
     """The database cannot be opened or upgraded."""
+
+
+class IncompletePlanError(FoodchainError):
+    """A plan with a day whose routing search ended before finding any rounds.
+
+    Not infeasibility (that is data: unserved stops with reasons) but a search cut short; such a
+    plan is neither saved nor written out, so nobody mistakes it for a plan."""
+
+    def __init__(self, week: str, days: list[dt.date]) -> None:
+        shown = ", ".join(d.strftime("%a %d %b") for d in days)
+        super().__init__(
+            f"the routing search of {week} found no rounds for {shown} within its time: the "
+            "plan is incomplete, so no run was saved and no documents were written. Fix: run "
+            "again with a longer --time-limit (seconds for the whole week, e.g. 60), or look at "
+            f"the day alone with 'foodchain route --week {week} --day "
+            f"{days[0].strftime('%a').lower()}'"
+        )
+        self.week = week
+        self.days = days

@@ -27,7 +27,7 @@ from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
 from foodchain.db import transaction, write_transaction
-from foodchain.errors import DatabaseError, FoodchainError
+from foodchain.errors import DatabaseError, FoodchainError, IncompletePlanError
 from foodchain.models import Run, RunStatus
 from foodchain.plan.record import PlanRecord
 from foodchain.weeks import Week
@@ -157,8 +157,13 @@ def _week_runs(session: Session, week: str) -> list[Run]:
 
 
 def save_run(engine: Engine, plan: PlanLike) -> int:
-    """Store ``plan`` as a new draft run of its week; returns the run's id."""
+    """Store ``plan`` as a new draft run of its week; returns the run's id.
+
+    A plan with a day whose routing search found no rounds is refused: stored, it would look
+    like a plan whose stops were merely not served."""
     record = plan.record
+    if record.unrouted_days():
+        raise IncompletePlanError(record.week, record.unrouted_days())
     stored = record.model_dump(mode="json", include={"statistics", "kpis"})
     run = Run(
         week=_week(record.week),

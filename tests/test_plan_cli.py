@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -136,3 +137,33 @@ def test_interrupted_plan_saves_no_run(
     code, output = _plan(db_url, tmp_path / "plan")
     assert code == 130 and "Interrupted" in output and "Traceback" not in output
     assert list_runs(open_database(db_url)) == []
+
+
+def test_a_day_without_any_rounds_is_not_saved_nor_written(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The routing search of the second day ends with nothing found (its time ran out)."""
+    from foodchain.routing import RoutingProblem, RoutingResult, SolverOptions
+    from foodchain.routing.diagnosis import saturated
+    from foodchain.routing.schedule import evaluate
+    from foodchain.routing.solver import solve
+
+    calls = []
+
+    def out_of_time(
+        problem: RoutingProblem, options: SolverOptions, progress: Any = None
+    ) -> RoutingResult:
+        calls.append(problem)
+        if len(calls) != 2:
+            return solve(problem, options, progress=progress)
+        unserved = [saturated(problem, stop) for stop in range(len(problem.stops))]
+        return evaluate(problem, {}, unserved, found_solution=False)
+
+    monkeypatch.setattr("foodchain.routing.week.solve", out_of_time)
+    code, output = _plan(db_url, tmp_path / "plan")
+    assert code == 1 and "Traceback" not in output
+    assert len(calls) == 2 and "found no rounds for Thu 03 Dec" in output
+    assert "--time-limit" in output and "--day thu" in output
+    assert "no run was saved" in output
+    assert list_runs(open_database(db_url)) == []
+    assert not (tmp_path / "plan").exists()

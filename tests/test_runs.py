@@ -252,6 +252,14 @@ def test_unknown_run_and_bad_week_are_clear_errors(db):
     assert "write it like 2026-W49" in _error(list_runs, db, "next week")
 
 
+def test_a_plan_with_a_day_left_unrouted_is_not_stored(db):
+    record = make_record()
+    unrouted = record.days[0].model_copy(update={"found_solution": False})
+    incomplete = record.model_copy(update={"days": [unrouted]})
+    assert "found no rounds for Thu 03 Dec" in _error(save_run, db, FakePlan(incomplete))
+    assert list_runs(db) == []
+
+
 # --------------------------------------------------------------------------- publishing
 
 

@@ -159,6 +159,10 @@ class PlanRecord(BaseModel):
                 return table[key].name
         return self.names.get(key, key)
 
+    def unrouted_days(self) -> list[dt.date]:
+        """Days with goods to move whose search ended without any rounds: an incomplete plan."""
+        return [d.day for d in self.days if not d.found_solution]
+
     def trips(self) -> dict[tuple[dt.date, str, int], list[StopRow]]:
         """Rows of each (day, vehicle, trip), in order."""
         out: dict[tuple[dt.date, str, int], list[StopRow]] = defaultdict(list)
