@@ -69,6 +69,10 @@ class AllocationParameters:
     keep_canteen_flows: bool = False
     """Keep tier 1's canteen flows in tiers 3-5 too: fairness and transport then act through
     baskets and shops only; much faster in large regions (see benchmarks/README.md)."""
+    pool_offers_above: int = 20_000
+    """Above this many candidate flows, route classes of interchangeable offers as one (exact
+    unless an EGalim row binds, which is detected: then solved again per farm; see ``Offers``).
+    Below, one column per farm and destination (fast enough, and the same vertices as ever)."""
     fix_baskets_after_tier2: bool = True
     """Keep tier 2's choice of products in each basket for tiers 3-5 (then LPs, much faster);
     False re-optimises the choice in every tier (a MIP each)."""
@@ -102,6 +106,32 @@ class Arcs:
     @property
     def size(self) -> int:
         return int(self.supply.size)
+
+
+@dataclass(frozen=True)
+class Offers:
+    """The offers the model sees: classes of interchangeable supplies.
+
+    Supplies of one product with the same organic and quality status that reach exactly the
+    same destinations on the same days are interchangeable for every flow: the model routes
+    each class as one offer (its kg summed) and keeps one column per supply only for what
+    depends on the farm (its kg sold: fairness, transport). Only the EGalim rows see prices
+    inside a class: they are written with the class's least favourable price (see
+    ``_Builder.egalim_certified``).
+    """
+
+    of_supply: IntArray
+    """Class of each supply."""
+    kg: FloatArray
+    product: list[str]
+    organic: FloatArray
+    quality: FloatArray
+    price_low: FloatArray
+    price_high: FloatArray
+
+    @property
+    def size(self) -> int:
+        return int(self.kg.size)
 
 
 @dataclass
@@ -145,6 +175,8 @@ class _Model:
         self.row_lb: list[FloatArray] = []
         self.row_ub: list[FloatArray] = []
         self.m = 0
+        self.duals: FloatArray | None = None
+        """Row duals of the last LP solved."""
 
     def variables(
         self, count: int, lb: float, ub: float | FloatArray, integer: bool = False
@@ -187,6 +219,7 @@ class _Model:
         integer: bool,
     ) -> tuple[str, float, FloatArray | None, float | None]:
         helper = mbh.ModelBuilderHelper()
+        self.duals = None
         matrix = sp.csr_matrix(
             (
                 np.concatenate(self.rows_v),
@@ -232,11 +265,11 @@ class _Model:
         else:
             return "no solution" if not solver.has_solution() else "feasible", math.nan, None, None
         bound = solver.best_objective_bound() if integer else None
+        self.duals = None if integer else np.asarray(solver.dual_values())
         return label, solver.objective_value(), np.asarray(solver.variable_values()), bound
 
-    @staticmethod
     def _solve_clp(
-        helper: mbh.ModelBuilderHelper, params: AllocationParameters
+        self, helper: mbh.ModelBuilderHelper, params: AllocationParameters
     ) -> tuple[str, float, FloatArray | None, float | None]:
         """CLP is only reachable through the MPModel proto API (not the model builder's)."""
         request = linear_solver_pb2.MPModelRequest()
@@ -254,6 +287,7 @@ class _Model:
             return "infeasible", math.nan, None, None
         else:
             return "no solution", math.nan, None, None
+        self.duals = np.array(response.dual_value)
         return label, response.objective_value, np.array(response.variable_value), None
 
 
@@ -306,6 +340,62 @@ def candidate_arcs(problem: AllocationProblem) -> tuple[Arcs, Arcs, Arcs, list[s
     return _arcs(canteen), _arcs(basket), _arcs(shop), type_ids
 
 
+def offer_classes(
+    supplies: tuple[Supply, ...], arcs: tuple[Arcs, Arcs, Arcs], pool: bool
+) -> tuple[Offers, tuple[Arcs, Arcs, Arcs], tuple[IntArray, IntArray, IntArray]]:
+    """Classes of interchangeable supplies (one per supply unless ``pool``), the arcs between
+    classes and destinations, and for each supply arc the index of its class arc."""
+    n = len(supplies)
+    if pool:
+        reach: list[list[tuple[int, int, int]]] = [[] for _ in range(n)]
+        for kind, kind_arcs in enumerate(arcs):
+            for i, t, day in zip(
+                kind_arcs.supply.tolist(),
+                kind_arcs.target.tolist(),
+                kind_arcs.day.tolist(),
+                strict=True,
+            ):
+                reach[i].append((kind, t, day))
+        keys: dict[tuple[object, ...], int] = {}
+        of_supply = np.array(
+            [
+                keys.setdefault((s.product_id, s.organic, s.quality, tuple(reach[i])), len(keys))
+                for i, s in enumerate(supplies)
+            ],
+            dtype=np.int64,
+        )
+    else:
+        of_supply = np.arange(n, dtype=np.int64)
+    count = int(of_supply.max()) + 1 if n else 0
+    kg = np.zeros(count)
+    np.add.at(kg, of_supply, np.array([s.kg for s in supplies], dtype=np.float64))
+    price = np.array([s.price_eur_per_kg for s in supplies], dtype=np.float64)
+    low, high = np.full(count, np.inf), np.full(count, -np.inf)
+    np.minimum.at(low, of_supply, price)
+    np.maximum.at(high, of_supply, price)
+    first = np.zeros(count, dtype=np.int64)
+    first[of_supply[::-1]] = np.arange(n - 1, -1, -1)
+    offers = Offers(
+        of_supply,
+        kg,
+        [supplies[i].product_id for i in first.tolist()],
+        np.array([supplies[i].organic for i in first.tolist()], dtype=np.float64),
+        np.array([supplies[i].quality for i in first.tolist()], dtype=np.float64),
+        low,
+        high,
+    )
+    if not pool:
+        identity = tuple(np.arange(a.size, dtype=np.int64) for a in arcs)
+        return offers, arcs, (identity[0], identity[1], identity[2])
+    class_arcs, maps = [], []
+    for kind_arcs in arcs:
+        key = np.stack([of_supply[kind_arcs.supply], kind_arcs.target, kind_arcs.day], axis=1)
+        unique, index = np.unique(key.reshape(-1, 3), axis=0, return_inverse=True)
+        class_arcs.append(Arcs(unique[:, 0], unique[:, 1], unique[:, 2], unique[:, 2]))
+        maps.append(index.reshape(-1).astype(np.int64))
+    return offers, (class_arcs[0], class_arcs[1], class_arcs[2]), (maps[0], maps[1], maps[2])
+
+
 def _filled_counts(
     problem: AllocationProblem, shares: dict[str, float]
 ) -> dict[tuple[str, str, int], int]:
@@ -324,11 +414,42 @@ def solve(
     params: AllocationParameters | None = None,
     progress: Callable[[str, float], None] | None = None,
 ) -> Solution:
-    """Solve the five tiers in order. Never raises for shortage: shortage is in the result."""
+    """Solve the five tiers in order. Never raises for shortage: shortage is in the result.
+
+    In large regions (``pool_offers_above``), the tiers are first solved over classes of
+    interchangeable offers; if an EGalim row could have been changed by that
+    (``_Builder.egalim_certified``), they are solved again with one column per farm and
+    destination."""
     params = params or AllocationParameters()
     started = time.perf_counter()
     canteen_arcs, basket_arcs, shop_arcs, type_ids = candidate_arcs(problem)
-    builder = _Builder(problem, params, canteen_arcs, basket_arcs, shop_arcs, type_ids)
+    arcs = (canteen_arcs, basket_arcs, shop_arcs)
+    spent: list[TierStats] = []
+    if sum(a.size for a in arcs) > params.pool_offers_above:
+        pooled = _solve(problem, params, progress, arcs, type_ids, True, started)
+        if isinstance(pooled, Solution):
+            return pooled
+        spent = [
+            dataclasses.replace(t, name=f"pooled {t.name}", status="discarded") for t in pooled
+        ]
+    solution = _solve(problem, params, progress, arcs, type_ids, False, time.perf_counter())
+    assert isinstance(solution, Solution)
+    solution.tiers = spent + solution.tiers
+    return solution
+
+
+def _solve(
+    problem: AllocationProblem,
+    params: AllocationParameters,
+    progress: Callable[[str, float], None] | None,
+    arcs: tuple[Arcs, Arcs, Arcs],
+    type_ids: list[str],
+    pool: bool,
+    started: float,
+) -> Solution | list[TierStats]:
+    """The five tiers; with ``pool``, the tiers so far instead of a solution as soon as one
+    is not certified optimal for the farms' own prices."""
+    builder = _Builder(problem, params, arcs, type_ids, pool)
     build_seconds = time.perf_counter() - started
     tiers: list[TierStats] = []
 
@@ -364,8 +485,10 @@ def solve(
     )
     if values is None:
         raise RuntimeError(f"the canteen tier found no solution ({status})")
+    if pool and not builder.egalim_certified(first):
+        return tiers
     hold_short = short_opt + params.tolerance_abs + params.tolerance_rel * abs(short_opt)
-    canteen_flows = values[: canteen_arcs.size]
+    canteen_flows = values[: builder.ca.size]
 
     # Tier 2: baskets. Fill them all if the rules allow; else the largest share of each size
     # (a uniform share by bisection, then each size raised on its own), then the weights.
@@ -457,6 +580,8 @@ def solve(
         )
         if values is None:
             break
+        if pool and not builder.egalim_certified(model):
+            return tiers
         final = hint = values
         slack = params.tolerance_abs + params.tolerance_rel * abs(value)
         nz = np.flatnonzero(objective)
@@ -488,8 +613,8 @@ def _leftover_builder(builder: _Builder, tier1: FloatArray) -> _Builder:
     and the basket days they reach fresh: offers alike are pooled into one class (their kg
     summed), an exact reduction that keeps the basket MIP small however many farms there are.
     """
-    problem, arcs = builder.p, builder.ba
-    leftover = builder.supply_kg.copy()
+    problem, arcs, offers = builder.p, builder.ba, builder.offers
+    leftover = offers.kg.copy()
     np.subtract.at(leftover, builder.ca.supply, tier1[: builder.ca.size])
     reach: dict[int, set[int]] = defaultdict(set)
     for i, day in zip(arcs.supply.tolist(), arcs.day.tolist(), strict=True):
@@ -497,8 +622,7 @@ def _leftover_builder(builder: _Builder, tier1: FloatArray) -> _Builder:
     classes: dict[tuple[str, bool, tuple[int, ...]], int] = {}
     member_class = {}
     for i in sorted(reach):
-        s = problem.supplies[i]
-        key = (s.product_id, s.organic, tuple(sorted(reach[i])))
+        key = (offers.product[i], bool(offers.organic[i]), tuple(sorted(reach[i])))
         member_class[i] = classes.setdefault(key, len(classes))
     kg = np.zeros(len(classes))
     for i, c in member_class.items():
@@ -525,42 +649,47 @@ def _leftover_builder(builder: _Builder, tier1: FloatArray) -> _Builder:
     )
     empty = _arcs([])
     reduced = dataclasses.replace(problem, supplies=pooled, needs=(), shops=())
-    return _Builder(reduced, builder.params, empty, _arcs(rows), empty, builder.type_ids)
+    return _Builder(reduced, builder.params, (empty, _arcs(rows), empty), builder.type_ids)
 
 
 class _Builder:
-    """Lays out the variables (the same columns in every tier) and writes the rows."""
+    """Lays out the variables (the same columns in every tier) and writes the rows.
+
+    Flows are columns per offer class (``Offers``), kg sold per supply (tiers 3-5 only)."""
 
     def __init__(
         self,
         problem: AllocationProblem,
         params: AllocationParameters,
-        canteen_arcs: Arcs,
-        basket_arcs: Arcs,
-        shop_arcs: Arcs,
+        arcs: tuple[Arcs, Arcs, Arcs],
         type_ids: list[str],
+        pool: bool = False,
     ) -> None:
         self.p = problem
         self.params = params
-        self.ca, self.ba, self.sa = canteen_arcs, basket_arcs, shop_arcs
+        self.supply_arcs = arcs
+        self.offers, (self.ca, self.ba, self.sa), self.arc_class = offer_classes(
+            problem.supplies, arcs, pool
+        )
         self.type_ids = type_ids
         supplies = problem.supplies
         self.supply_kg = np.array([s.kg for s in supplies], dtype=np.float64)
         self.price = np.array([s.price_eur_per_kg for s in supplies], dtype=np.float64)
         self.km = np.array([s.km_to_hub for s in supplies], dtype=np.float64)
         self.product_of_supply = [s.product_id for s in supplies]
+        self.product_of_offer = self.offers.product
         # Products a basket type can hold: those with at least one usable supply arc.
         self.basket_products: list[tuple[int, str]] = sorted(
             {
-                (int(t), self.product_of_supply[int(i)])
-                for i, t in zip(basket_arcs.supply, basket_arcs.target, strict=True)
+                (int(t), self.product_of_offer[int(i)])
+                for i, t in zip(self.ba.supply, self.ba.target, strict=True)
             }
         )
         self.bp_index = {key: k for k, key in enumerate(self.basket_products)}
         self.fair_products = sorted(set(self.product_of_supply))
-        self.short_cols = np.arange(
-            len(canteen_arcs.supply), len(canteen_arcs.supply) + len(problem.needs)
-        )
+        self.short_cols = np.arange(self.ca.size, self.ca.size + len(problem.needs))
+        self.egalim: list[int] = []
+        """EGalim rows whose prices pooling changed (row numbers in the last model)."""
 
     # ---------------------------------------------------------------- layout and rows
 
@@ -590,31 +719,49 @@ class _Builder:
             np.concatenate(sold_rows),
             np.concatenate(sold_cols),
             np.ones(sum(c.size for c in sold_cols)),
-            np.full(len(p.supplies), -np.inf),
-            self.supply_kg,
+            np.full(self.offers.size, -np.inf),
+            self.offers.kg,
         )
         return m
 
     def _egalim_rows(self, m: _Model) -> None:
+        """EGalim shares by purchase value. A class's price is the least favourable of its
+        farms' (the lowest for flagged produce, the highest otherwise): any split of a class's
+        flows among its farms then keeps the shares. Rows where that changed a price are kept
+        in ``self.egalim`` for ``egalim_certified``."""
+        self.egalim = []
         canteen_of_need = np.array([n.canteen_id for n in self.p.needs], dtype=object)
         arc_canteen = (
             canteen_of_need[self.ca.target] if self.ca.size else np.array([], dtype=object)
         )
-        organic = np.array([s.organic for s in self.p.supplies], dtype=np.float64)
-        quality = np.array([s.quality for s in self.p.supplies], dtype=np.float64)
+        offers = self.offers
         for canteen_id, rule in sorted(self.p.rules.items()):
             arcs = np.flatnonzero(arc_canteen == canteen_id)
             if arcs.size == 0:
                 continue
             supply = self.ca.supply[arcs]
-            for flag, minimum in ((organic, rule.organic_min), (quality, rule.quality_min)):
+            for flag, minimum in (
+                (offers.organic, rule.organic_min),
+                (offers.quality, rule.quality_min),
+            ):
                 if 0 < minimum < 1:
-                    coef = self.price[supply] * (flag[supply] - minimum)
-                    m.row(self.x_can[arcs], coef, 0.0, np.inf)
+                    weight = flag[supply] - minimum
+                    low, high = offers.price_low[supply], offers.price_high[supply]
+                    if np.any(low != high):
+                        self.egalim.append(m.m)
+                    m.row(self.x_can[arcs], np.where(weight > 0, low, high) * weight, 0.0, np.inf)
                 elif minimum >= 1:  # every euro must carry the flag
                     bad = flag[supply] < 1
                     if bad.any():
                         m.row(self.x_can[arcs[bad]], np.ones(int(bad.sum())), 0.0, 0.0)
+
+    def egalim_certified(self, m: _Model) -> bool:
+        """True when no EGalim row written with a class's least favourable price has a dual
+        value in the LP just solved: its solution is then optimal without those rows too, so
+        also with the farms' own prices (pooling the offers cannot have changed the optimum)."""
+        if not self.egalim:
+            return True
+        return m.duals is not None and bool(np.all(np.abs(m.duals[self.egalim]) <= 1e-7))
 
     def _basket_layer(
         self,
@@ -645,7 +792,7 @@ class _Builder:
         rows, cols, coefs = [], [], []
         for a in range(self.ba.size):
             t, day = int(self.ba.target[a]), int(self.ba.day[a])
-            key = (t, day, self.product_of_supply[int(self.ba.supply[a])])
+            key = (t, day, self.product_of_offer[int(self.ba.supply[a])])
             r = balance.setdefault(key, len(balance))
             rows.append(r)
             cols.append(int(self.x_bsk[a]))
@@ -718,19 +865,28 @@ class _Builder:
                 np.full(len(p.shops), -np.inf),
                 np.array([s.max_kg for s in p.shops]),
             )
+        # Kg sold per supply: a class's flows shared among its farms.
+        n = len(p.supplies)
+        self.x_sold = m.variables(n, 0.0, self.supply_kg)
+        arc_class = np.concatenate(sold_rows)
+        arc_cols = np.concatenate(sold_cols)
+        m.rows(
+            np.concatenate([arc_class, self.offers.of_supply]),
+            np.concatenate([arc_cols, self.x_sold]),
+            np.concatenate([np.ones(arc_cols.size), -np.ones(n)]),
+            np.zeros(self.offers.size),
+            np.zeros(self.offers.size),
+        )
         # Fairness: each farm's sold share of a product close to a common share rho_p.
         rho = m.variables(len(self.fair_products), 0.0, 1.0)
-        self.deviation = m.variables(len(p.supplies), 0.0, np.inf)
+        self.deviation = m.variables(n, 0.0, np.inf)
         product_index = {x: k for k, x in enumerate(self.fair_products)}
-        arc_supply = np.concatenate(sold_rows)
-        arc_cols = np.concatenate(sold_cols)
-        n = len(p.supplies)
         rho_col = rho[[product_index[x] for x in self.product_of_supply]]
         for sign in (1.0, -1.0):
             m.rows(
-                np.concatenate([arc_supply, np.arange(n), np.arange(n)]),
-                np.concatenate([arc_cols, rho_col, self.deviation]),
-                np.concatenate([np.full(arc_cols.size, sign), -sign * self.supply_kg, -np.ones(n)]),
+                np.concatenate([np.arange(n)] * 3),
+                np.concatenate([self.x_sold, rho_col, self.deviation]),
+                np.concatenate([np.full(n, sign), -sign * self.supply_kg, -np.ones(n)]),
                 np.full(n, -np.inf),
                 np.zeros(n),
             )
@@ -782,9 +938,7 @@ class _Builder:
 
     def objective_transport(self, m: _Model) -> FloatArray:
         c = np.zeros(m.n)
-        per_kg = self.km + self.params.cost_per_kgkm * self.price
-        for cols, arcs in ((self.x_can, self.ca), (self.x_bsk, self.ba), (self.x_shop, self.sa)):
-            c[cols] = per_kg[arcs.supply]
+        c[self.x_sold] = self.km + self.params.cost_per_kgkm * self.price
         return c
 
     # ---------------------------------------------------------------- reading the solution
@@ -800,14 +954,26 @@ class _Builder:
             for k, (t, product) in enumerate(self.basket_products)
             if values[self.z[k]] > 1e-7
         }
+        # Each class's flows shared among its farms in proportion to what each sold.
+        sold = values[self.x_sold]
+        class_sold = np.zeros(self.offers.size)
+        np.add.at(class_sold, self.offers.of_supply, sold)
+        total = class_sold[self.offers.of_supply]
+        share = np.divide(sold, total, out=np.zeros_like(sold), where=total > 1e-12)
+
+        def per_supply(cols: IntArray, kind: int) -> FloatArray:
+            arcs = self.supply_arcs[kind]
+            return clean(values[cols][self.arc_class[kind]] * share[arcs.supply])
+
+        canteen_arcs, basket_arcs, shop_arcs = self.supply_arcs
         return Solution(
-            canteen_arcs=self.ca,
-            basket_arcs=self.ba,
-            shop_arcs=self.sa,
+            canteen_arcs=canteen_arcs,
+            basket_arcs=basket_arcs,
+            shop_arcs=shop_arcs,
             basket_type_ids=self.type_ids,
-            canteen_kg=clean(values[self.x_can]),
-            basket_kg=clean(values[self.x_bsk]),
-            shop_kg=clean(values[self.x_shop]),
+            canteen_kg=per_supply(self.x_can, 0),
+            basket_kg=per_supply(self.x_bsk, 1),
+            shop_kg=per_supply(self.x_shop, 2),
             short_kg=clean(values[self.short_cols]),
             composition=composition,
             baskets_filled=dict(counts),
