@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from foodchain.demand import WeekDemand, load_week_demand
 from foodchain.documents import write_documents
 from foodchain.errors import FoodchainError, IncompletePlanError, InputError, NotFoundError
 from foodchain.files.writing import table_csv
+from foodchain.generate import generate_scenario
 from foodchain.importing import Importer, import_file
 from foodchain.models import SiteKind
 from foodchain.plan import PlanOptions, PlanRecord, plan_week
@@ -209,6 +211,41 @@ def scenario_validate(path: Path) -> None:
             f"{len(loaded.vehicles)} vehicles, {len(loaded.forecasts)} forecasts, "
             f"{len(loaded.menu_lines)} menu lines, {len(loaded.subscriptions)} subscriptions "
             f"({loaded.horizon[0]}..{loaded.horizon[1]})."
+        )
+
+
+@scenario_app.command("generate")
+def scenario_generate(
+    farms: Annotated[int, typer.Option(help="Number of farms (1-2000).")],
+    relays: Annotated[int, typer.Option(help="Number of relay points (1-2000).")],
+    canteens: Annotated[int, typer.Option(help="Number of canteens (1-2000).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the scenario in.")],
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same files.")] = 1,
+    shops: Annotated[
+        int | None, typer.Option(help="Partner shops (default: one per 15 relays and canteens).")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Scenario id: writes NAME.yaml and NAME/.")] = "region",
+    weeks: Annotated[
+        str | None, typer.Option(help="Horizon, e.g. 2026-W45..2027-W26 (default: Lensois').")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Write into a non-empty folder, replacing NAME.yaml and NAME/.")
+    ] = False,
+) -> None:
+    """Write a synthetic regional scenario on the Hauts-de-France map (for scale tests)."""
+    with reported():
+        horizon = None
+        if weeks is not None:
+            chosen = _weeks(weeks)
+            horizon = (chosen[0], chosen[-1])
+        started = time.perf_counter()
+        path = generate_scenario(
+            farms, relays, canteens, seed, out, shops=shops, name=name, weeks=horizon, force=force
+        )
+        console.print(
+            f"[green]✓[/green] Wrote {escape(str(path))} ({farms} farms, {relays} relay points, "
+            f"{canteens} canteens, seed {seed}) in {time.perf_counter() - started:.1f} s. "
+            f"Check it with: foodchain scenario validate {escape(str(path))}"
         )
 
 

@@ -1,8 +1,12 @@
 """Generate the weekly data files of the Lensois scenario (deterministic, seeded).
 
-Run from the repository root (Python 3.11, standard library + PyYAML only):
+Run from the repository root, with foodchain installed (``pip install -e .``):
 
     python scenarios/generate_lensois.py
+
+The forecast, menu and pause generators live in ``foodchain/generate.py`` (shared with
+``foodchain scenario generate``); this script holds what is particular to the Lensois: the
+subscription plan below, and which files to write.
 
 It reads ``scenarios/lensois.yaml`` (horizon, sites, portions, products, groups) and two input
 files next to it, and rewrites three outputs:
@@ -36,25 +40,35 @@ except for dishes made of several products, where portion_g = table grams × the
 
 Subscriptions: aggregated weekly and biweekly rows per relay point and basket size (the plan
 below) plus individual subscribers ``S0001``.. drawn with a seeded generator (relay, size,
-frequency, start, end, pauses around Christmas). Friday relay points are closed on
-25 Dec 2026 and 1 Jan 2027 (both Fridays), so their rows pause 2026-W52 and 2026-W53.
+frequency, start, end, pauses around Christmas). Relay points are closed on fixed-date public
+holidays: 25 Dec 2026 and 1 Jan 2027 are Fridays, so the Friday rows pause 2026-W52 and W53.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import random
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-import yaml
+from foodchain.errors import FoodchainError
+from foodchain.generate import (
+    FORECAST_HEADER,
+    MENU_HEADER,
+    SUBSCRIPTION_HEADER,
+    forecasts,
+    holiday_weeks,
+    horizon_weeks,
+    load_products,
+    load_yaml,
+    menus,
+    pause_weeks,
+    write_csv,
+)
 
 HERE = Path(__file__).resolve().parent
 SCENARIO = HERE / "lensois.yaml"
 DATA = HERE / "lensois"
-WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 # --------------------------------------------------------------------------- subscription plan
 # Weekly baskets per relay point: (small, medium, large). Sized so that the network delivers
@@ -98,181 +112,11 @@ CHANGES: list[tuple[str, str, int, str, str]] = [
     ("relay_lens", "medium", 4, "2027-W10", ""),  # works council joins in March
 ]
 INDIVIDUALS = 36  # rows with a subscriber code S0001..
-CHRISTMAS = ["2026-W52", "2026-W53"]
-
-
-# --------------------------------------------------------------------------- weeks
-def parse_week(text: str) -> tuple[int, int]:
-    year, _, week = str(text).partition("-W")
-    return int(year), int(week)
-
-
-def week_label(year: int, week: int) -> str:
-    return f"{year}-W{week:02d}"
-
-
-def horizon_weeks(first: str, last: str) -> list[tuple[int, int]]:
-    day = dt.date.fromisocalendar(*parse_week(first), 1)
-    end = dt.date.fromisocalendar(*parse_week(last), 1)
-    weeks = []
-    while day <= end:
-        y, w, _ = day.isocalendar()
-        weeks.append((y, w))
-        day += dt.timedelta(days=7)
-    return weeks
-
-
-def thursday_month(year: int, week: int) -> int:
-    return dt.date.fromisocalendar(year, week, 4).month
 
 
 # --------------------------------------------------------------------------- helpers
 def fail(message: str) -> NoReturn:
     sys.exit(f"generate_lensois: {message}")
-
-
-def load_yaml(path: Path) -> Any:
-    with path.open(encoding="utf-8") as f:
-        return yaml.safe_load(f)
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-
-
-def fmt(value: float, digits: int) -> str:
-    return f"{value:.{digits}f}"
-
-
-def load_products(scenario: dict[str, Any]) -> dict[str, dict[str, str]]:
-    with (HERE / scenario["products"]).open(encoding="utf-8", newline="") as f:
-        return {row["id"]: row for row in csv.DictReader(f)}
-
-
-# --------------------------------------------------------------------------- forecasts
-def forecasts(
-    scenario: dict[str, Any], crops: dict[str, Any], products: dict[str, Any]
-) -> list[list[Any]]:
-    sites = {s["id"]: s for s in scenario["sites"]}
-    weeks = horizon_weeks(scenario["horizon"]["first_week"], scenario["horizon"]["last_week"])
-    factors = {str(k): float(v) for k, v in crops["factors"].items()}
-    calendars = {p: str(c).split() for p, c in crops["calendar"].items()}
-    seed, noise, step = crops["seed"], float(crops["noise"]), float(crops["round_kg"])
-    week_factors = {str(k): float(v) for k, v in (crops.get("week_factors") or {}).items()}
-    rows: list[list[Any]] = []
-    for farm_id, farm in crops["farms"].items():
-        site = sites.get(farm_id)
-        if site is None or site["kind"] != "farm":
-            fail(f"crops.yaml: {farm_id} is not a farm of lensois.yaml")
-        window_days = set(site["windows"])
-        for product, crop in farm["crops"].items():
-            if product not in products:
-                fail(f"crops.yaml: {farm_id}: unknown product {product}")
-            calendar = str(crop["calendar"]).split() if "calendar" in crop else calendars[product]
-            if len(calendar) != 12 or any(letter not in factors for letter in calendar):
-                fail(
-                    f"crops.yaml: {farm_id}/{product}: "
-                    f"calendar needs 12 letters among {list(factors)}"
-                )
-            days = crop.get("days", farm["days"])
-            if not set(days) <= window_days:
-                fail(
-                    f"crops.yaml: {farm_id}/{product}: "
-                    f"days {days} not among window days {sorted(window_days)}"
-                )
-            status = crop.get("status", site["farm"]["organic_status"])
-            for year, week in weeks:
-                label = week_label(year, week)
-                factor = factors[calendar[thursday_month(year, week) - 1]] * week_factors.get(
-                    label, 1.0
-                )
-                if factor == 0:
-                    continue
-                rng = random.Random(f"{seed}|{farm_id}|{product}|{label}")
-                kg = crop["peak_kg"] * factor * rng.uniform(1 - noise, 1 + noise)
-                kg = round(kg / step) * step
-                if kg <= 0:
-                    continue
-                rows.append(
-                    [
-                        farm_id,
-                        product,
-                        label,
-                        fmt(kg, 1),
-                        fmt(crop["price"], 2),
-                        status,
-                        " ".join(days),
-                    ]
-                )
-    rows.sort(key=lambda r: (r[2], r[0], r[1]))
-    return rows
-
-
-# --------------------------------------------------------------------------- menus
-def parse_line(text: str) -> tuple[str, str, str, list[tuple[str, float | None]]]:
-    parts = [p.strip() for p in text.split("|")]
-    if len(parts) == 3:
-        parts.insert(0, "lunch")
-    if len(parts) != 4:
-        fail(f"menu_cycles.yaml: bad line {text!r}")
-    meal, course, dish, items_text = parts
-    items: list[tuple[str, float | None]] = []
-    for chunk in items_text.split("+"):
-        words = chunk.split()
-        items.append((words[0], float(words[1]) if len(words) > 1 else None))
-    if len(items) > 1 and any(share is None for _, share in items):
-        fail(f"menu_cycles.yaml: several items need a share each: {text!r}")
-    return meal, course, dish, items
-
-
-def menus(
-    scenario: dict[str, Any], cycles: dict[str, Any], products: dict[str, Any]
-) -> dict[str, list[list[Any]]]:
-    groups = {g["id"] for g in scenario["groups"]}
-    portions = scenario["portions"]
-    weeks = horizon_weeks(scenario["horizon"]["first_week"], scenario["horizon"]["last_week"])
-    out: dict[str, list[list[Any]]] = {}
-    for site in scenario["sites"]:
-        if site["kind"] != "canteen":
-            continue
-        age = site["canteen"]["age_group"]
-        profile = cycles["senior" if age in ("senior", "adulte") else "school"]
-        service_days = set(site["canteen"]["covers"])
-        rows: list[list[Any]] = []
-        seen: set[tuple[str, str, str, str]] = set()
-        for index, (year, week) in enumerate(weeks):
-            season = profile["seasons"][thursday_month(year, week)]
-            cycle = profile["cycles"][season]
-            plan = cycle[index % len(cycle)]
-            for day in WEEKDAYS:
-                if day not in plan:
-                    continue
-                if day not in service_days:
-                    fail(f"menu_cycles.yaml: {season} has {day}, not a service day of {site['id']}")
-                date = dt.date.fromisocalendar(year, week, WEEKDAYS.index(day) + 1).isoformat()
-                for line in plan[day]:
-                    meal, course, dish, items = parse_line(line)
-                    for item, share in items:
-                        if item not in products and item not in groups:
-                            fail(f"menu_cycles.yaml: unknown product or group {item!r}")
-                        portion = ""
-                        if share is not None:
-                            if item not in products:
-                                fail(f"menu_cycles.yaml: a shared item must be a product: {line!r}")
-                            table = portions[course]
-                            grams = table.get(products[item]["family"], table["*"])[age]
-                            portion = str(round(grams * share))
-                        key = (date, meal, course, item)
-                        if key in seen:
-                            fail(f"menu_cycles.yaml: duplicate line {key} for {site['id']}")
-                        seen.add(key)
-                        rows.append([date, meal, course, dish, item, "", portion, ""])
-        out[site["id"]] = rows
-    return out
 
 
 # --------------------------------------------------------------------------- subscriptions
@@ -283,16 +127,15 @@ def subscriptions(scenario: dict[str, Any], seed: int) -> list[list[Any]]:
     if set(WEEKLY_PLAN) != set(relays):
         fail("subscription plan and relay points of lensois.yaml differ")
 
-    weeks = [week_label(y, w) for y, w in horizon_weeks(first, scenario["horizon"]["last_week"])]
+    horizon = horizon_weeks(scenario)
+    weeks = [str(w) for w in horizon]
+    closed = {r: holiday_weeks(horizon, sites[r]["delivery_days"][0]) for r in relays}
 
     def pauses(
         relay: str, frequency: str, start: str, end: str, extra: tuple[str, ...] | set[str] = ()
     ) -> str:
-        """Pause weeks kept only where the row would deliver (inside start..end, on its beat)."""
-        wanted = set(extra) | (set(CHRISTMAS) if "fri" in sites[relay]["delivery_days"] else set())
-        s, e = weeks.index(start), weeks.index(end) if end else len(weeks) - 1
-        step = 2 if frequency == "biweekly" else 1
-        return " ".join(w for w in weeks[s : e + 1 : step] if w in wanted)
+        """The relay point's public holidays and the row's own pauses, where it delivers."""
+        return pause_weeks(weeks, start, end, frequency, set(extra) | closed[relay])
 
     rows: list[list[Any]] = []
     for relay, counts in WEEKLY_PLAN.items():
@@ -338,39 +181,21 @@ def main() -> None:
     scenario = load_yaml(SCENARIO)
     crops = load_yaml(DATA / "crops.yaml")
     cycles = load_yaml(DATA / "menu_cycles.yaml")
-    products = load_products(scenario)
+    products = load_products(HERE / scenario["products"])
 
-    forecast_rows = forecasts(scenario, crops, products)
-    write_csv(
-        DATA / "forecasts.csv",
-        ["farm", "product", "week", "kg", "price_eur_per_kg", "organic_status", "days_available"],
-        forecast_rows,
-    )
-    menu_rows = menus(scenario, cycles, products)
+    try:
+        forecast_rows = forecasts(scenario, crops, products)
+        menu_rows = menus(scenario, cycles, products)
+    except FoodchainError as exc:
+        fail(str(exc))
+    write_csv(DATA / "forecasts.csv", FORECAST_HEADER, forecast_rows)
     menu_files = {m["canteen"]: m["file"] for m in scenario["files"]["menus"]}
     for canteen, rows in menu_rows.items():
         if canteen not in menu_files:
             fail(f"lensois.yaml: files.menus has no file for canteen {canteen}")
-        write_csv(
-            HERE / menu_files[canteen],
-            ["date", "meal", "course", "dish", "item", "covers", "portion_g", "kg"],
-            rows,
-        )
+        write_csv(HERE / menu_files[canteen], MENU_HEADER, rows)
     subscription_rows = subscriptions(scenario, crops["seed"])
-    write_csv(
-        DATA / "subscriptions.csv",
-        [
-            "relay_point",
-            "basket_type",
-            "count",
-            "subscriber",
-            "frequency",
-            "start",
-            "end",
-            "paused_weeks",
-        ],
-        subscription_rows,
-    )
+    write_csv(DATA / "subscriptions.csv", SUBSCRIPTION_HEADER, subscription_rows)
 
     supply: dict[str, float] = {}
     for row in forecast_rows:
