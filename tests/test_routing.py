@@ -201,6 +201,35 @@ def test_a_saturated_fleet_leaves_a_stop_out_with_a_reason():
     assert not result.all_mandatory_served
 
 
+def test_a_large_fleet_is_offered_in_part_and_grows_when_stops_need_it():
+    """40 vans of 3 trips (120 slots): 4 light stops need few vans; 12 light deliveries of
+    20 minutes each, all to start between 400 and 420, need 6 vans at once (two stops each):
+    more than the kg and the work suggest (4 vans), so the fleet offered must grow."""
+    fleet = [van(id=f"van{i:02d}", max_trips=3) for i in range(40)]
+    few = line_problem([delivery(f"s{i}", 10, (420, 600)) for i in range(4)], fleet, [5] * 4)
+    result = solved(few)
+    assert result.all_mandatory_served
+    assert result.statistics["fleet"] < len(fleet)
+    rush = line_problem(
+        [delivery(f"s{i}", 10, (400, 420), service=20) for i in range(12)], fleet, [10] * 12
+    )
+    result = solved(rush)
+    assert result.all_mandatory_served
+    assert result.vehicles_used == 6
+    assert result.statistics["fleet_attempts"] == 2
+
+
+def test_identical_vans_of_several_trips_are_all_used_when_needed():
+    """OR-Tools tries one empty vehicle per class: trip slots of identical vans must not share
+    one, or a van's later trip (which cannot start in time) hides the others' first trips."""
+    fleet = [van(id=f"van{i:02d}", max_trips=3) for i in range(12)]
+    rush = line_problem(
+        [delivery(f"s{i}", 10, (400, 420), service=20) for i in range(12)], fleet, [10] * 12
+    )
+    result = solved(rush)
+    assert result.all_mandatory_served and result.vehicles_used == 6
+
+
 # --------------------------------------------------------------------------- multi-trip
 
 

@@ -362,8 +362,12 @@ class _Model:
             fixed = (vehicle.cost_fixed if t == 0 else 0.0) + vehicle.cost_per_hour * (
                 p.hub_fixed_minutes / 60.0
             )
-            if fixed:
-                self.routing.SetFixedCostOfVehicle(round(fixed * COST_UNITS_PER_EURO), k)
+            # t cost units more for trip t (t/360,000 €) put first, second... trips in vehicle
+            # classes of their own: OR-Tools' insertion heuristics try one empty vehicle per
+            # class, and when a van's later trip (which cannot start in time) stood for the
+            # class, the other vans' first trips were never tried (measured: 12 vans of 3 trips
+            # served 2 of 12 deliveries due at once; of 1 trip, all 12).
+            self.routing.SetFixedCostOfVehicle(round(fixed * COST_UNITS_PER_EURO) + t, k)
             if vehicle.cost_per_hour:
                 per_unit = vehicle.cost_per_hour * COST_UNITS_PER_EURO / 60 / TIME_UNITS_PER_MINUTE
                 self.time.SetSpanCostCoefficientForVehicle(round(per_unit), k)
