@@ -100,9 +100,20 @@ def plan_snapshot(
         if progress is not None:
             progress(f"allocation: {name}", value)
 
+    stage_started = time.perf_counter()
+    seconds: dict[str, float] = {}
+
+    def stage_done(name: str) -> None:
+        nonlocal stage_started
+        now = time.perf_counter()
+        seconds[name] = round(now - stage_started, 3)
+        stage_started = now
+
     problem = problem_of(snapshot)
+    stage_done("prepare")
     report("allocation")
     allocation = allocate(problem, options.allocation, tier)
+    stage_done("allocation")
     rounds = route_flows(
         snapshot.catalogue,
         snapshot.vehicles,
@@ -112,6 +123,7 @@ def plan_snapshot(
         progress=lambda day: report(f"routing {day.isoformat()}"),
         week_seconds=options.time_limit_s,
     )
+    stage_done("routing")
     record = build_record(
         snapshot.catalogue,
         snapshot.vehicles,
@@ -122,6 +134,8 @@ def plan_snapshot(
         language=options.language,
     )
     record.kpis = compute_kpis(record)
+    stage_done("record")
+    record.statistics["stage_seconds"] = seconds
     return Plan(
         record=record,
         fingerprint=snapshot.fingerprint(),
