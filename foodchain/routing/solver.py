@@ -831,7 +831,9 @@ def solve_once(
     nothing or leaves stops out for want of vehicles, the fleet doubles and the day is solved
     again (with the whole fleet at last)."""
     started = time.perf_counter()
-    allowed = {s: v for s in range(len(problem.stops)) if (v := _allowed_vehicles(problem, s))}
+    allowed = {
+        s: found for s in range(len(problem.stops)) if (able := _allowed_vehicles(problem, s))
+    }
     fleet = _initial_fleet(problem, allowed, initial_routes)
     order = _fleet_order(problem)
     best: RoutingResult | None = None
