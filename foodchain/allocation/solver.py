@@ -28,6 +28,15 @@ import ortools.linear_solver.linear_solver_pb2 as linear_solver_pb2
 import ortools.linear_solver.pywraplp as pywraplp
 import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
+from ortools.math_opt import (
+    callback_pb2,
+    model_parameters_pb2,
+    model_pb2,
+    parameters_pb2,
+    result_pb2,
+    solution_pb2,
+)
+from ortools.math_opt.core.python import solver as mathopt_solver
 
 from foodchain.allocation.problem import AllocationProblem, Supply
 from foodchain.models import OrganicStatus
@@ -37,16 +46,18 @@ IntArray = npt.NDArray[np.int64]
 
 _LP_SOLVERS = ("GLOP", "CLP", "SCIP")
 """PDLP (first-order) is left out: its answers missed the tiers' optima on the tiny scenario."""
-_MIP_SOLVERS = ("SCIP",)
-"""HiGHS (1.12 in OR-Tools 9.15) crashed the process on the basket MIP and prints a banner."""
+_MIP_SOLVERS = ("HIGHS", "SCIP")
+"""HiGHS is called through MathOpt's model proto: through the model builder (1.12 in OR-Tools
+9.15) it crashed the process on the basket MIP and printed a banner."""
 
 
 @dataclass(frozen=True)
 class AllocationParameters:
     lp_solver: str = "GLOP"
     """For tier 1 (chosen by measurement: see benchmarks/README.md)."""
-    mip_solver: str = "SCIP"
-    """For tiers 2-5."""
+    mip_solver: str = "HIGHS"
+    """For tier 2 (and tiers 3-5 when their basket choice is not fixed): HiGHS decided the
+    basket probes of large regions where SCIP ran out of time (benchmarks/README.md)."""
     time_limit_s: float = 20.0
     """Per MIP solve; the best solution found so far is kept when it is reached."""
     relative_gap: float = 1e-4
@@ -63,6 +74,10 @@ class AllocationParameters:
     basket_fill_steps: int = 8
     probe_time_limit_s: float = 2.0
     """Per feasibility probe of that search; a probe undecided by then counts as 'no'."""
+    weight_time_limit_s: float = 5.0
+    """For the weights once that search has found the share it fills: the search's own
+    solution for that share is the start, the best found by then is kept (the gap is in
+    the tier's bound)."""
     reroute_canteens_in_tier2: bool = False
     """While searching how many baskets can be filled, keep tier 1's canteen flows (fast);
     True lets the search re-route them too (exact, but a much larger MIP in large regions)."""
@@ -218,7 +233,6 @@ class _Model:
         hint: FloatArray | None,
         integer: bool,
     ) -> tuple[str, float, FloatArray | None, float | None]:
-        helper = mbh.ModelBuilderHelper()
         self.duals = None
         matrix = sp.csr_matrix(
             (
@@ -227,6 +241,9 @@ class _Model:
             ),
             shape=(self.m, self.n),
         )
+        if solver_name == "HIGHS":
+            return self._solve_mathopt(matrix, objective, maximize, params, integer, hint)
+        helper = mbh.ModelBuilderHelper()
         fill: Any = helper.fill_model_from_sparse_data  # its stub mistypes numpy arrays
         fill(
             np.concatenate(self.lb),
@@ -267,6 +284,69 @@ class _Model:
         bound = solver.best_objective_bound() if integer else None
         self.duals = None if integer else np.asarray(solver.dual_values())
         return label, solver.objective_value(), np.asarray(solver.variable_values()), bound
+
+    def _solve_mathopt(
+        self,
+        matrix: sp.csr_matrix,
+        objective: FloatArray,
+        maximize: bool,
+        params: AllocationParameters,
+        integer: bool,
+        hint: FloatArray | None,
+    ) -> tuple[str, float, FloatArray | None, float | None]:
+        """HiGHS through MathOpt's model proto (the arrays copied in, no call per variable)."""
+        model = model_pb2.ModelProto()
+        model.variables.ids.extend(range(self.n))
+        model.variables.lower_bounds.extend(np.concatenate(self.lb).tolist())
+        model.variables.upper_bounds.extend(np.concatenate(self.ub).tolist())
+        model.variables.integers.extend(
+            (np.concatenate(self.integer) if integer else np.zeros(self.n, dtype=bool)).tolist()
+        )
+        model.linear_constraints.ids.extend(range(self.m))
+        model.linear_constraints.lower_bounds.extend(np.concatenate(self.row_lb).tolist())
+        model.linear_constraints.upper_bounds.extend(np.concatenate(self.row_ub).tolist())
+        matrix.sum_duplicates()
+        coo = matrix.tocoo()  # row-major, as the proto wants
+        model.linear_constraint_matrix.row_ids.extend(coo.row.tolist())
+        model.linear_constraint_matrix.column_ids.extend(coo.col.tolist())
+        model.linear_constraint_matrix.coefficients.extend(coo.data.tolist())
+        nonzero = np.flatnonzero(objective)
+        model.objective.maximize = maximize
+        model.objective.linear_coefficients.ids.extend(nonzero.tolist())
+        model.objective.linear_coefficients.values.extend(objective[nonzero].tolist())
+        parameters = parameters_pb2.SolveParametersProto()
+        parameters.time_limit.FromNanoseconds(int(params.time_limit_s * 1e9))
+        if integer:
+            parameters.relative_gap_tolerance = params.relative_gap
+        model_parameters = model_parameters_pb2.ModelSolveParametersProto()
+        if integer and hint is not None:
+            start = model_parameters.solution_hints.add()
+            start.variable_values.ids.extend(range(self.n))
+            start.variable_values.values.extend(hint.tolist())
+        result = mathopt_solver.solve(
+            model,
+            parameters_pb2.SOLVER_TYPE_HIGHS,
+            parameters_pb2.SolverInitializerProto(),
+            parameters,
+            model_parameters,
+            None,
+            callback_pb2.CallbackRegistrationProto(),
+            None,
+            None,
+        )
+        reason = result.termination.reason
+        if reason == result_pb2.TERMINATION_REASON_INFEASIBLE:
+            return "infeasible", math.nan, None, None
+        if not result.solutions or not result.solutions[0].HasField("primal_solution"):
+            return "no solution", math.nan, None, None
+        primal = result.solutions[0].primal_solution
+        if primal.feasibility_status != solution_pb2.SOLUTION_STATUS_FEASIBLE:
+            return "no solution", math.nan, None, None
+        values = np.zeros(self.n)
+        values[np.array(primal.variable_values.ids, dtype=np.int64)] = primal.variable_values.values
+        label = "optimal" if reason == result_pb2.TERMINATION_REASON_OPTIMAL else "feasible"
+        bound = result.termination.objective_bounds.dual_bound if integer else None
+        return label, primal.objective_value, values, bound
 
     def _solve_clp(
         self, helper: mbh.ModelBuilderHelper, params: AllocationParameters
@@ -503,6 +583,9 @@ def _solve(
             model.row(builder.short_cols, np.ones(builder.short_cols.size), -np.inf, hold_short)
         return counts, model
 
+    found_at: dict[tuple[float, ...], FloatArray] = {}
+    """The solution of each feasible probe, by shares: the final weight solve starts there."""
+
     def fillable(shares: dict[str, float]) -> bool:
         _counts, trial = basket_model(shares)
         label = "baskets " + " ".join(f"{t} {x:.0%}" for t, x in sorted(shares.items()))
@@ -516,13 +599,28 @@ def _solve(
             None,
             params.probe_time_limit_s,
         )
+        if found[2] is not None:
+            found_at[tuple(shares[t] for t in type_ids)] = found[2]
         return found[2] is not None
 
     shares = dict.fromkeys(type_ids, 1.0)
     counts, model = basket_model(shares)
+    # Whether every basket can be filled is decided within a probe's time; the weights are
+    # then optimised with the full time.
     status, weight_opt, values = run(
-        "baskets", model, search.objective_weight(model), False, params.mip_solver, True, None
+        "baskets",
+        model,
+        search.objective_weight(model),
+        False,
+        params.mip_solver,
+        True,
+        None,
+        params.probe_time_limit_s,
     )
+    if values is not None and status != "optimal":
+        status, weight_opt, values = run(
+            "baskets", model, search.objective_weight(model), False, params.mip_solver, True, values
+        )
     if values is None:
         low, high = 0.0, 1.0
         for _ in range(params.basket_fill_steps):
@@ -549,7 +647,8 @@ def _solve(
             False,
             params.mip_solver,
             True,
-            None,
+            found_at.get(tuple(shares[t] for t in type_ids)),
+            params.weight_time_limit_s,
         )
     assert values is not None, "tier 2 always has the empty-basket solution"
     integers = int(np.concatenate(model.integer).sum())
@@ -570,11 +669,13 @@ def _solve(
     if params.fix_baskets_after_tier2:
         builder.fix_basket_choice(model, choice)
         lower_solver, lower_integer = params.lp_solver, False
-    for name, objective, maximize in (
+    stages = [
         ("shops", builder.objective_shops(model), True),
         ("fairness", builder.objective_fairness(model), False),
         ("transport", builder.objective_transport(model), False),
-    ):
+    ]
+    while stages:
+        name, objective, maximize = stages.pop(0)
         status, value, values = run(
             name, model, objective, maximize, lower_solver, lower_integer, hint
         )
@@ -589,6 +690,11 @@ def _solve(
             model.row(nz, objective[nz], value - slack, np.inf)
         else:
             model.row(nz, objective[nz], -np.inf, value + slack)
+        if name == "shops" and not lower_integer:
+            both = _fairness_with_transport(model, params, stages, run, tiers)
+            if both is not None:
+                final = both
+                break
 
     if final is None:
         raise RuntimeError(f"the shops tier found no solution ({status}): numerical trouble?")
@@ -596,6 +702,8 @@ def _solve(
     solution.tiers = tiers
     # A tier cut short by its time limit keeps the tiers before it: the plan stays valid.
     kept = [t for t in tiers if t.name in ("canteens", "shops", "fairness", "transport")]
+    if pool and final is not None and not builder.egalim_certified(model):
+        return tiers
     kept.append(next(t for t in reversed(tiers) if t.name.startswith("baskets")))
     solution.status = (
         "optimal" if all(t.status == "optimal" for t in kept) and len(kept) == 5 else "feasible"
@@ -604,6 +712,36 @@ def _solve(
     solution.integers = integers
     solution.build_seconds = build_seconds
     return solution
+
+
+def _fairness_with_transport(
+    model: _Model,
+    params: AllocationParameters,
+    stages: list[tuple[str, FloatArray, bool]],
+    run: Callable[..., tuple[str, float, FloatArray | None]],
+    tiers: list[TierStats],
+) -> FloatArray | None:
+    """Tiers 4 and 5 as one LP: transport plus the fairness deviation weighted far above any
+    kg·km a kg can save. When its solution is perfectly fair (deviation 0, within the
+    tolerance), no solution is fairer and none as fair moves less: it is the lexicographic
+    optimum, found with one LP instead of two. Else None, and the tiers are solved in turn."""
+    (_, fairness, _), (_, transport, _) = stages
+    scale = 100.0 * (1.0 + float(np.abs(transport).max(initial=0.0)))
+    status, _value, values = run(
+        "fairness and transport (one LP)",
+        model,
+        scale * fairness + transport,
+        False,
+        params.lp_solver,
+        False,
+        None,
+    )
+    if values is None or status != "optimal" or fairness @ values > params.tolerance_abs:
+        return None
+    # The two tiers' values, read from that one solve (its time is on the line before).
+    for name, objective in (("fairness", fairness), ("transport", transport)):
+        tiers.append(TierStats(name, float(objective @ values), status, 0.0))
+    return values
 
 
 def _leftover_builder(builder: _Builder, tier1: FloatArray) -> _Builder:
@@ -784,8 +922,27 @@ class _Builder:
         sold_cols.append(self.x_bsk)
         keys = self.basket_products
         open_type = np.array([per_type[t] > 0 for t, _ in keys])
-        max_kg = np.array([specs[t].max_kg for t, _ in keys])
-        self.z = m.variables(len(keys), 0.0, np.where(open_type, max_kg, 0.0))
+        # The most kg of a product a basket can hold: its cap, and on each delivery day what
+        # reaches that day shared among the day's baskets (tight bounds keep the MIP small).
+        reach: dict[tuple[int, int, str], float] = defaultdict(float)
+        for i, t, day in zip(
+            self.ba.supply.tolist(), self.ba.target.tolist(), self.ba.day.tolist(), strict=True
+        ):
+            reach[(t, day, self.product_of_offer[i])] += float(self.offers.kg[i])
+        most = np.array(
+            [
+                min(
+                    [specs[t].max_kg * specs[t].max_share.get(product, 1.0)]
+                    + [
+                        reach[(t, day, product)] / n
+                        for (tt, day), n in per_day.items()
+                        if tt == t and n > 0
+                    ]
+                )
+                for t, product in keys
+            ]
+        )
+        self.z = m.variables(len(keys), 0.0, np.where(open_type, most, 0.0))
         self.u = m.variables(len(keys), 0.0, np.where(open_type, 1.0, 0.0), integer=True)
         # Balance: kg of product p reaching type t on a day = baskets that day × kg per basket.
         balance: dict[tuple[int, int, str], int] = {}
@@ -825,7 +982,8 @@ class _Builder:
             for k, product in enumerate(products):
                 info = p.products[product]
                 least = info.unit_kg if info.unit_kg else params.min_kg_per_product
-                m.row(np.array([z[k], u[k]]), np.array([1.0, -spec.max_kg]), -np.inf, 0.0)
+                most_kg = float(most[members[k]])
+                m.row(np.array([z[k], u[k]]), np.array([1.0, -most_kg]), -np.inf, 0.0)
                 m.row(np.array([z[k], u[k]]), np.array([1.0, -least]), 0.0, np.inf)
                 share = spec.max_share.get(product, 1.0)
                 if share < 1.0:
