@@ -832,7 +832,7 @@ def solve_once(
     again (with the whole fleet at last)."""
     started = time.perf_counter()
     allowed = {
-        s: found for s in range(len(problem.stops)) if (able := _allowed_vehicles(problem, s))
+        s: able for s in range(len(problem.stops)) if (able := _allowed_vehicles(problem, s))
     }
     fleet = _initial_fleet(problem, allowed, initial_routes)
     order = _fleet_order(problem)
