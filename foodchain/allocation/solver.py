@@ -1,8 +1,9 @@
 """Lexicographic LP/MIP for the allocation — the only module that imports OR-Tools' LP/MIP API.
 
-The model is built as sparse arrays (no Python call per variable) and handed to OR-Tools'
-model builder in one call. Tiers are solved in priority order; each optimum is then held
-(within ``tolerance``) as a constraint while the next tier is optimised:
+The model is built as sparse arrays (no Python call per variable) and handed to OR-Tools
+in one call (the model builder for GLOP and SCIP, MathOpt's model proto for HiGHS). Tiers
+are solved in priority order; each optimum is then held (within ``tolerance``) as a
+constraint while the next tier is optimised:
 
 1. canteens: least kg short (an LP: baskets and shops are not in it);
 2. baskets: the most baskets filled within their rules (a MIP: which products go in each
@@ -10,6 +11,10 @@ model builder in one call. Tiers are solved in priority order; each optimum is t
 3. shops: the most surplus kg taken by partner shops;
 4. fairness: for each product, each farm's sold share closest to a common share;
 5. transport: least kg·km from farms to the hub, then least purchase cost.
+
+In large regions, offers that are interchangeable for every flow are routed as one class
+(``Offers``); tiers 4 and 5 are one LP when its answer is perfectly fair
+(``_fairness_with_transport``). Both are exact, or detected not to be and then not used.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ _MIP_SOLVERS = ("HIGHS", "SCIP")
 @dataclass(frozen=True)
 class AllocationParameters:
     lp_solver: str = "GLOP"
-    """For tier 1 (chosen by measurement: see benchmarks/README.md)."""
+    """For the LP tiers (chosen by measurement: see benchmarks/README.md)."""
     mip_solver: str = "HIGHS"
     """For tier 2 (and tiers 3-5 when their basket choice is not fixed): HiGHS decided the
     basket probes of large regions where SCIP ran out of time (benchmarks/README.md)."""
@@ -72,6 +77,7 @@ class AllocationParameters:
     min_kg_per_product: float = 0.2
     """Least kg of a product (sold by weight) worth putting in a basket."""
     basket_fill_steps: int = 8
+    """Bisection steps on the share of baskets filled when supply cannot fill them all."""
     probe_time_limit_s: float = 2.0
     """Per feasibility probe of that search; a probe undecided by then counts as 'no'."""
     weight_time_limit_s: float = 5.0
@@ -91,7 +97,6 @@ class AllocationParameters:
     fix_baskets_after_tier2: bool = True
     """Keep tier 2's choice of products in each basket for tiers 3-5 (then LPs, much faster);
     False re-optimises the choice in every tier (a MIP each)."""
-    """Bisection steps on the share of baskets filled when supply cannot fill them all."""
     cost_per_kgkm: float = 1.0
     """Tier 5 weighs € of purchase against kg·km: 1 € counts as this many kg·km."""
 
