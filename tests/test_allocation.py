@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -263,7 +264,7 @@ def test_other_lp_solvers_reach_the_same_tiny_optimum(tiny, lp_solver):
 
 # --------------------------------------------------------------------------- pooled offers
 
-POOLED = dict(pool_offers_above=0)
+POOLED: dict[str, Any] = {"pool_offers_above": 0}
 """Large regions route classes of interchangeable offers as one: forced here on small weeks."""
 
 
