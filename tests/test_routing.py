@@ -644,3 +644,58 @@ def test_lensois_friday_reaches_lille_and_dunkerque_by_van(lensois_routing):
         ]
         if far:
             assert problem.vehicles[trip.vehicle].id.startswith("gnv_")
+
+
+# --------------------------------------------------------------------------- territories
+
+
+def _region_day(seed: int, farms: int, sites: int, vans: int) -> RoutingProblem:
+    """Farms collected in the morning feed deliveries (one farm each) over 40 × 40 km."""
+    import random
+
+    rng = random.Random(seed)
+    points = [(0.0, 0.0)] + [
+        (rng.uniform(-20, 20), rng.uniform(-20, 20)) for _ in range(farms + sites)
+    ]
+    km = tuple(tuple(math.dist(a, b) * 1.3 for b in points) for a in points)
+    minutes = tuple(tuple(d * 1.2 for d in row) for row in km)
+    stops = [pickup(f"farm_{k}", rng.uniform(20, 80), (420, 660)) for k in range(farms)]
+    stops += [
+        delivery(f"site_{k}", rng.uniform(10, 40), (600, 960), supplied_by=(rng.randrange(farms),))
+        for k in range(sites)
+    ]
+    fleet = [
+        van(id=f"van{v:02d}", capacity_kg=500, max_trips=2, shift=(360, 1080)) for v in range(vans)
+    ]
+    return RoutingProblem(stops=tuple(stops), vehicles=tuple(fleet), km=km, minutes=(minutes,))
+
+
+def test_a_large_day_is_solved_by_territories_and_passes_the_checker():
+    """150 stops (farms feeding deliveries across the map) and 30 vans: above
+    TERRITORY_STOPS, so split; the merged plan is checked as one day by the checker."""
+    from foodchain.routing.echelons import derive_hub_deadlines
+    from foodchain.routing.territories import TERRITORY_STOPS, solve_day, territories
+
+    problem = _region_day(5, 40, 110, 30)
+    assert len(problem.stops) > TERRITORY_STOPS
+    groups = territories(problem, 3)
+    assert sorted(s for g in groups for s in g) == list(range(150))  # a partition
+    assert max(len(g) for g in groups) <= 50
+    result = solve_day(problem, SolverOptions(time_limit_s=None, solution_limit=40))
+    assert result.statistics["territories"] >= 3
+    assert check_result(derive_hub_deadlines(problem), result) == []
+    served = {v.stop for t in result.trips for v in t.visits}
+    assert served.isdisjoint(u.stop for u in result.unserved)
+    assert served | {u.stop for u in result.unserved} == set(range(150))
+    for s in served:  # goods delivered only if collected the same day
+        assert set(problem.stops[s].supplied_by) <= served
+    assert len(served) >= 140
+
+
+def test_a_day_within_one_territory_is_solved_whole():
+    from foodchain.routing.territories import solve_day
+
+    problem = random_day(3, 20, vehicles=3)
+    result = solve_day(problem, QUICK)
+    assert "territories" not in result.statistics
+    assert check_result(problem, result) == []

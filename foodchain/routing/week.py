@@ -22,7 +22,8 @@ from foodchain.inputs import read_snapshot
 from foodchain.models import SiteKind, VehicleIn
 from foodchain.routing.build import Flow, build_day_problem
 from foodchain.routing.problem import RoutingProblem, RoutingResult
-from foodchain.routing.solver import Progress, SolverOptions, solve
+from foodchain.routing.solver import Progress, SolverOptions
+from foodchain.routing.territories import solve_day
 from foodchain.routing.travel import TravelMatrix
 from foodchain.weeks import Week
 
@@ -109,7 +110,7 @@ def route_flows(
         if week_seconds is not None and options.time_limit_s is not None:
             share = week_seconds * len(problem.stops) / stops
             chosen = replace(options, time_limit_s=max(MIN_DAY_SECONDS, share))
-        result = solve(problem, chosen, progress=progress(day) if progress else None)
+        result = solve_day(problem, chosen, progress(day) if progress else None)
         rounds.append(DayRounds(day, problem, result))
     return rounds
 
