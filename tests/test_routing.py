@@ -682,7 +682,7 @@ def test_a_large_day_is_solved_by_territories_and_passes_the_checker():
     assert sorted(s for g in groups for s in g) == list(range(150))  # a partition
     assert max(len(g) for g in groups) <= 50
     result = solve_day(problem, SolverOptions(time_limit_s=None, solution_limit=40))
-    assert result.statistics["territories"] >= 3
+    assert result.statistics["territories"] == len(territories(derive_hub_deadlines(problem), 4))
     assert check_result(derive_hub_deadlines(problem), result) == []
     served = {v.stop for t in result.trips for v in t.visits}
     assert served.isdisjoint(u.stop for u in result.unserved)
