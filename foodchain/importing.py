@@ -47,6 +47,9 @@ class Importer(Generic[R]):
     replaces: bool = False
     field_columns: dict[str, str] | None = None
     """Model field → spec column, to place validation errors (default: same name)."""
+    check_rows: Callable[[Sequence[tuple[Row, R]], ParsedTable], list[Problem]] | None = None
+    """A rule across rows (e.g. a matrix must give every pair of the sites it names),
+    checked once every row is valid."""
 
 
 def ref(column: str, resolve: Callable[[str], str], text: str) -> str:
@@ -74,6 +77,7 @@ def parse_records(
     parsed = parse_rows(importer.spec, raw)
     problems = list(parsed.problems)
     records: list[R] = []
+    built: list[tuple[Row, R]] = []
     lines: dict[tuple[Any, ...], int] = {}
     skipped = 0
     for row in parsed.rows:
@@ -93,6 +97,9 @@ def parse_records(
                     f"duplicate row: same {' + '.join(importer.spec.key)} as line {lines[key]}",
                     "keep one row for it (merge the two or delete one)",
                     line=row.line,
+                    column=" + ".join(
+                        parsed.labels[k] for k in importer.spec.key if k in parsed.labels
+                    ),
                     value=" / ".join(
                         str(k)
                         for k, name in zip(key, primary_key(importer.table), strict=True)
@@ -103,6 +110,9 @@ def parse_records(
             continue
         lines[key] = row.line
         records.append(record)
+        built.append((row, record))
+    if not problems and importer.check_rows is not None:
+        problems = importer.check_rows(built, parsed)
     if problems:
         problems.sort(key=lambda p: p.line or 0)
         raise InputError(problems)
@@ -120,9 +130,9 @@ def import_file(
     options = options or {}
     try:
         data = path.read_bytes()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         raise InputError(
-            [Problem(str(path), f"cannot read the file ({exc.strerror})", "check the path")]
+            [Problem(str(path), f"cannot read the file ({exc})", "check the path")]
         ) from None
     raw = parse_bytes(data, str(path), path.suffix.lower())
     with write_transaction(engine) as session:

@@ -57,7 +57,10 @@ from foodchain.models import (
     VehicleIn,
 )
 from foodchain.portions import merged_portions
-from foodchain.store import ImportReport, TableChanges, apply, diff
+from foodchain.routing.build import Flow, build_day_problem
+from foodchain.routing.diagnosis import diagnose
+from foodchain.routing.problem import UnservedReason
+from foodchain.store import ImportReport, TableChanges, apply, diff, primary_key
 from foodchain.weeks import WEEKDAYS, Week
 
 M = TypeVar("M", bound=SQLModel)
@@ -85,11 +88,25 @@ class _LineLoader(yaml.SafeLoader):
 
 class LineDict(dict[str, Any]):
     line: int = 0
+    key_lines: dict[str, int] = {}  # noqa: RUF012 (replaced per mapping, never mutated)
+
+    def line_of(self, where: str) -> int:
+        """The line of the last key of ``where`` (``sites[2].lat``) this mapping holds."""
+        for part in reversed(where.split(".")):
+            found = self.key_lines.get(part.split("[")[0])
+            if found is not None:
+                return found
+        return self.line
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     mapping = LineDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {
+        str(key.value): key.start_mark.line + 1
+        for key, _value in node.value
+        if isinstance(key, yaml.ScalarNode)
+    }
     return mapping
 
 
@@ -144,9 +161,11 @@ class _Checker:
     def __init__(self, source: str) -> None:
         self.source = source
         self.problems: list[Problem] = []
+        self.site_nodes: dict[str, tuple[str, Any]] = {}
+        """Site id → its place in the YAML (``sites[3]``) and its mapping, for messages."""
 
     def add(self, node: Any, where: str, message: str, fix: str = "", value: Any = None) -> None:
-        line = node.line if isinstance(node, LineDict) else None
+        line = node.line_of(where) if isinstance(node, LineDict) else None
         shown = None if value is None else str(value)
         self.problems.append(Problem(self.source, message, fix, line, where, shown))
 
@@ -185,32 +204,95 @@ def load_scenario(path: Path) -> Scenario:
     source = str(path)
     try:
         data = path.read_bytes()
-        doc = yaml.load(data.decode("utf-8-sig"), Loader=_LineLoader)
     except FileNotFoundError:
         raise InputError([Problem(source, "scenario file not found", "check the path")]) from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
+    except (OSError, ValueError) as exc:
         raise InputError(
-            [
-                Problem(
-                    source,
-                    f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                    "fix the indentation or quoting at this line",
-                    line=mark.line + 1 if mark else None,
-                )
-            ]
+            [Problem(source, f"cannot read the scenario ({exc})", "check the path")]
         ) from None
-    if not isinstance(doc, dict):
-        raise InputError([Problem(source, "the scenario must be a YAML mapping", "see README")])
+    doc = parse_yaml(data, source)
     check = _Checker(source)
     scenario = _read_header(check, doc, path, data)
     _read_sites(check, doc, scenario)
     _read_products_and_rules(check, doc, scenario)
     _read_fleet_and_baskets(check, doc, scenario)
+    if not check.problems:
+        _check_reachable(check, scenario)
     if check.problems:
         raise InputError(check.problems)
     _read_people_files(doc, scenario)
     return scenario
+
+
+def parse_yaml(data: bytes, source: str) -> LineDict:
+    """The scenario's top mapping, every mapping in it knowing its lines; or ``InputError``."""
+    if b"\x00" in data[:8192]:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "this is not a YAML text file: it contains binary data",
+                    "give the scenario's .yaml file (see scenarios/tiny.yaml)",
+                )
+            ]
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "the scenario is not UTF-8 text",
+                    "save it as UTF-8 from your editor",
+                    line=data[: exc.start].count(b"\n") + 1,
+                    value=data[max(0, exc.start - 20) : exc.end].decode("utf-8", "replace"),
+                )
+            ]
+        ) from None
+    try:
+        doc = yaml.load(text, Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        lines = text.splitlines()
+        line = mark.line + 1 if mark else None
+        context, started = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        opened = (
+            f" ({context}, started on line {started.line + 1})"
+            if context and started and started.line + 1 != line
+            else ""
+        )
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    f"not valid YAML: {getattr(exc, 'problem', None) or exc}{opened}",
+                    "fix the indentation or quoting at this line (YAML: 'key: value', lists "
+                    "with '- ', nested blocks indented with spaces)",
+                    line=line,
+                    column=f"character {mark.column + 1}" if mark else None,
+                    value=lines[mark.line].strip()[:80]
+                    if mark and 0 <= mark.line < len(lines)
+                    else None,
+                )
+            ]
+        ) from None
+    except RecursionError:
+        raise InputError(
+            [Problem(source, "the YAML is nested too deeply", "see scenarios/tiny.yaml")]
+        ) from None
+    if not isinstance(doc, LineDict):
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "the scenario must be a YAML mapping (key: value lines)",
+                    "start from scenarios/tiny.yaml",
+                    value=str(doc)[:80] if doc is not None else "",
+                )
+            ]
+        )
+    return doc
 
 
 def _read_header(check: _Checker, doc: dict[str, Any], path: Path, data: bytes) -> Scenario:
@@ -234,6 +316,26 @@ def _read_header(check: _Checker, doc: dict[str, Any], path: Path, data: bytes) 
     if not isinstance(settings, dict):
         check.add(doc, "settings", "'settings' must be a mapping", "settings: {road_factor: 1.3}")
         settings = {}
+    for key, (low, high, example) in _NUMERIC_SETTINGS.items():
+        value = settings.get(key)
+        if value is not None and not (
+            isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high
+        ):
+            check.add(
+                settings,
+                f"settings.{key}",
+                f"{key} must be a number from {low:g} to {high:g}",
+                f"settings: {{{key}: {example}}}",
+                value,
+            )
+    if settings.get("language", "fr") not in ("fr", "en"):
+        check.add(
+            settings,
+            "settings.language",
+            "unknown language",
+            "settings: {language: fr} (or en)",
+            settings.get("language"),
+        )
     return Scenario(
         path=path,
         slug=slug,
@@ -244,6 +346,12 @@ def _read_header(check: _Checker, doc: dict[str, Any], path: Path, data: bytes) 
         fingerprint=hashlib.sha256(data).hexdigest(),
     )
 
+
+_NUMERIC_SETTINGS: dict[str, tuple[float, float, str]] = {
+    "road_factor": (1.0, 5.0, "1.3"),
+    "diesel_co2_kg_per_km": (0.0, 10.0, "0.317"),
+}
+"""Settings read as numbers elsewhere: (lowest, highest, an example)."""
 
 _KIND_PART: dict[SiteKind, tuple[str, type[SQLModel]]] = {
     SiteKind.FARM: ("farm", FarmIn),
@@ -258,6 +366,15 @@ def _read_sites(check: _Checker, doc: dict[str, Any], scenario: Scenario) -> Non
         check.add(doc, "calendars", "'calendars' must map a name to periods", "see README")
         calendars = {}
     for name, periods in calendars.items():
+        if not isinstance(periods, list | None):
+            check.add(
+                calendars,
+                f"calendars.{name}",
+                "a calendar must be a list of periods",
+                "- {name: noel, first_day: 2026-12-19, last_day: 2027-01-03}",
+                periods,
+            )
+            continue
         for i, period in enumerate(periods or []):
             item = check.model(
                 HolidayPeriodIn,
@@ -265,8 +382,21 @@ def _read_sites(check: _Checker, doc: dict[str, Any], scenario: Scenario) -> Non
                 period,
                 f"calendars.{name}[{i}]",
             )
-            if item:
-                scenario.holidays.append(item)
+            if item is None:
+                continue
+            if any(
+                (h.calendar, h.first_day) == (item.calendar, item.first_day)
+                for h in scenario.holidays
+            ):
+                check.add(
+                    period,
+                    f"calendars.{name}[{i}].first_day",
+                    "two periods of the calendar start on the same day",
+                    "merge them into one period",
+                    item.first_day.isoformat(),
+                )
+                continue
+            scenario.holidays.append(item)
     seen: set[str] = set()
     for i, raw in enumerate(_sequence(check, doc, "sites")):
         where = f"sites[{i}]"
@@ -279,11 +409,24 @@ def _read_sites(check: _Checker, doc: dict[str, Any], scenario: Scenario) -> Non
         if site is None:
             continue
         if site.id in seen:
-            check.add(raw, f"{where}.id", "duplicate site id", "give each site its own id", site.id)
+            check.add(
+                raw,
+                f"{where}.id",
+                f"duplicate site id (already used by {check.site_nodes[site.id][0]})",
+                "give each site its own id",
+                site.id,
+            )
+            continue
         seen.add(site.id)
+        check.site_nodes[site.id] = (where, raw)
         scenario.sites.append(site)
         for kind, (key, model) in _KIND_PART.items():
             part = parts[key]
+            if part is not None and not isinstance(part, dict):
+                check.add(
+                    raw, f"{where}.{key}", f"'{key}:' must be a mapping", "see scenarios/README.md"
+                )
+                continue
             if site.kind != kind:
                 if part is not None:
                     check.add(
@@ -316,6 +459,7 @@ def _read_sites(check: _Checker, doc: dict[str, Any], scenario: Scenario) -> Non
             "hub",
             f"the hub {scenario.hub!r} is not a site of kind hub",
             f"set hub: to one of {sorted(hubs) or 'a hub site id'}",
+            scenario.hub,
         )
 
 
@@ -374,11 +518,24 @@ def _read_products_and_rules(check: _Checker, doc: dict[str, Any], scenario: Sce
                 "rename the group",
                 group.id,
             )
+        if any(g.id == group.id for g in scenario.groups):
+            check.add(raw, f"groups[{i}].id", "duplicate group id", "rename it", group.id)
+            continue
         scenario.groups.append(group)
     overrides = doc.get("portions") or {}
     if not isinstance(overrides, dict):
         check.add(doc, "portions", "'portions' must be a mapping", "see scenarios/README.md")
         overrides = {}
+    for course, by_family in list(overrides.items()):
+        shapes = [by_family, *(by_family.values() if isinstance(by_family, dict) else ())]
+        if not all(isinstance(part, dict | None) for part in shapes):
+            check.add(
+                overrides,
+                f"portions.{course}",
+                "expected grams by family and age group",
+                "portions: {starter: {'*': {maternelle: 60, elementaire: 80}}}",
+            )
+            del overrides[course]
     portions = merged_portions(overrides, families)
     for course, by_family in portions.items():
         for family, by_age in (by_family or {}).items():
@@ -484,44 +641,148 @@ def _read_fleet_and_baskets(check: _Checker, doc: dict[str, Any], scenario: Scen
         check.add(doc, "vehicles", "the scenario has no vehicle", "add at least one vehicle")
 
 
+_VISITED = (SiteKind.RELAY, SiteKind.CANTEEN, SiteKind.SHOP)
+
+
+def _check_reachable(check: _Checker, scenario: Scenario) -> None:
+    """Every site a vehicle must visit can be served by some vehicle of the hub, on a trip of
+    its own, on each of its days: the routing engine's own diagnosis of an unserved stop,
+    asked for a one-crate delivery (relay points, canteens, shops) or pickup (farms that do
+    not bring their produce), with straight-line distances × the road factor."""
+    sites = {s.id: s for s in scenario.sites}
+    farms = {f.site_id: f for f in scenario.farms}
+    hub = sites[scenario.hub]
+    road_factor = float(scenario.settings.get("road_factor", 1.3))
+    for site in scenario.sites:
+        if site.kind in _VISITED:
+            days = site.delivery_days or list(site.windows) or ["mon"]
+        elif site.kind is SiteKind.FARM and not farms[site.id].brings_own_produce:
+            days = list(site.windows) or ["mon"]
+        else:
+            continue
+        for weekday in days:
+            day = scenario.horizon[0].day(weekday)
+            pickup = site.kind is SiteKind.FARM
+            flow = [
+                Flow(site.id, "", hub.id, day, 1.0) if pickup else Flow("", "", site.id, day, 1.0)
+            ]
+            problem = build_day_problem(
+                day,
+                hub,
+                sites,
+                farms,
+                scenario.vehicles,
+                [],
+                road_factor,
+                collected_for_later=flow if pickup else [],
+                from_stock=[] if pickup else flow,
+            )
+            unserved = diagnose(problem, 0)
+            if unserved is None:
+                continue
+            where, node = check.site_nodes[site.id]
+            field, fix = _REACH_FIX[unserved.reason]
+            check.add(
+                node,
+                f"{where}.{field}" if field else where,
+                f"no vehicle can reach this {site.kind.value} on {weekday}: {unserved.explanation}",
+                fix.format(kind=site.kind.value, day=weekday, hub=scenario.hub),
+                site.id,
+            )
+            break
+
+
+_REACH_FIX: dict[UnservedReason, tuple[str, str]] = {
+    UnservedReason.NO_ALLOWED_VEHICLE: (
+        "kind",
+        "add {kind} to the allowed_kinds of a vehicle based at {hub}, or add such a vehicle",
+    ),
+    UnservedReason.OUT_OF_RANGE: (
+        "lat",
+        "check its lat/lon; or give a vehicle based at {hub} a range_km (and "
+        "max_km_from_hub) that reaches it; or serve it from another hub",
+    ),
+    UnservedReason.TOO_HEAVY: ("", "add a vehicle based at {hub} that can carry a crate"),
+    UnservedReason.WINDOW_UNREACHABLE: (
+        "windows",
+        "open its {day} window later or longer, or start a vehicle's shift earlier "
+        "(vehicles: shift) or open the hub earlier",
+    ),
+    UnservedReason.GOODS_TOO_LATE: (
+        "windows",
+        "open its {day} window later, or start a vehicle's shift earlier",
+    ),
+    UnservedReason.FLEET_SATURATED: ("", "add a vehicle"),
+    UnservedReason.OPTIONAL_DROPPED: ("", "add a vehicle"),
+}
+
+
 def _read_people_files(doc: dict[str, Any], scenario: Scenario) -> None:
     """Bundled forecasts, subscriptions and menus, through the people's importers."""
+    check = _Checker(str(scenario.path))
     files = doc.get("files") or {}
+    if not isinstance(files, dict):
+        check.add(doc, "files", "'files' must be a mapping", "files: {forecasts: [PATH]}")
+        files = {}
     catalogue = scenario.catalogue()
-    problems: list[Problem] = []
     base = scenario.path.parent
+    seen: dict[tuple[Any, ...], str] = {}
 
-    def read(importer: Importer[Any], name: Any, options: dict[str, Any]) -> list[Any]:
+    def read(importer: Importer[Any], name: str, options: dict[str, Any]) -> list[Any]:
         try:
             records, _parsed, _skipped = parse_records(
-                importer, read_table(base / str(name)), catalogue, options
+                importer, read_table(base / name), catalogue, options
             )
-            return records
         except InputError as exc:
-            problems.extend(exc.problems)
+            check.problems.extend(exc.problems)
             return []
-
-    for name in files.get("forecasts") or []:
-        scenario.forecasts.extend(read(forecasts.IMPORTER, name, {}))
-    for name in files.get("subscriptions") or []:
-        scenario.subscriptions.extend(read(subscriptions.IMPORTER, name, {}))
-    for entry in files.get("menus") or []:
-        canteen = entry.get("canteen") if isinstance(entry, dict) else None
-        if canteen not in catalogue.canteens:
-            problems.append(
-                Problem(
-                    str(scenario.path),
-                    "a menu file names an unknown canteen",
-                    "files.menus: - {canteen: ID, file: PATH}",
-                    getattr(entry, "line", None),
-                    "files.menus",
-                    str(canteen),
+        fields = primary_key(importer.table)
+        for record in records:
+            key = (importer.kind, *(getattr(record, f) for f in fields))
+            if key in seen and seen[key] != name:
+                check.add(
+                    files,
+                    f"files.{importer.kind}",
+                    f"{name} and {seen[key]} both give the {importer.kind} row "
+                    + " / ".join(str(k) for k in key[1:3]),
+                    "give each row in one file only",
+                    name,
                 )
+                return []
+            seen[key] = name
+        return records
+
+    def names(key: str) -> list[Any]:
+        items = files.get(key) or []
+        if not isinstance(items, list):
+            check.add(files, f"files.{key}", f"'files.{key}' must be a list", f"{key}: [PATH]")
+            return []
+        unique: list[Any] = []  # a file named twice is read once
+        for item in items:
+            if isinstance(item, dict) or str(item) not in unique:
+                unique.append(item if isinstance(item, dict) else str(item))
+        return unique
+
+    for name in names("forecasts"):
+        scenario.forecasts.extend(read(forecasts.IMPORTER, str(name), {}))
+    for name in names("subscriptions"):
+        scenario.subscriptions.extend(read(subscriptions.IMPORTER, str(name), {}))
+    for entry in names("menus"):
+        canteen = entry.get("canteen") if isinstance(entry, dict) else None
+        if not isinstance(canteen, str) or canteen not in catalogue.canteens:
+            check.add(
+                entry if isinstance(entry, LineDict) else files,
+                "files.menus",
+                "a menu file names an unknown canteen",
+                f"files.menus: - {{canteen: ID, file: PATH}} with ID one of "
+                f"{sorted(catalogue.canteens)}",
+                str(canteen),
             )
             continue
-        scenario.menu_lines.extend(read(menus.IMPORTER, entry.get("file"), {"canteen": canteen}))
-    if problems:
-        raise InputError(problems)
+        menu = str(entry.get("file"))
+        scenario.menu_lines.extend(read(menus.IMPORTER, menu, {"canteen": canteen}))
+    if check.problems:
+        raise InputError(check.problems)
 
 
 # --------------------------------------------------------------------------- install

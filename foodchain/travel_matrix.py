@@ -1,7 +1,9 @@
 """Distance/time matrices from a routing engine (OSRM, Valhalla, openrouteservice tables).
 
 A CSV ``from_id,to_id,km,minutes`` replaces great-circle distance × road factor for the
-pairs it gives; pairs it leaves out keep the default (``Travel.missing_pairs`` lists them).
+pairs it gives. Among the sites a file names, every pair (both ways) must be given: a table
+with holes would make the rounds mix road and straight-line distances without anyone knowing,
+so it is refused. Sites a file does not name keep the default.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from foodchain.catalogue import Catalogue
-from foodchain.files.columns import Column, Row, TableSpec, number, text
+from foodchain.errors import Problem
+from foodchain.files.columns import Column, ParsedTable, Row, TableSpec, number, text
 from foodchain.importing import Importer, RowError, ref, validated
 from foodchain.models import TravelLeg, TravelLegIn
 from foodchain.store import stored_rows
@@ -65,7 +68,38 @@ def _existing(
     return stored_rows(session, TravelLeg)
 
 
-IMPORTER: Importer[TravelLegIn] = Importer("travel matrix", SPEC, TravelLeg, _build, _existing)
+def _every_pair(legs: Sequence[tuple[Row, TravelLegIn]], parsed: ParsedTable) -> list[Problem]:
+    """One problem per site from which some pair among the file's sites is missing, placed
+    on the first row that names the site."""
+    pairs = {(leg.from_id, leg.to_id) for _row, leg in legs}
+    first: dict[str, tuple[Row, str]] = {}
+    for row, leg in legs:
+        first.setdefault(leg.from_id, (row, "from_id"))
+    for row, leg in legs:
+        first.setdefault(leg.to_id, (row, "to_id"))
+    problems = []
+    for origin in sorted(first):
+        missing = [d for d in sorted(first) if d != origin and (origin, d) not in pairs]
+        if not missing:
+            continue
+        row, column = first[origin]
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if missing[5:] else "")
+        problems.append(
+            parsed.problem(
+                row,
+                column,
+                f"the table has no row from {origin} to {shown} ({len(missing)} pair(s) missing): "
+                "among the sites a table names, every pair is needed both ways",
+                f"export the routing engine's table with every site as both source and "
+                f"destination (add the rows {origin} → {missing[0]}...), or leave {origin} out",
+            )
+        )
+    return problems
+
+
+IMPORTER: Importer[TravelLegIn] = Importer(
+    "travel matrix", SPEC, TravelLeg, _build, _existing, check_rows=_every_pair
+)
 
 
 def load_matrix(session: Session) -> dict[tuple[str, str], tuple[float, float]]:

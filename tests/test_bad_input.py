@@ -1,8 +1,11 @@
 """One defect per file: each is refused with file, line, column, value and a fix; nothing written."""
 
+import random
+import shutil
+
 import pytest
 
-from .conftest import DATA
+from .conftest import DATA, TINY
 from .snapshot import snapshot
 
 BAD = DATA / "bad"
@@ -118,6 +121,111 @@ CASES = [
         "subscriptions",
         ["line 3", "column 'pauses'", "'2026-W99'"],
     ),
+    # spreadsheets: a formula whose result the file does not hold is refused (one that holds
+    # its result is read: test_hostile.py); a merge down a column is read, across columns not
+    (
+        "forecast_formula.xlsx",
+        "forecast",
+        ["line 3", "column 'D (quantité (kg))'", "'=D2/2'", "formula", "Paste special"],
+    ),
+    (
+        "forecast_merged_across_columns.xlsx",
+        "forecast",
+        ["line 3", "column 'D (quantité (kg))'", "'12'", "D3:E3", "merged", "unmerge"],
+    ),
+    ("forecast_infinity.csv", "forecast", ["line 3", "column 'kg'", "'inf'", "not a finite"]),
+    (
+        "forecast_week_without_year.csv",
+        "forecast",
+        ["line 3", "column 'week'", "'W49'", "not an ISO week", "2026-W49"],
+    ),
+    (
+        "forecast_week_that_does_not_exist.csv",
+        "forecast",
+        ["line 3", "column 'week'", "'2026-W54'", "weeks 1 to 53"],
+    ),
+    (
+        "forecast_date_instead_of_week.csv",
+        "forecast",
+        ["line 3", "column 'week'", "'01/12/2026'", "not an ISO week"],
+    ),
+    (
+        "menu_infinity.csv",
+        "menu",
+        ["line 3", "column 'quantité (kg)'", "'Infinity'", "not a finite number"],
+    ),
+    (
+        "menu_duplicate_line.csv",
+        "menu",
+        ["line 3", "column 'date + repas + composante + produit'", "carrot", "as line 2"],
+    ),
+    (
+        "menu_zero_portion.csv",
+        "menu",
+        ["line 3", "column 'grammage (g)'", "'0'", "at least 0.001"],
+    ),
+    (
+        "menu_portion_in_kg.csv",
+        "menu",
+        ["line 3", "column 'grammage (g)'", "'0,12 kg'", "unit 'kg'", "only g"],
+    ),
+    (
+        "menu_date_before_the_season.csv",
+        "menu",
+        ["line 3", "column 'date'", "'07/09/2026'", "outside the planning horizon"],
+    ),
+    ("menu_binary.xlsx", "menu", ["not a valid XLSX"]),
+    (
+        "subscriptions_duplicate_row.csv",
+        "subscriptions",
+        ["line 3", "column 'point relais + panier + abonné + fréquence + début'", "relay_loos"],
+    ),
+    (
+        "subscriptions_week_without_year.csv",
+        "subscriptions",
+        ["line 3", "column 'début'", "'W49'", "not an ISO week"],
+    ),
+    (
+        "subscriptions_starts_after_the_season.csv",
+        "subscriptions",
+        ["line 3", "column 'début'", "'2027-W10'", "after the planning horizon", "2026-W50"],
+    ),
+    (
+        "subscriptions_fractional_count.csv",
+        "subscriptions",
+        ["line 3", "column 'nombre'", "'2,5'", "whole number"],
+    ),
+    ("subscriptions_binary.csv", "subscriptions", ["binary data"]),
+    ("subscriptions_not_a_workbook.xlsx", "subscriptions", ["XLSX workbook cannot be read"]),
+    (
+        "matrix_unknown_site.csv",
+        "matrix",
+        ["line 4", "column 'vers'", "'relais_arras'", "unknown site", "known:"],
+    ),
+    (
+        "matrix_missing_pair.csv",
+        "matrix",
+        ["line 4", "column 'de'", "'farm_sud'", "no row from farm_sud to farm_nord"],
+    ),
+    (
+        "matrix_negative_km.csv",
+        "matrix",
+        ["line 3", "column 'distance (km)'", "'-12,7'", "at least 0"],
+    ),
+    ("matrix_nan_minutes.csv", "matrix", ["line 2", "column 'durée (min)'", "'NaN'"]),
+    (
+        "matrix_minus_infinity.csv",
+        "matrix",
+        ["line 3", "column 'durée (min)'", "'-inf'", "not a finite number"],
+    ),
+    (
+        "matrix_duplicate_pair.csv",
+        "matrix",
+        ["line 4", "column 'de + vers'", "farm_nord / base_11_19", "as line 2"],
+    ),
+    ("matrix_leg_to_itself.csv", "matrix", ["line 3", "column 'vers'", "'base_11_19'", "itself"]),
+    ("matrix_binary.csv", "matrix", ["binary data"]),
+    ("matrix_truncated.xlsx", "matrix", ["XLSX workbook cannot be read"]),
 ]
 
 
@@ -133,7 +241,7 @@ def test_the_corpus_has_one_case_per_file():
         for p in BAD.iterdir()
         if p.name not in ("forecast_three_defects.csv", "matrix_defects.csv")
     )
-    assert len(CASES) >= 15
+    assert len(CASES) + len(SCENARIO_CASES) >= 60
 
 
 @pytest.mark.parametrize(("name", "kind", "fragments"), CASES, ids=[c[0] for c in CASES])
@@ -182,3 +290,143 @@ def test_duplicate_subscriber_rows_do_not_print_the_subscriber(cli, tmp_path):
     path.write_text("relay_point;basket_type;count;subscriber;frequency;start\n" + row + row)
     output = cli("subscriptions", "import", path, code=1)
     assert "duplicate row" in output and "Martin" not in output
+
+
+# --------------------------------------------------------------------------- scenarios
+
+# name, edits of the tiny scenario (file: (old, new) pairs; "tiny.yaml" None = whole text),
+# fragments the message must contain
+SCENARIO_CASES = [
+    (
+        "relay_beyond_every_range",
+        {
+            "tiny.yaml": [
+                ("lat: 50.4322\n    lon: 2.8328", "lat: 51.0500\n    lon: 2.3700"),  # Dunkerque
+                ("range_km: 220", "range_km: 150"),
+            ]
+        },
+        ["line 67", "column 'sites[4].lat'", "'relay_lens'", "no vehicle can reach this relay"],
+        ["beyond the range of every vehicle", "range_km"],
+    ),
+    (
+        "relay_window_closes_before_any_vehicle_arrives",
+        {"tiny.yaml": [('windows: {thu: "12:00-16:30"}', 'windows: {thu: "05:00-05:40"}')]},
+        ["line 61", "column 'sites[3].windows'", "'relay_loos'", "no vehicle can reach"],
+        ["window closes at 05:40", "shift earlier"],
+    ),
+    (
+        "relay_no_vehicle_may_serve",
+        {
+            "tiny.yaml": [
+                ("allowed_kinds: [farm, relay, canteen, shop]", "allowed_kinds: [farm, canteen]"),
+                ("allowed_kinds: [relay, canteen, shop]", "allowed_kinds: [canteen, shop]"),
+            ]
+        },
+        ["line 55", "column 'sites[3].kind'", "'relay_loos'", "no vehicle serves relay sites"],
+        ["allowed_kinds"],
+    ),
+    (
+        "not_yaml",
+        {"tiny.yaml": [('name: "Scénario', 'name: ["Scénario')]},
+        ["line 7", "column 'character 1'", "'horizon: {first_week", "started on line 6"],
+        ["indentation or quoting"],
+    ),
+    ("binary", {"tiny.yaml": None}, ["binary data"], [".yaml"]),
+    ("a_list_not_a_mapping", {"tiny.yaml": "- sites\n- vehicles\n"}, ["YAML mapping"], ["tiny"]),
+    (
+        "unknown_hub",
+        {"tiny.yaml": [("hub: base_11_19", "hub: base_11_20")]},
+        ["line 8", "column 'hub'", "'base_11_20'", "not a site of kind hub"],
+        ["base_11_19"],
+    ),
+    (
+        "unknown_depot",
+        {
+            "tiny.yaml": [
+                ("depot: base_11_19}\n  - {id: bike_1", "depot: base_99}\n  - {id: bike_1")
+            ]
+        },
+        ["line 98", "column 'vehicles[0].depot_id'", "'base_99'", "depot is not a hub"],
+        ["base_11_19"],
+    ),
+    (
+        "menu_file_of_an_unknown_canteen",
+        {"tiny.yaml": [("{canteen: mat_basly, file:", "{canteen: mat_zola, file:")]},
+        ["line 105", "column 'files.menus'", "'mat_zola'", "unknown canteen"],
+        ["canteen: ID"],
+    ),
+    (
+        "duplicate_site_id",
+        {"tiny.yaml": [("id: farm_sud", "id: farm_nord")]},
+        ["line 45", "column 'sites[2].id'", "'farm_nord'", "duplicate site id", "sites[1]"],
+        ["its own id"],
+    ),
+    (
+        "latitude_200",
+        {"tiny.yaml": [("lat: 50.4600", "lat: 200")]},
+        ["line 40", "column 'sites[1].lat'", "'200'", "less than or equal to 90"],
+        ["correct"],
+    ),
+    (
+        "road_factor_not_a_number",
+        {"tiny.yaml": [("road_factor: 1.3", "road_factor: 'un virgule trois'")]},
+        ["line 9", "column 'settings.road_factor'", "'un virgule trois'", "a number from 1"],
+        ["road_factor: 1.3"],
+    ),
+    (
+        "bundled_forecast_with_negative_kg",
+        {"tiny/forecasts.csv": [("farm_nord,leek,2026-W49,20,", "farm_nord,leek,2026-W49,-20,")]},
+        ["forecasts.csv", "line 4", "column 'kg'", "'-20'", "at least 0"],
+        ["0 if none"],
+    ),
+]
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+
+
+def _edited_tiny(tmp_path, edits):
+    """The tiny scenario copied into ``tmp_path`` with ``edits`` applied to its files."""
+    shutil.copy(TINY, tmp_path / "tiny.yaml")
+    shutil.copytree(TINY.parent / "tiny", tmp_path / "tiny")
+    for name, change in edits.items():
+        path = tmp_path / name
+        if change is None:
+            noise = random.Random(6)
+            path.write_bytes(PNG + bytes(noise.randrange(256) for _ in range(400)))
+        elif isinstance(change, str):
+            path.write_text(change, encoding="utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
+            for old, new in change:
+                assert text.count(old) >= 1, old
+                text = text.replace(old, new, 1)
+            path.write_text(text, encoding="utf-8")
+    return tmp_path / "tiny.yaml"
+
+
+@pytest.mark.parametrize(
+    ("name", "edits", "fragments", "fix"), SCENARIO_CASES, ids=[c[0] for c in SCENARIO_CASES]
+)
+def test_bad_scenario_is_refused_by_validate_and_init(
+    cli, engine, tmp_path, name, edits, fragments, fix
+):
+    path = _edited_tiny(tmp_path, edits)
+    before = snapshot(engine)
+    for command in (["scenario", "validate", path], ["init", "--scenario", path]):
+        output = " ".join(cli(*command, code=1).split())
+        assert "nothing was written" in output
+        assert "Fix:" in output
+        for fragment in [*fragments, *fix]:
+            assert fragment in output, fragment
+    assert snapshot(engine) == before
+
+
+def test_the_bundled_scenarios_have_every_site_reachable(tiny, lensois):
+    assert tiny.sites and lensois.sites  # load_scenario checks reachability: both loaded
+
+
+def test_the_corpus_covers_at_least_thirty_kinds_of_defect():
+    kinds = {name.split("_", 1)[1].split(".")[0] for name, _, _ in CASES}
+    kinds |= {name for name, _, _, _ in SCENARIO_CASES}
+    assert len(kinds) >= 30

@@ -1,19 +1,26 @@
 """People's files as they really come: French spreadsheets, re-imports, templates, round trips."""
 
 import datetime as dt
+import io
 from typing import Any
 
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlmodel import select
 
+from foodchain import menus, subscriptions, travel_matrix
 from foodchain.db import transaction
+from foodchain.errors import FoodchainError
 from foodchain.files.reading import read_table
 from foodchain.forecasts import IMPORTER as FORECASTS
 from foodchain.importing import Importer, import_file
 from foodchain.models import Forecast, MenuLine, Subscription
+from foodchain.scenario import install_scenario, load_scenario
 
+from .conftest import TINY
 from .snapshot import snapshot
 
 
@@ -197,14 +204,20 @@ HEADERS = {
     "forecasts": "farm;product;week;kg;organic_status;days_available\n",
     "menus": "date;meal;course;dish;item;covers;portion_g;kg\n",
     "subscriptions": "relay_point;basket_type;count;frequency;start;end;paused_weeks\n",
+    "matrix": "from_id;to_id;km;minutes\n",
 }
 near_valid_cell = st.sampled_from(
     [
         "farm_nord",
+        "farm_sud",
+        "base_11_19",
         "carrot",
         "2026-W49",
+        "2026-49",
+        "W49",
         "01/12/2026",
         "12,5",
+        "0",
         "-1",
         "bio",
         "lun",
@@ -214,7 +227,10 @@ near_valid_cell = st.sampled_from(
         "quinzaine",
         "",
         "NaN",
+        "inf",
+        "-Infinity",
         "1e308",
+        "12 lb",
         "=1+1",
         "S99",
         "2026-W53",
@@ -224,30 +240,180 @@ near_valid_cell = st.sampled_from(
 near_valid_text = st.lists(
     st.lists(near_valid_cell, min_size=1, max_size=9).map(";".join), min_size=1, max_size=6
 ).map("\n".join)
+xlsx_cell = near_valid_cell | st.floats() | st.integers() | st.sampled_from(["=A2*2", "=1/0"])
+xlsx_sheet = st.tuples(
+    st.lists(st.lists(xlsx_cell, min_size=1, max_size=9), min_size=1, max_size=6),
+    st.none() | st.sampled_from(["A2:A3", "B2:C2", "A1:B1", "D2:D5", "C3:E4"]),
+)
+
+
+def _xlsx(header: str, rows: list[list[Any]], merge: str | None) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(header.strip().split(";"))
+    for row in rows:
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", c) if isinstance(c, str) else c for c in row])
+    if merge:
+        sheet.merge_cells(merge)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+IMPORTERS: dict[str, Importer[Any]] = {
+    "forecasts": FORECASTS,
+    "menus": menus.IMPORTER,
+    "subscriptions": subscriptions.IMPORTER,
+    "matrix": travel_matrix.IMPORTER,
+}
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    kind=st.sampled_from(sorted(HEADERS)),
+    body=st.one_of(
+        st.binary(max_size=300).map(lambda b: ("f.csv", b)),
+        st.binary(max_size=300).map(lambda b: ("f.xlsx", b"PK\x03\x04" + b)),
+        near_valid_text.map(lambda t: ("f.csv", t)),
+        xlsx_sheet.map(lambda sheet: ("f.xlsx", sheet)),
+    ),
+)
+def test_fuzzed_files_never_crash_and_never_half_write(engine, tmp_path_factory, kind, body):
+    """Every importer, CSV and XLSX: a FoodchainError (nothing written) or a clean import."""
+    name, content = body
+    path = tmp_path_factory.mktemp("fz") / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif isinstance(content, str):
+        path.write_bytes((HEADERS[kind] + content).encode())
+    else:
+        path.write_bytes(_xlsx(HEADERS[kind], *content))
+    before = snapshot(engine)
+    try:
+        import_file(engine, IMPORTERS[kind], path, options={"canteen": "mat_basly"})
+    except FoodchainError:
+        assert snapshot(engine) == before
+
+
+HOSTILE_VALUES = [
+    "[",
+    "{",
+    "'",
+    "-1",
+    "0",
+    "200",
+    "1e308",
+    ".nan",
+    ".inf",
+    "~",
+    "null",
+    "yes",
+    "''",
+    "[1, 2]",
+    "{a: 1}",
+    "[[]]",
+    "{mon: 5}",
+    "!!binary aGk=",
+    "!!set {a}",
+    "2026-12-01",
+    "2026-W99",
+    "05:00-04:00",
+    "farm_nord",
+    "base_11_19",
+    "relay_loos",
+    "nowhere",
+    "*anchor",
+    "&anchor x",
+    '"\\x00"',
+]
+TINY_LINES = TINY.read_text(encoding="utf-8").splitlines()
+
+
+@st.composite
+def mutated_tiny(draw: st.DrawFn) -> str:
+    """The tiny scenario with a few lines changed: a value replaced, a line removed or repeated."""
+    lines = list(TINY_LINES)
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(lines) - 1))
+        action = draw(st.sampled_from(["value", "value", "flow", "remove", "repeat"]))
+        line = lines[i]
+        if action == "value" and ":" in line:
+            key = line[: line.index(":") + 1]
+            lines[i] = f"{key} {draw(st.sampled_from(HOSTILE_VALUES) | st.text(max_size=6))}"
+        elif action == "flow" and ": " in line:
+            # inside a flow mapping {a: 1, b: 2}: replace one value
+            parts = line.split(": ")
+            j = draw(st.integers(1, len(parts) - 1))
+            rest = parts[j].split(",", 1)
+            value = draw(st.sampled_from(HOSTILE_VALUES))
+            parts[j] = value + ("," + rest[1] if len(rest) > 1 else "}")
+            lines[i] = ": ".join(parts)
+        elif action == "remove":
+            del lines[i]
+        else:
+            lines.insert(i, line)
+    return "\n".join(lines) + "\n"
+
+
+TINY_DOC = yaml.safe_load(TINY.read_text(encoding="utf-8"))
+SCENARIO_KEYS = sorted(
+    {*TINY_DOC, "id", "kind", "lat", "windows", "delivery_days", "canteen", "covers", "members"}
+    | {"first_week", "file", "forecasts", "menus", "road_factor", "depot", "shift", "mon", "*"}
+)
+yaml_value = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 300)
+    | st.floats()
+    | st.sampled_from(["farm_nord", "relay_loos", "small", "tiny/forecasts.csv", "07:00-09:00"])
+    | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(SCENARIO_KEYS), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@st.composite
+def restructured_tiny(draw: st.DrawFn) -> str:
+    """The tiny scenario with a section, an item of a list or a key replaced by any YAML."""
+    doc = dict(TINY_DOC)
+    for _ in range(draw(st.integers(1, 3))):
+        key = draw(st.sampled_from(sorted(doc)))
+        part = doc[key]
+        if isinstance(part, list) and part and draw(st.booleans()):
+            i = draw(st.integers(0, len(part) - 1))
+            item = part[i]
+            part = list(part)
+            if isinstance(item, dict):
+                part[i] = {**item, draw(st.sampled_from([*item, *SCENARIO_KEYS])): draw(yaml_value)}
+            else:
+                part[i] = draw(yaml_value)
+            doc[key] = part
+        elif isinstance(part, dict) and part and draw(st.booleans()):
+            doc[key] = {**part, draw(st.sampled_from([*part, *SCENARIO_KEYS])): draw(yaml_value)}
+        else:
+            doc[key] = draw(yaml_value)
+    return yaml.safe_dump(doc, allow_unicode=True)
 
 
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(
-    kind=st.sampled_from(sorted(HEADERS)),
-    body=st.binary(max_size=300).map(lambda b: (None, b)) | near_valid_text.map(lambda t: (t, b"")),
-)
-def test_fuzzed_files_never_crash_and_never_half_write(engine, tmp_path_factory, kind, body):
-    from foodchain import menus, subscriptions
-    from foodchain.errors import FoodchainError
-
-    importers: dict[str, Importer[Any]] = {
-        "forecasts": FORECASTS,
-        "menus": menus.IMPORTER,
-        "subscriptions": subscriptions.IMPORTER,
-    }
-    importer = importers[kind]
-    text, raw = body
-    path = tmp_path_factory.mktemp("fz") / "f.csv"
-    path.write_bytes(raw if text is None else (HEADERS[kind] + text).encode())
+@given(text=mutated_tiny() | restructured_tiny() | st.text(max_size=200))
+def test_fuzzed_scenarios_never_crash_and_never_half_write(engine, tmp_path_factory, text):
+    """Scenario loading from YAML text: a FoodchainError, or a scenario that installs cleanly;
+    a failed install writes nothing."""
+    folder = tmp_path_factory.mktemp("sc")
+    (folder / "tiny").symlink_to(TINY.parent / "tiny")
+    path = folder / "tiny.yaml"
+    path.write_text(text, encoding="utf-8")
     before = snapshot(engine)
     try:
-        import_file(engine, importer, path, options={"canteen": "mat_basly"})
+        install_scenario(engine, load_scenario(path))
     except FoodchainError:
         assert snapshot(engine) == before

@@ -81,7 +81,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         (
             "holiday_calendar: zone_b",
             "holiday_calendar: zone_z",
-            ["line 7", "unknown holiday calendar", "zone_z"],
+            ["line 81", "unknown holiday calendar", "zone_z"],
         ),
         ("hub: base_11_19", "hub: farm_nord", ["is not a site of kind hub"]),
         ("id: farm_sud", "id: farm_nord", ["duplicate site id", "farm_nord"]),

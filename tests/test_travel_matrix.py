@@ -13,10 +13,13 @@ def test_matrix_import_is_idempotent_and_feeds_the_allocation(cli, engine, tmp_p
         "de;vers;distance (km);durée (min)\n"
         "farm_nord;base_11_19;12,5;18\n"
         "base_11_19;farm_nord;12,7;19\n"
-        "Ferme du Sud;base_11_19;3;6\n",
+        "Ferme du Sud;base_11_19;3;6\n"
+        "base_11_19;farm_sud;3,1;6\n"
+        "farm_nord;farm_sud;14;20\n"
+        "farm_sud;farm_nord;14;20\n",
         encoding="utf-8",
     )
-    assert "3 added" in cli("matrix", "import", path)
+    assert "6 added" in cli("matrix", "import", path)
     before = snapshot(engine)
     assert "0 added, 0 changed" in cli("matrix", "import", path)
     assert snapshot(engine) == before

@@ -19,6 +19,7 @@ from foodchain.weeks import Week, fold, parse_date, parse_weekdays
 
 CellParser = Callable[[str], Any]
 
+_INFINITE = ("inf", "infinity", "infini", "infinite", "∞")
 _NUMBER = re.compile(r"^([-+]?[\d\s.,']*\d)([eE][-+]?\d+)?\s*([^\d\s].*)?$")
 
 
@@ -32,6 +33,8 @@ def parse_number(text: str, units: tuple[str, ...] = ()) -> float:
     """``12,5`` ``1 234,5`` ``1.234,5`` ``12.5`` (and ``12,5 kg`` when kg is the column's unit)."""
     m = _NUMBER.match(text.strip())
     if not m:
+        if fold(text).lstrip("+-") in _INFINITE:
+            raise ValueError("not a finite number: write the quantity itself")
         raise ValueError("not a number")
     digits = m.group(1).replace(" ", "").replace("'", "")
     exponent, unit = m.group(2) or "", (m.group(3) or "").strip()
@@ -158,6 +161,8 @@ class ParsedTable:
     """Column key → the label to show in messages (the header as written, with its letter)."""
     unknown_headers: list[str]
     problems: list[Problem] = field(default_factory=list)
+    private: tuple[str, ...] = ()
+    """Columns whose values are never quoted (see ``TableSpec.private``)."""
 
     def problem(self, row: Row, key: str, message: str, fix: str) -> Problem:
         return Problem(
@@ -166,8 +171,15 @@ class ParsedTable:
             fix,
             line=row.line,
             column=self.labels.get(key, key),
-            value=row.cells.get(key),
+            value=_quoted(key, row.cells.get(key), self.private),
         )
+
+
+PRIVATE_VALUE = "(not shown: personal data)"
+
+
+def _quoted(key: str, value: str | None, private: tuple[str, ...]) -> str | None:
+    return PRIVATE_VALUE if key in private and value else value
 
 
 def locate_columns(spec: TableSpec, table: RawTable) -> tuple[dict[str, int], list[Problem]]:
@@ -228,7 +240,7 @@ def parse_rows(spec: TableSpec, table: RawTable) -> ParsedTable:
         for i, h in enumerate(table.header)
         if i not in known and h and header_key(h) not in ignored
     ]
-    parsed = ParsedTable(table.source, [], labels, unknown)
+    parsed = ParsedTable(table.source, [], labels, unknown, private=spec.private)
     width = len(table.header)
     cache: dict[tuple[str, str], Any] = {}
     for line, cells in table.rows:
@@ -240,11 +252,11 @@ def parse_rows(spec: TableSpec, table: RawTable) -> ParsedTable:
                     "remove the extra values or add a header for them; check that decimal "
                     "commas are not taken for separators",
                     line=line,
-                    value=";".join(cells[width:]),
+                    value=PRIVATE_VALUE if spec.private else ";".join(cells[width:]),
                 )
             )
             continue
-        row = _parse_row(spec, table.source, positions, labels, line, cells, parsed.problems, cache)
+        row = _parse_row(spec, table, positions, labels, line, cells, parsed.problems, cache)
         if row is not None:
             parsed.rows.append(row)
     return parsed
@@ -252,7 +264,7 @@ def parse_rows(spec: TableSpec, table: RawTable) -> ParsedTable:
 
 def _parse_row(
     spec: TableSpec,
-    source: str,
+    table: RawTable,
     positions: dict[str, int],
     labels: dict[str, str],
     line: int,
@@ -262,6 +274,7 @@ def _parse_row(
 ) -> Row | None:
     """One row's values; ``cache`` remembers each column's reading of a text (files repeat
     the same farms, weeks and days on thousands of lines)."""
+    source = table.source
     values: dict[str, Any] = {}
     raw: dict[str, str] = {}
     ok = True
@@ -271,7 +284,23 @@ def _parse_row(
         raw[column.key] = cell
         values[column.key] = None
         if cell == "":
-            if column.required and not column.blank_ok:
+            formula = table.formulas.get((line, index)) if index is not None else None
+            if formula is not None:
+                ok = False
+                problems.append(
+                    Problem(
+                        source,
+                        f"'{column.key}': the cell holds a formula but the file does not "
+                        "store its result",
+                        "replace the formulas by their values (copy the column, then "
+                        "Paste special > Values only), or open and save the file in Excel or "
+                        "LibreOffice so that the results are stored",
+                        line=line,
+                        column=labels.get(column.key),
+                        value=formula,
+                    )
+                )
+            elif column.required and not column.blank_ok:
                 ok = False
                 problems.append(
                     Problem(
@@ -303,7 +332,7 @@ def _parse_row(
                     column.help,
                     line=line,
                     column=labels.get(column.key),
-                    value=cell,
+                    value=_quoted(column.key, cell, spec.private),
                 )
             )
     return Row(line, values, raw) if ok else None

@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from foodchain.errors import InputError, Problem
@@ -30,6 +32,9 @@ class RawTable:
     """(line number in the file, cells) — for XLSX the sheet's row number."""
     column_letters: bool = False
     """True for XLSX: columns are then also named by their letter (A, B, ...)."""
+    formulas: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    """XLSX cells left empty because the file holds a formula but not its result:
+    (line, column index) → the formula."""
 
     def column_label(self, index: int) -> str:
         name = self.header[index]
@@ -56,6 +61,10 @@ def read_table(path: Path) -> RawTable:
     except IsADirectoryError:
         raise InputError(
             [Problem(str(path), "this is a folder", "give a CSV or XLSX file")]
+        ) from None
+    except (OSError, ValueError) as exc:  # no permission, a name with a NUL byte...
+        raise InputError(
+            [Problem(str(path), f"cannot read the file ({exc})", "check the path and the name")]
         ) from None
     return parse_bytes(data, str(path), path.suffix.lower())
 
@@ -173,39 +182,104 @@ def _cell_text(value: object) -> str:
     return str(value).strip().replace("\u00a0", " ")
 
 
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_MERGE_TAG = re.compile(rb"<(?:\w+:)?mergeCell[\s>/]")
+
+
 def _parse_xlsx(data: bytes, source: str) -> RawTable:
+    """The first sheet, as its cells show: a formula gives the result the file stores, a cell
+    merged down a column gives its value to each row of the merge (rows with other content).
+    Refused: a formula whose result the file does not store (reported where a column uses it,
+    see ``RawTable.formulas``), and a merge across columns (which column holds the value?)."""
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        try:
+            by_row = {
+                number: cells
+                for number, values in enumerate(book.worksheets[0].iter_rows(values_only=True), 1)
+                if any(cells := [_cell_text(v) for v in values])
+            }
+        finally:
+            book.close()
+        merges, formulas = _merges_and_formulas(data)
+    except Exception as exc:  # a damaged workbook: openpyxl and its XML parser raise many kinds
         raise InputError(
             [
                 Problem(
                     source,
-                    f"the XLSX workbook cannot be opened ({exc})",
+                    f"the XLSX workbook cannot be read ({type(exc).__name__}: {exc})",
                     "save it again from Excel or LibreOffice, or export it as CSV",
                 )
             ]
         ) from None
-    try:
-        sheet = book.worksheets[0]
-        header: list[str] | None = None
-        rows: list[tuple[int, list[str]]] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_cell_text(v) for v in values]
-            if not any(cells):
-                continue
-            if header is None:
-                while cells and not cells[-1]:
-                    cells.pop()
-                header = cells
-            else:
-                rows.append((number, cells))
-    finally:
-        book.close()
-    if header is None:
+    if not by_row:
         raise InputError(
             [Problem(source, "the first sheet is empty", "put the header row on the first sheet")]
         )
-    return RawTable(source, header, rows, column_letters=True)
+    first = min(by_row)
+    header = by_row.pop(first)
+    while header and not header[-1]:
+        header.pop()
+    table = RawTable(source, header, [], column_letters=True)
+    problems: list[Problem] = []
+    for top, left, bottom, right, ref in merges:
+        shown = _cell(by_row.get(top, header if top == first else []), left)
+        if right > left and shown:
+            label = table.column_label(left) if left < len(header) else column_letter(left)
+            problems.append(
+                Problem(
+                    source,
+                    f"cells {ref} are merged across columns",
+                    "unmerge them and write each value in its own column",
+                    line=top,
+                    column=label,
+                    value=shown,
+                )
+            )
+            continue
+        for number in range(top + 1, bottom + 1):
+            below = by_row.get(number)
+            if below is not None and right == left:
+                below.extend([""] * (left + 1 - len(below)))
+                below[left] = below[left] or shown
+    if problems:
+        raise InputError(problems)
+    uncomputed = {
+        (n, c): f for (n, c), f in formulas.items() if n in by_row and not _cell(by_row[n], c)
+    }
+    return RawTable(source, header, sorted(by_row.items()), True, uncomputed)
+
+
+def _cell(cells: list[str], index: int) -> str:
+    return cells[index] if index < len(cells) else ""
+
+
+def _merges_and_formulas(
+    data: bytes,
+) -> tuple[list[tuple[int, int, int, int, str]], dict[tuple[int, int], str]]:
+    """Merged ranges (top row, left column index, bottom, right, ref) and formulas by (row,
+    column index) of the first sheet; the whole workbook is read a second time only if a
+    sheet of it has any (most files have none)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        if not any(
+            _FORMULA_TAG.search(xml) or _MERGE_TAG.search(xml)
+            for xml in (archive.read(n) for n in sheets)
+        ):
+            return [], {}
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(data), data_only=False).worksheets[0]
+    merges = [
+        (r.min_row, r.min_col - 1, r.max_row, r.max_col - 1, r.coord)
+        for r in sheet.merged_cells.ranges
+    ]
+    formulas: dict[tuple[int, int], str] = {}
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f" and cell.row is not None and cell.column is not None:
+                text = getattr(cell.value, "text", cell.value)
+                formulas[(cell.row, cell.column - 1)] = str(text)
+    return merges, formulas

@@ -20,6 +20,13 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
+def _xlsx_text(text: str) -> str:
+    """Neutralised, without the control characters a worksheet cannot hold."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", neutralise(text))
+
+
 def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
@@ -61,15 +68,15 @@ def _write_xlsx(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.append([neutralise(h) for h in header])
+    sheet.append([_xlsx_text(h) for h in header])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(
             [
-                neutralise(" ".join(map(str, v)))
+                _xlsx_text(" ".join(map(str, v)))
                 if isinstance(v, list | tuple)
-                else neutralise(v)
+                else _xlsx_text(v)
                 if isinstance(v, str)
                 else v
                 for v in row
