@@ -46,10 +46,12 @@ def solve_day(
             unserved += [saturated(coupled, s) for s in group]
             continue
         part = _part(coupled, group, free)
-        chosen = options
+        # Straight to the search that may leave stops out: the compulsory-first search tends
+        # to spend a territory's whole time proving it cannot serve everything.
+        chosen = replace(options, hard_mandatory_first=False)
         if options.time_limit_s is not None:
             share = options.time_limit_s * len(group) / len(problem.stops)
-            chosen = replace(options, time_limit_s=share)
+            chosen = replace(chosen, time_limit_s=share)
         result = solve(part, chosen, progress=progress)
         seconds += result.seconds
         found = found and result.found_solution
