@@ -62,16 +62,11 @@ def _tree_pss_mb(pid: int) -> float:
     return total
 
 
-def plan_week(db: str, week: str, out: Path, time_limit: float | None) -> dict[str, Any]:
-    args = ["--db", db, "plan", "--week", week, "--out", str(out / week)]
-    if time_limit is not None:
-        args += ["--time-limit", str(time_limit)]
+def measured_child(arguments: list[str], what: str) -> tuple[dict[str, Any], float, float]:
+    """Run ``python ARGUMENTS``: its ``BENCH {json}`` line, wall seconds, peak PSS in MB."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        [sys.executable, *arguments], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     peak_pss = 0.0
     while process.poll() is None:
@@ -81,8 +76,15 @@ def plan_week(db: str, week: str, out: Path, time_limit: float | None) -> dict[s
     wall = time.perf_counter() - started
     line = next((x for x in stdout.splitlines() if x.startswith("BENCH ")), None)
     if line is None or process.returncode:
-        raise SystemExit(f"{week}: foodchain plan failed\n{stdout}\n{stderr}")
-    child = json.loads(line[len("BENCH ") :])
+        raise SystemExit(f"{what} failed\n{stdout}\n{stderr}")
+    return json.loads(line[len("BENCH ") :]), wall, peak_pss
+
+
+def plan_week(db: str, week: str, out: Path, time_limit: float | None) -> dict[str, Any]:
+    args = ["--db", db, "plan", "--week", week, "--out", str(out / week)]
+    if time_limit is not None:
+        args += ["--time-limit", str(time_limit)]
+    child, wall, peak_pss = measured_child(["-c", _CHILD, *args], f"{week}: foodchain plan")
     kpis = json.loads((out / week / "kpis.json").read_text(encoding="utf-8"))
     fulfilment = kpis["fulfilment"]
     return {

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.plan import _tree_pss_mb
+from benchmarks.plan import measured_child
 from benchmarks.table import publish
 
 SIZES = ["50x25x25", "150x75x75", "300x150x150"]
@@ -103,23 +103,9 @@ def plan_size(
     db = f"sqlite:///{folder / f'{size}.db'}"
     install_s = _foodchain("--db", db, "init", "--scenario", str(yaml_path))
     limit = "default" if time_limit is None else str(time_limit)
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, db, week, str(folder / f"{size}-documents"), limit],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    child, wall, peak_pss = measured_child(
+        ["-c", _CHILD, db, week, str(folder / f"{size}-documents"), limit], f"{size}: the plan"
     )
-    peak_pss = 0.0
-    while process.poll() is None:
-        peak_pss = max(peak_pss, _tree_pss_mb(process.pid))
-        time.sleep(0.05)
-    stdout, stderr = process.communicate()
-    wall = time.perf_counter() - started
-    line = next((x for x in stdout.splitlines() if x.startswith("BENCH ")), None)
-    if line is None or process.returncode:
-        raise SystemExit(f"{size}: the plan failed\n{stdout}\n{stderr}")
-    child = json.loads(line[len("BENCH ") :])
     stages, kpis = child["stages"], child["kpis"]
     fulfilment, transport = kpis["fulfilment"], kpis["transport"]
     tiers = {t["tier"]: t["status"] for t in child["tiers"]}
