@@ -48,6 +48,12 @@ class PlanView:
                 if row.action in ("pickup", "delivery"):
                     self._visits[(row.site_id, row.day)].append(row)
         self._filled = {(f.relay_point_id, f.day, f.basket_type_id): f.filled for f in record.fills}
+        self._collected: dict[tuple[str, dt.date], list[Flow]] = defaultdict(list)
+        self._delivered: dict[tuple[str, dt.date], list[Flow]] = defaultdict(list)
+        for f in self.flows:
+            self._collected[(f.farm_id, f.pickup_day)].append(f)
+            self._delivered[(f.destination_id, f.delivery_day)].append(f)
+        self._order: dict[str, str] = {}
 
     # ----------------------------------------------------------------- names and words
 
@@ -56,7 +62,9 @@ class PlanView:
 
     def order(self, key: str) -> str:
         """Sort key of a name, accents ignored (Échalote between Chou and Navet)."""
-        return fold(self.name(key))
+        if key not in self._order:
+            self._order[key] = fold(self.name(key))
+        return self._order[key]
 
     def footer(self) -> str:
         record = self.record
@@ -98,13 +106,11 @@ class PlanView:
 
     def picked_up(self, farm_id: str, day: dt.date) -> list[Line]:
         """A farm's flows collected that day, per product."""
-        return self._per_product(
-            [f for f in self.flows if f.farm_id == farm_id and f.pickup_day == day]
-        )
+        return self._per_product(self._collected.get((farm_id, day), []))
 
     def dropped(self, site_id: str, day: dt.date) -> list[Line]:
         """A destination's flows delivered that day: baskets per size, other goods per product."""
-        flows = [f for f in self.flows if f.destination_id == site_id and f.delivery_day == day]
+        flows = self._delivered.get((site_id, day), [])
         baskets: dict[str, float] = defaultdict(float)
         for f in flows:
             if f.purpose == "basket":
