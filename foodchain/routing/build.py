@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from foodchain.errors import FoodchainError
 from foodchain.models import FarmIn, SiteIn, SiteKind, VehicleIn, VehicleType
@@ -75,6 +76,37 @@ def _largest(vehicles: Sequence[VehicleIn], kind: SiteKind) -> tuple[float, floa
     if not allowed:
         return 0.0, 0.0
     return max(v.capacity_kg for v in allowed), max(float(v.capacity_crates) for v in allowed)
+
+
+def _visits(
+    site: SiteIn,
+    kind: StopKind,
+    kg: float,
+    crates: float,
+    window: tuple[float, float],
+    fleet: Sequence[VehicleIn],
+    penalty_per_kg: float = 0.0,
+    **extra: Any,
+) -> list[Stop]:
+    """The site's visit, or equal parts ("part k/n") when no vehicle allowed there carries it
+    whole; service time and penalty follow each part's kg."""
+    pieces = _pieces(kg, crates, *_largest(fleet, site.kind))
+    share = kg / pieces
+    return [
+        Stop(
+            site_id=site.id,
+            kind=kind,
+            site_kind=site.kind.value,
+            kg=share,
+            crates=float(math.ceil(crates / pieces - 1e-9)),
+            window=window,
+            service_minutes=site.service_minutes + site.service_minutes_per_100kg * share / 100.0,
+            penalty=penalty_per_kg * share,
+            label=f"part {part + 1}/{pieces}" if pieces > 1 else "",
+            **extra,
+        )
+        for part in range(pieces)
+    ]
 
 
 def _vehicle(
@@ -178,24 +210,9 @@ def build_day_problem(
         if farms[farm_id].brings_own_produce:
             brought_at[farm_id] = window[0] + rate * kg / 100.0
             continue
-        pieces = _pieces(kg, crates, *_largest(fleet, SiteKind.FARM))
-        pickups_of[farm_id] = []
-        for part in range(pieces):
-            share = kg / pieces
-            pickups_of[farm_id].append(len(stops))
-            stops.append(
-                Stop(
-                    site_id=farm_id,
-                    kind=StopKind.PICKUP,
-                    site_kind=site.kind.value,
-                    kg=share,
-                    crates=float(math.ceil(crates / pieces - 1e-9)),
-                    window=window,
-                    service_minutes=site.service_minutes
-                    + site.service_minutes_per_100kg * share / 100.0,
-                    label=f"part {part + 1}/{pieces}" if pieces > 1 else "",
-                )
-            )
+        parts = _visits(site, StopKind.PICKUP, kg, crates, window, fleet)
+        pickups_of[farm_id] = list(range(len(stops), len(stops) + len(parts)))
+        stops += parts
     for destination_id in sorted(delivered):
         site = sites[destination_id]
         kg = sum(delivered[destination_id].values())
@@ -205,26 +222,18 @@ def build_day_problem(
         )
         own = [brought_at[farm] for farm in sources[destination_id] if farm in brought_at]
         optional = destination_id in optional_sites
-        pieces = _pieces(kg, crates, *_largest(fleet, site.kind))
-        for part in range(pieces):
-            share = kg / pieces
-            stops.append(
-                Stop(
-                    site_id=destination_id,
-                    kind=StopKind.DELIVERY,
-                    site_kind=site.kind.value,
-                    kg=share,
-                    crates=float(math.ceil(crates / pieces - 1e-9)),
-                    window=site_window(site, weekday),
-                    service_minutes=site.service_minutes
-                    + site.service_minutes_per_100kg * share / 100.0,
-                    mandatory=not optional,
-                    penalty=optional_penalty_eur_per_kg * share if optional else 0.0,
-                    release=max(own) if own else None,
-                    supplied_by=supplied_by,
-                    label=f"part {part + 1}/{pieces}" if pieces > 1 else "",
-                )
-            )
+        stops += _visits(
+            site,
+            StopKind.DELIVERY,
+            kg,
+            crates,
+            site_window(site, weekday),
+            fleet,
+            penalty_per_kg=optional_penalty_eur_per_kg if optional else 0.0,
+            mandatory=not optional,
+            release=max(own) if own else None,
+            supplied_by=supplied_by,
+        )
 
     travel = Travel(road_factor=road_factor, matrix=matrix)
     places = [Place(hub.id, hub.lat, hub.lon)] + [
