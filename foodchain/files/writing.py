@@ -62,25 +62,15 @@ def write_table(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]
 
 
 def _write_xlsx(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Streamed (openpyxl's write-only mode: measured 2-3 times faster on a region's 225
-    pick lists and delivery notes), bold frozen header, columns as wide as their content."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    for index, name in enumerate(header):
-        width = max([len(str(name))] + [len(str(r[index] or "")) for r in rows[:200]])
-        sheet.column_dimensions[column_letter(index)].width = min(width + 2, 80)
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    titles = []
-    for h in header:
-        cell = WriteOnlyCell(sheet, value=_xlsx_text(h))
-        cell.font = bold
-        titles.append(cell)
-    sheet.append(titles)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append([_xlsx_text(h) for h in header])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
     for row in rows:
         sheet.append(
             [
@@ -92,6 +82,10 @@ def _write_xlsx(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]
                 for v in row
             ]
         )
+    for index, name in enumerate(header):
+        width = max([len(str(name))] + [len(str(r[index] or "")) for r in rows[:200]])
+        sheet.column_dimensions[column_letter(index)].width = min(width + 2, 80)
+    sheet.freeze_panes = "A2"
     book.save(path)
 
 
