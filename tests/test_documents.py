@@ -409,8 +409,15 @@ def _write_repeatedly(record_json: str, folder: str, times: int) -> None:
 def test_two_plans_written_at_once_leave_one_plans_documents(
     record: PlanRecord, tmp_path: Path
 ) -> None:
-    """Real processes writing two different plans into one folder, over and over."""
-    plans = (record, _empty(record))
+    """Real processes writing two different plans into one folder, over and over. Each plan
+    has pick lists the other lacks, so files of both in the folder would show as a mix."""
+    farms = sorted({f.farm_id for f in record.flows})
+    plans = tuple(
+        record.model_copy(update={"flows": [f for f in record.flows if f.farm_id == farm]})
+        for farm in farms[:2]
+    )
+    first, second = ({*_expected_files(r)} for r in plans)
+    assert first - second and second - first
     references = [write_documents(r, tmp_path / f"reference{i}") for i, r in enumerate(plans)]
     folder = tmp_path / "shared" / "2026-W49"
     context = multiprocessing.get_context("spawn")
