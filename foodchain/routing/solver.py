@@ -847,37 +847,43 @@ def solve_once(
             left = options.time_limit_s - (time.perf_counter() - started)
             share = left if whole else left / 2
             chosen = replace(options, time_limit_s=max(share, options.time_limit_s * 0.1))
-        vehicles = [problem.vehicles[v] for v in fleet]
-        if not whole:  # one trip each: chained trips slow OR-Tools' first solution most
-            vehicles = [replace(vehicle, max_trips=1) for vehicle in vehicles]
-        part = replace(problem, vehicles=tuple(vehicles))
-        index = {v: k for k, v in enumerate(fleet)}
-        routes = (
-            {index[v]: trips for v, trips in initial_routes.items() if v in index}
-            if initial_routes
-            else None
-        )
-        found = _solve_fleet(part, chosen, routes, progress)
-        result = evaluate(
-            problem,
-            {fleet[k]: trips for k, trips in found.routes().items()},
-            found.unserved,
-            found_solution=found.found_solution,
-            seconds=time.perf_counter() - started,
-            objective=found.objective,
-            statistics={**found.statistics, "fleet": len(fleet), "fleet_attempts": attempts},
-        )
+        statistics = {"fleet": len(fleet), "fleet_attempts": attempts}
+        if whole:
+            found = _solve_fleet(problem, chosen, initial_routes, progress)
+            result = replace(found, statistics={**found.statistics, **statistics})
+        else:  # one trip each: chained trips slow OR-Tools' first solution most
+            part = replace(
+                problem,
+                vehicles=tuple(replace(problem.vehicles[v], max_trips=1) for v in fleet),
+            )
+            index = {v: k for k, v in enumerate(fleet)}
+            routes = (
+                {index[v]: trips for v, trips in initial_routes.items() if v in index}
+                if initial_routes
+                else None
+            )
+            found = _solve_fleet(part, chosen, routes, progress)
+            result = evaluate(
+                problem,
+                {fleet[k]: trips for k, trips in found.routes().items()},
+                found.unserved,
+                found_solution=found.found_solution,
+                objective=found.objective,
+                statistics={**found.statistics, **statistics},
+            )
         if best is not None and _shortfall(result) >= _shortfall(best):
-            return replace(best, seconds=time.perf_counter() - started)  # more vans did not help
+            break  # more vehicles did not help
         best = result
         if whole or _shortfall(result) == (0, 0):
-            return best
+            break
         grown = set(fleet)
         for v in order:
             if len(grown) >= 2 * len(fleet):
                 break
             grown.add(v)
         fleet = sorted(grown)
+    assert best is not None  # the first attempt always sets it
+    return replace(best, seconds=time.perf_counter() - started)
 
 
 def _shortfall(result: RoutingResult) -> tuple[int, int]:
