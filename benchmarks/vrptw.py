@@ -147,6 +147,7 @@ class Row:
     bks_distance: float | None
     bks_vehicles: int | None
     errors: list[str]
+    statistics: dict[str, float | int | str]
 
 
 def load_bks(path: Path) -> dict[str, dict[str, str]]:
@@ -188,6 +189,7 @@ def run(path: Path, options: SolverOptions, bks: dict[str, dict[str, str]]) -> R
         bks_distance=ref,
         bks_vehicles=ref_vehicles,
         errors=errors,
+        statistics=dict(result.statistics),
     )
 
 
