@@ -602,14 +602,35 @@ def _print_rounds(rounds: WeekRounds) -> None:
 
 @app.command()
 def route(
-    week: Annotated[str, typer.Option(help="ISO week, e.g. 2026-W49.")],
+    week: Annotated[
+        str | None, typer.Option(help="ISO week, e.g. 2026-W49 (default: the run's week).")
+    ] = None,
+    run: Annotated[
+        int | None,
+        typer.Option(help="Route this stored run's allocation instead of allocating anew."),
+    ] = None,
     day: Annotated[
         str | None, typer.Option(help="One weekday only, e.g. thu (default: every day).")
     ] = None,
     time_limit: Annotated[float, typer.Option(help="Seconds of search per day.")] = 10.0,
 ) -> None:
-    """Allocate the week, then plan the collection and delivery rounds of each day."""
+    """Plan the collection and delivery rounds of each day of a week.
+
+    The week is allocated from the stored inputs, or, with --run, a stored plan's allocation
+    is routed again with today's fleet, sites and travel times (after a breakdown, say)."""
     with reported():
+        engine = _engine()
+        flows = None
+        if run is not None:
+            stored = load_run(engine, run)
+            if week is not None and _week(week) != _week(stored.week):
+                raise FoodchainError(
+                    f"--week {week}: run {run} plans week {stored.week}; "
+                    "leave --week out or give that week"
+                )
+            week, flows = stored.week, stored.record.flows
+        if week is None:
+            raise FoodchainError("give --week (or --run, to route a stored plan's allocation)")
         the_week = _week(week)
         days = None
         if day is not None:
@@ -617,7 +638,8 @@ def route(
                 days = [the_week.day(parse_weekday(day))]
             except ValueError as exc:
                 raise FoodchainError(f"--day: {exc}") from None
-        rounds = route_week(_engine(), the_week, SolverOptions(time_limit_s=time_limit), days)
+        options = SolverOptions(time_limit_s=time_limit)
+        rounds = route_week(engine, the_week, options, days, flows=flows)
         _print_rounds(rounds)
 
 

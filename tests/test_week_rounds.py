@@ -2,11 +2,13 @@
 and what the rounds deliver is what the allocation decided."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 import pytest
 
 from foodchain.routing.solver import SolverOptions
-from foodchain.routing.week import route_week
+from foodchain.allocation import Flow
+from foodchain.routing.week import WeekRounds, route_week
 from foodchain.weeks import Week
 
 from .routing_checker import check_result
@@ -14,9 +16,8 @@ from .routing_checker import check_result
 DETERMINISTIC = SolverOptions(time_limit_s=None, solution_limit=60, workers=1)
 
 
-def test_tiny_week_rounds_deliver_the_allocation(engine):
-    rounds = route_week(engine, Week(2026, 49), DETERMINISTIC)
-    assert [d.day.isoformat() for d in rounds.days] == ["2026-11-30", "2026-12-03"]
+def _delivered(rounds: WeekRounds) -> dict[tuple[str, str], float]:
+    """Kg delivered per (day, site), from the served stops, once every day passes the checker."""
     delivered: dict[tuple[str, str], float] = defaultdict(float)
     for day in rounds.days:
         assert check_result(day.problem, day.result) == []
@@ -25,10 +26,20 @@ def test_tiny_week_rounds_deliver_the_allocation(engine):
         for i, stop in enumerate(day.problem.stops):
             if stop.kind == "delivery" and i in served:
                 delivered[(day.day.isoformat(), stop.site_id)] += stop.kg
+    return delivered
+
+
+def _planned(flows: Iterable[Flow]) -> dict[tuple[str, str], float]:
     planned: dict[tuple[str, str], float] = defaultdict(float)
-    for flow in rounds.allocation.flows:
+    for flow in flows:
         planned[(flow.delivery_day.isoformat(), flow.destination_id)] += flow.kg
-    assert delivered == pytest.approx(planned, abs=1e-6)
+    return planned
+
+
+def test_tiny_week_rounds_deliver_the_allocation(engine):
+    rounds = route_week(engine, Week(2026, 49), DETERMINISTIC)
+    assert [d.day.isoformat() for d in rounds.days] == ["2026-11-30", "2026-12-03"]
+    assert _delivered(rounds) == pytest.approx(_planned(rounds.flows), abs=1e-6)
     # farm_sud brings its own produce: no vehicle goes there.
     assert all(
         day.problem.stops[v.stop].site_id != "farm_sud"
@@ -43,3 +54,25 @@ def test_route_command_prints_the_rounds(cli):
     assert "Rounds of thu 03/12/2026" in output and "relay_loos" in output
     assert "Rounds of mon" not in output
     assert "--day" in cli("route", "--week", "2026-W49", "--day", "someday", code=1)
+
+
+def test_given_flows_are_routed_as_they_are_not_allocated_anew(engine):
+    """A stored plan's allocation (here: the part of it for one relay) is what is routed."""
+    week = Week(2026, 49)
+    allocated = route_week(engine, week, DETERMINISTIC).flows
+    some = [f for f in allocated if f.destination_id == "relay_loos"]
+    assert some and len(some) < len(allocated)
+    rounds = route_week(engine, week, DETERMINISTIC, flows=some)
+    assert rounds.flows == some
+    assert _delivered(rounds) == pytest.approx(_planned(some), abs=1e-6)
+
+
+def test_route_command_routes_a_stored_run(cli, tmp_path):
+    cli("plan", "--week", "2026-W49", "--deterministic", "--out", tmp_path / "plan")
+    output = cli("route", "--run", "1", "--day", "thu", "--time-limit", "1")
+    assert "Rounds of thu 03/12/2026" in output and "relay_loos" in output
+    assert "Week 2026-W49" in output
+    error = cli("route", "--run", "1", "--week", "2026-W50", code=1)
+    assert "run 1 plans week 2026-W49" in error
+    assert "run 7" in cli("route", "--run", "7", code=1)
+    assert "give --week" in cli("route", code=1)

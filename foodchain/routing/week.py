@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
 
-from foodchain.allocation import AllocationParameters, AllocationResult, allocate
+from foodchain.allocation import AllocationParameters, allocate
 from foodchain.allocation import Flow as AllocationFlow
 from foodchain.allocation.load import problem_of
 from foodchain.catalogue import Catalogue
@@ -38,7 +38,8 @@ class DayRounds:
 @dataclass(frozen=True)
 class WeekRounds:
     week: Week
-    allocation: AllocationResult
+    flows: Sequence[AllocationFlow]
+    """What the rounds move: the allocation's flows."""
     days: list[DayRounds]
 
 
@@ -122,11 +123,17 @@ def route_week(
     days: Sequence[dt.date] | None = None,
     allocation_params: AllocationParameters | None = None,
     progress: Callable[[dt.date], Progress] | None = None,
+    flows: Sequence[AllocationFlow] | None = None,
 ) -> WeekRounds:
-    """Allocate the week, then plan the collection and delivery rounds of each day."""
+    """Plan the collection and delivery rounds of each day of the week.
+
+    The flows are the week's allocation, made now from the stored inputs, or ``flows`` as
+    given (a stored run's, to re-plan its rounds after the fleet or the roads changed).
+    Sites, fleet and travel times are always the database's current ones."""
     inputs = read_snapshot(engine, week)
-    allocation = allocate(problem_of(inputs), allocation_params)
+    if flows is None:
+        flows = allocate(problem_of(inputs), allocation_params).flows
     rounds = route_flows(
-        inputs.catalogue, inputs.vehicles, allocation.flows, inputs.matrix, options, days, progress
+        inputs.catalogue, inputs.vehicles, flows, inputs.matrix, options, days, progress
     )
-    return WeekRounds(week, allocation, rounds)
+    return WeekRounds(week, flows, rounds)
