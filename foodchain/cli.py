@@ -764,6 +764,13 @@ def plan(
     language: Annotated[
         Lang | None, typer.Option(help="Language of the documents (default: the scenario's).")
     ] = None,
+    warm_start: Annotated[
+        bool,
+        typer.Option(
+            help="Start each day's rounds from the week's latest stored plan when that day "
+            "has the same stops (a re-plan after quantities changed keeps the rounds)."
+        ),
+    ] = False,
 ) -> None:
     """The weekly plan: allocation, rounds, documents, saved as a draft run."""
     with reported():
@@ -771,18 +778,28 @@ def plan(
         engine = _engine()
         if scenario is not None and ensure_scenario(engine, load_scenario(scenario)):
             console.print(f"Loaded the scenario {escape(str(scenario))}.")
+        earlier = None
+        if warm_start:
+            runs = list_runs(engine, str(the_week))
+            if runs:
+                earlier = load_run(engine, max(r.id for r in runs))
+            else:
+                console.print(f"No stored plan of {the_week} yet: rounds searched afresh.")
         options = PlanOptions(
             time_limit_s=time_limit,
             seed=seed,
             deterministic=deterministic,
             language=language.value if language else None,
+            warm_start_run=earlier.id if earlier else None,
         )
         with console.status(f"Planning {the_week}…") as status:
 
             def show(stage: str, value: float | None) -> None:
                 status.update(f"Planning {the_week}: {escape(_progress_text(stage, value))}")
 
-            the_plan = plan_week(engine, the_week, options, progress=show)
+            the_plan = plan_week(
+                engine, the_week, options, show, earlier.record if earlier else None
+            )
             if the_plan.record.unrouted_days():
                 raise IncompletePlanError(str(the_week), the_plan.record.unrouted_days())
             folder = out if out is not None else Path("plans") / str(the_week)

@@ -154,3 +154,28 @@ def test_lensois_week_keeps_the_fleet_rules(lensois_engine: Engine, week: Week) 
     assert served_far  # Lille and Dunkerque get baskets every week
     if week == Week(2027, 20):  # a week where a bike rides (so the checks above bite)
         assert any(record.vehicles[r.vehicle_id].type == "e_cargo_bike" for r in record.stops)
+
+
+def test_a_warm_started_replan_keeps_or_improves_every_day(lensois_engine: Engine) -> None:
+    """Re-planning from the stored plan's rounds: each day costs no more, every check holds,
+    and a day whose stops differ from the earlier plan's is searched afresh."""
+    week = Week(2026, 49)
+    first = plan_week(lensois_engine, week, DETERMINISTIC)
+    days = [d.isoformat() for d in sorted({r.day for r in first.record.stops})]
+    assert len(days) >= 2
+    again = plan_week(lensois_engine, week, DETERMINISTIC, earlier=first.record)
+    _checked(again)
+    assert again.record.statistics["warm_started_days"] == days
+    before = {d.day: d.result.cost for d in first.rounds}
+    for day in again.rounds:
+        assert day.result.cost <= before[day.day] + 1e-6, day.day
+    # One visit fewer in the earlier plan: that day's stops differ, it starts afresh.
+    dropped = next(r for r in first.record.stops if r.action == "delivery")
+    edited = first.record.model_copy(
+        update={"stops": [r for r in first.record.stops if r is not dropped]}
+    )
+    other = plan_week(lensois_engine, week, DETERMINISTIC, earlier=edited)
+    assert dropped.day.isoformat() not in other.record.statistics["warm_started_days"]
+    assert set(other.record.statistics["warm_started_days"]) == set(days) - {
+        dropped.day.isoformat()
+    }

@@ -3,12 +3,17 @@ and what the rounds deliver is what the allocation decided."""
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 
 import pytest
 
-from foodchain.routing.solver import SolverOptions
 from foodchain.allocation import Flow
-from foodchain.routing.week import WeekRounds, route_week
+from foodchain.db import open_database
+from foodchain.plan import PlanOptions, plan_week
+from foodchain.plan.record import earlier_rounds
+from foodchain.routing.solver import SolverOptions
+from foodchain.routing.week import WeekRounds, carry_over, route_week
+from foodchain.runs import load_run
 from foodchain.weeks import Week
 
 from .routing_checker import check_result
@@ -76,3 +81,30 @@ def test_route_command_routes_a_stored_run(cli, tmp_path):
     assert "run 1 plans week 2026-W49" in error
     assert "run 7" in cli("route", "--run", "7", code=1)
     assert "give --week" in cli("route", code=1)
+
+
+def test_earlier_rounds_carry_over_only_onto_the_same_stops(engine):
+    week = Week(2026, 49)
+    plan = plan_week(engine, week, PlanOptions(deterministic=True, solution_limit=30))
+    earlier = earlier_rounds(plan.record)
+    for day in plan.rounds:
+        carried = carry_over(day.problem, earlier[day.day])
+        assert carried == {v: [list(t) for t in trips] for v, trips in day.result.routes().items()}
+        vehicle, trips = next(iter(earlier[day.day].items()))
+        missing = {**earlier[day.day], vehicle: [trips[0][1:], *trips[1:]]}
+        assert carry_over(day.problem, missing) is None  # a stop of the day left out
+        unknown = {**earlier[day.day], vehicle: [[("elsewhere", "delivery", 1)], *trips]}
+        assert carry_over(day.problem, unknown) is None  # a site the day does not visit
+        renamed = tuple(replace(v, id=f"new_{v.id}") for v in day.problem.vehicles)
+        assert carry_over(replace(day.problem, vehicles=renamed), earlier[day.day]) is None
+
+
+def test_plan_warm_start_starts_from_the_weeks_latest_run(cli, tmp_path, db_url):
+    first = cli(
+        "plan", "--week", "2026-W49", "--warm-start", "--deterministic", "--out", tmp_path / "a"
+    )
+    assert "No stored plan of 2026-W49 yet" in first
+    cli("plan", "--week", "2026-W49", "--warm-start", "--deterministic", "--out", tmp_path / "b")
+    stored = load_run(open_database(db_url), 2)
+    assert stored.parameters["warm_start_run"] == 1
+    assert stored.record.statistics["warm_started_days"]

@@ -29,7 +29,7 @@ from foodchain.catalogue import Catalogue
 from foodchain.models import VehicleIn
 from foodchain.routing.problem import HUB, StopKind
 from foodchain.routing.travel import Place, Travel
-from foodchain.routing.week import DayRounds
+from foodchain.routing.week import DayRounds, EarlierRoutes
 
 
 class _Row(BaseModel):
@@ -351,6 +351,9 @@ def build_record(
                 }
                 for t in allocation.tiers
             ],
+            "warm_started_days": [
+                d.day.isoformat() for d in rounds if d.result.statistics.get("warm_start")
+            ],
         },
     )
 
@@ -365,3 +368,16 @@ __all__ = [
     "VehicleInfo",
     "build_record",
 ]
+
+
+def earlier_rounds(record: PlanRecord) -> dict[dt.date, EarlierRoutes]:
+    """The record's rounds per day, as ``route_flows`` takes them to start from."""
+    visits: dict[dt.date, dict[str, dict[int, list[tuple[str, str, int]]]]] = {}
+    for row in sorted(record.stops, key=lambda r: (r.day, r.vehicle_id, r.trip, r.seq)):
+        if row.action in (StopKind.PICKUP, StopKind.DELIVERY):
+            trips = visits.setdefault(row.day, {}).setdefault(row.vehicle_id, {})
+            trips.setdefault(row.trip, []).append((row.site_id, row.action, row.part))
+    return {
+        day: {vehicle: [trips[t] for t in sorted(trips)] for vehicle, trips in by_vehicle.items()}
+        for day, by_vehicle in visits.items()
+    }

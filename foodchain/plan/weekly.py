@@ -14,7 +14,7 @@ from foodchain.allocation import AllocationParameters, AllocationProblem, Alloca
 from foodchain.allocation.load import problem_of
 from foodchain.inputs import Snapshot, read_snapshot
 from foodchain.plan.kpis import compute_kpis
-from foodchain.plan.record import PlanRecord, build_record
+from foodchain.plan.record import PlanRecord, build_record, earlier_rounds
 from foodchain.routing.solver import SolverOptions
 from foodchain.routing.travel import Travel
 from foodchain.routing.week import DayRounds, route_flows
@@ -37,6 +37,8 @@ class PlanOptions:
     allocation: AllocationParameters = field(default_factory=AllocationParameters)
     language: str | None = None
     """Documents' language; the scenario's setting by default."""
+    warm_start_run: int | None = None
+    """The stored run whose rounds the routing searches start from (``earlier``), recorded."""
 
     def parameters(self) -> dict[str, Any]:
         """What a run records of how it was made."""
@@ -47,6 +49,7 @@ class PlanOptions:
             "solution_limit": self.solution_limit if self.deterministic else None,
             "allocation": dataclasses.asdict(self.allocation),
             "language": self.language,
+            "warm_start_run": self.warm_start_run,
         }
 
 
@@ -82,8 +85,13 @@ def plan_snapshot(
     snapshot: Snapshot,
     options: PlanOptions | None = None,
     progress: StageProgress | None = None,
+    earlier: PlanRecord | None = None,
 ) -> Plan:
-    """Allocate the week, plan each day's rounds, and gather the record with its KPIs."""
+    """Allocate the week, plan each day's rounds, and gather the record with its KPIs.
+
+    With ``earlier`` (a stored plan of the week), each day whose stops are the same as in
+    it starts its search from its rounds: a re-plan after small changes of quantities keeps
+    the drivers' rounds unless it finds cheaper ones."""
     options = options or PlanOptions()
     started = time.perf_counter()
 
@@ -122,6 +130,7 @@ def plan_snapshot(
         _solver_options(options),
         progress=lambda day: report(f"routing {day.isoformat()}"),
         week_seconds=options.time_limit_s,
+        earlier=earlier_rounds(earlier) if earlier is not None else None,
     )
     stage_done("routing")
     record = build_record(
@@ -152,6 +161,7 @@ def plan_week(
     week: Week,
     options: PlanOptions | None = None,
     progress: StageProgress | None = None,
+    earlier: PlanRecord | None = None,
 ) -> Plan:
-    """Read the week's snapshot from the database and plan it."""
-    return plan_snapshot(read_snapshot(engine, week), options, progress)
+    """Read the week's snapshot from the database and plan it (see ``plan_snapshot``)."""
+    return plan_snapshot(read_snapshot(engine, week), options, progress, earlier)

@@ -19,7 +19,14 @@ from dataclasses import replace
 
 from foodchain.routing.diagnosis import saturated
 from foodchain.routing.echelons import derive_hub_deadlines
-from foodchain.routing.problem import HUB, RoutingProblem, RoutingResult, StopKind, Unserved
+from foodchain.routing.problem import (
+    HUB,
+    InitialRoutes,
+    RoutingProblem,
+    RoutingResult,
+    StopKind,
+    Unserved,
+)
 from foodchain.routing.problem import UnservedReason as Reason
 from foodchain.routing.schedule import effective_release, evaluate
 from foodchain.routing.solver import Progress, SolverOptions, solve
@@ -29,11 +36,15 @@ TERRITORY_STOPS = 60
 
 
 def solve_day(
-    problem: RoutingProblem, options: SolverOptions, progress: Progress | None = None
+    problem: RoutingProblem,
+    options: SolverOptions,
+    progress: Progress | None = None,
+    initial_routes: InitialRoutes | None = None,
 ) -> RoutingResult:
-    """``solve``, by territories when the day has more than ``TERRITORY_STOPS`` stops."""
+    """``solve``, by territories when the day has more than ``TERRITORY_STOPS`` stops
+    (``initial_routes`` are used only by a day solved whole)."""
     if len(problem.stops) <= TERRITORY_STOPS:
-        return solve(problem, options, progress=progress)
+        return solve(problem, options, initial_routes=initial_routes, progress=progress)
     coupled = derive_hub_deadlines(problem)
     groups = territories(coupled, math.ceil(len(problem.stops) / (TERRITORY_STOPS * 0.8)))
     free = list(range(len(problem.vehicles)))

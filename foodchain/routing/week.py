@@ -8,7 +8,8 @@ collected earlier waits at the hub, produce for a later day is collected and kep
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
@@ -21,7 +22,7 @@ from foodchain.errors import FoodchainError
 from foodchain.inputs import read_snapshot
 from foodchain.models import SiteKind, VehicleIn
 from foodchain.routing.build import Flow, build_day_problem
-from foodchain.routing.problem import RoutingProblem, RoutingResult
+from foodchain.routing.problem import InitialRoutes, RoutingProblem, RoutingResult
 from foodchain.routing.solver import Progress, SolverOptions
 from foodchain.routing.territories import solve_day
 from foodchain.routing.travel import TravelMatrix
@@ -77,6 +78,37 @@ def day_problem(
     )
 
 
+EarlierRoutes = Mapping[str, Sequence[Sequence[tuple[str, str, int]]]]
+"""One day's rounds of an earlier plan: vehicle id -> trips -> (site id, action, part)."""
+
+
+def carry_over(problem: RoutingProblem, earlier: EarlierRoutes) -> InitialRoutes | None:
+    """``earlier`` in ``problem``'s stop and vehicle numbers, if those rounds visit exactly
+    the problem's stops (a re-plan whose quantities changed, say) with its vehicles."""
+    index: dict[tuple[str, str, int], int] = {}
+    parts: Counter[tuple[str, str]] = Counter()
+    for i, stop in enumerate(problem.stops):
+        parts[(stop.site_id, str(stop.kind))] += 1
+        index[(stop.site_id, str(stop.kind), parts[(stop.site_id, str(stop.kind))])] = i
+    vehicles = {vehicle.id: v for v, vehicle in enumerate(problem.vehicles)}
+    routes: dict[int, list[list[int]]] = {}
+    visited: list[int] = []
+    for vehicle_id, trips in earlier.items():
+        v = vehicles.get(vehicle_id)
+        if v is None or len(trips) > problem.vehicles[v].max_trips:
+            return None
+        routes[v] = []
+        for trip in trips:
+            stops = [index.get(visit) for visit in trip]
+            if any(s is None for s in stops):
+                return None
+            routes[v].append([s for s in stops if s is not None])
+            visited += routes[v][-1]
+    if sorted(visited) != list(range(len(problem.stops))):
+        return None
+    return routes
+
+
 MIN_DAY_SECONDS = 0.5
 """The least search time a day gets when the week's time is shared."""
 
@@ -90,11 +122,14 @@ def route_flows(
     days: Sequence[dt.date] | None = None,
     progress: Callable[[dt.date], Progress] | None = None,
     week_seconds: float | None = None,
+    earlier: Mapping[dt.date, EarlierRoutes] | None = None,
 ) -> list[DayRounds]:
     """Plan the rounds of each day the flows move something on (or of ``days`` only).
 
     With ``week_seconds`` (and a time-limited ``options``), the week's search time is shared
     among the days by their number of stops, each day getting at least ``MIN_DAY_SECONDS``.
+    A day whose ``earlier`` rounds visit the same stops starts its search from them, so a
+    re-plan keeps its rounds unless it finds cheaper ones.
     """
     options = options or SolverOptions()
     moving = [f for f in flows if f.kg > 1e-9]
@@ -111,7 +146,10 @@ def route_flows(
         if week_seconds is not None and options.time_limit_s is not None:
             share = week_seconds * len(problem.stops) / stops
             chosen = replace(options, time_limit_s=max(MIN_DAY_SECONDS, share))
-        result = solve_day(problem, chosen, progress(day) if progress else None)
+        start = carry_over(problem, earlier[day]) if earlier and day in earlier else None
+        result = solve_day(problem, chosen, progress(day) if progress else None, start)
+        if start is not None:
+            result = replace(result, statistics={**result.statistics, "warm_start": 1})
         rounds.append(DayRounds(day, problem, result))
     return rounds
 
