@@ -37,7 +37,15 @@ from foodchain.report import COLUMNS as REPORT_COLUMNS
 from foodchain.report import weekly_kpis, write_report
 from foodchain.routing.solver import SolverOptions
 from foodchain.routing.week import WeekRounds, route_week
-from foodchain.runs import DISPLAY_KPIS, diff_runs, list_runs, load_run, publish_run, save_run
+from foodchain.runs import (
+    DISPLAY_KPIS,
+    diff_runs,
+    latest_run,
+    list_runs,
+    load_run,
+    publish_run,
+    save_run,
+)
 from foodchain.scenario import ensure_scenario, install_scenario, load_scenario
 from foodchain.store import ImportReport
 from foodchain.weeks import WEEKDAYS, Week, clock, parse_weekday, week_range
@@ -778,13 +786,9 @@ def plan(
         engine = _engine()
         if scenario is not None and ensure_scenario(engine, load_scenario(scenario)):
             console.print(f"Loaded the scenario {escape(str(scenario))}.")
-        earlier = None
-        if warm_start:
-            runs = list_runs(engine, str(the_week))
-            if runs:
-                earlier = load_run(engine, max(r.id for r in runs))
-            else:
-                console.print(f"No stored plan of {the_week} yet: rounds searched afresh.")
+        earlier = latest_run(engine, str(the_week)) if warm_start else None
+        if warm_start and earlier is None:
+            console.print(f"No stored plan of {the_week} yet: rounds searched afresh.")
         options = PlanOptions(
             time_limit_s=time_limit,
             seed=seed,

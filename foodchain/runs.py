@@ -197,6 +197,12 @@ def list_runs(engine: Engine, week: str | None = None) -> list[RunSummary]:
         return [_summary(run) for run in session.exec(statement).all()]
 
 
+def latest_run(engine: Engine, week: str) -> StoredRun | None:
+    """The week's newest run, whatever its status (what a re-plan starts from)."""
+    runs = list_runs(engine, week)
+    return load_run(engine, runs[0].id) if runs else None
+
+
 def load_run(engine: Engine, run_id: int) -> StoredRun:
     """The whole run, its record validated back into a ``PlanRecord``."""
     with transaction(engine) as session:
