@@ -358,18 +358,6 @@ def build_record(
     )
 
 
-__all__ = [
-    "DayStats",
-    "PlanRecord",
-    "ProductInfo",
-    "SiteInfo",
-    "StopRow",
-    "UnservedRow",
-    "VehicleInfo",
-    "build_record",
-]
-
-
 def earlier_rounds(record: PlanRecord) -> dict[dt.date, EarlierRoutes]:
     """The record's rounds per day, as ``route_flows`` takes them to start from."""
     visits: dict[dt.date, dict[str, dict[int, list[tuple[str, str, int]]]]] = {}
@@ -381,3 +369,16 @@ def earlier_rounds(record: PlanRecord) -> dict[dt.date, EarlierRoutes]:
         day: {vehicle: [trips[t] for t in sorted(trips)] for vehicle, trips in by_vehicle.items()}
         for day, by_vehicle in visits.items()
     }
+
+
+__all__ = [
+    "DayStats",
+    "PlanRecord",
+    "ProductInfo",
+    "SiteInfo",
+    "StopRow",
+    "UnservedRow",
+    "VehicleInfo",
+    "build_record",
+    "earlier_rounds",
+]
