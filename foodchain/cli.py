@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -647,7 +647,14 @@ def route(
             except ValueError as exc:
                 raise FoodchainError(f"--day: {exc}") from None
         options = SolverOptions(time_limit_s=time_limit)
-        rounds = route_week(engine, the_week, options, days, flows=flows)
+        with console.status(f"Routing {the_week}…") as status:
+
+            def searching(day: dt.date) -> Callable[[float], None]:
+                stage = f"Routing {WEEKDAYS[day.weekday()]} {day:%d/%m}"
+                status.update(stage)
+                return lambda value: status.update(escape(_progress_text(stage, value)))
+
+            rounds = route_week(engine, the_week, options, days, progress=searching, flows=flows)
         _print_rounds(rounds)
 
 
