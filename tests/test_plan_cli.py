@@ -151,11 +151,14 @@ def test_a_day_without_any_rounds_is_not_saved_nor_written(
     calls = []
 
     def out_of_time(
-        problem: RoutingProblem, options: SolverOptions, progress: Any = None
+        problem: RoutingProblem,
+        options: SolverOptions,
+        progress: Any = None,
+        initial_routes: Any = None,
     ) -> RoutingResult:
         calls.append(problem)
         if len(calls) != 2:
-            return solve(problem, options, progress=progress)
+            return solve(problem, options, initial_routes=initial_routes, progress=progress)
         unserved = [saturated(problem, stop) for stop in range(len(problem.stops))]
         return evaluate(problem, {}, unserved, found_solution=False)
 
