@@ -195,9 +195,7 @@ def _site_info(catalogue: Catalogue, site_id: str, travel: Travel) -> SiteInfo:
 
 def _stop_rows(day: DayRounds) -> list[StopRow]:
     problem, result = day.problem, day.result
-    parts: dict[tuple[str, StopKind], list[int]] = defaultdict(list)
-    for index, stop in enumerate(problem.stops):
-        parts[(stop.site_id, stop.kind)].append(index)
+    parts = problem.parts()
     rows = []
     for trip in result.trips:
         vehicle = problem.vehicles[trip.vehicle].id
@@ -219,7 +217,7 @@ def _stop_rows(day: DayRounds) -> list[StopRow]:
         previous = HUB
         for seq, visit in enumerate(trip.visits, start=1):
             stop = problem.stops[visit.stop]
-            siblings = parts[(stop.site_id, stop.kind)]
+            part, of = parts[visit.stop]
             rows.append(
                 StopRow(
                     day=day.day,
@@ -235,8 +233,8 @@ def _stop_rows(day: DayRounds) -> list[StopRow]:
                     delivery_kg=stop.kg if stop.kind is StopKind.DELIVERY else 0.0,
                     load_kg=visit.load_kg,
                     km=problem.km[previous][visit.stop + 1],
-                    part=siblings.index(visit.stop) + 1,
-                    parts=len(siblings),
+                    part=part,
+                    parts=of,
                 )
             )
             previous = visit.stop + 1

@@ -147,6 +147,18 @@ class RoutingProblem:
     def unloading_minutes(self, kg: float) -> float:
         return self.hub_minutes_per_100kg * kg / 100.0
 
+    def parts(self) -> list[tuple[int, int]]:
+        """Per stop, (k, n): the k-th of its site's n visits of that kind (a load too big
+        for one vehicle is split into parts), numbered in stop order."""
+        siblings: dict[tuple[str, StopKind], list[int]] = {}
+        for index, stop in enumerate(self.stops):
+            siblings.setdefault((stop.site_id, stop.kind), []).append(index)
+        numbers = [(0, 0)] * len(self.stops)
+        for indices in siblings.values():
+            for k, index in enumerate(indices, start=1):
+                numbers[index] = (k, len(indices))
+        return numbers
+
 
 @dataclass(frozen=True)
 class Visit:

@@ -8,7 +8,6 @@ collected earlier waits at the hub, produce for a later day is collected and kep
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -85,11 +84,10 @@ EarlierRoutes = Mapping[str, Sequence[Sequence[tuple[str, str, int]]]]
 def carry_over(problem: RoutingProblem, earlier: EarlierRoutes) -> InitialRoutes | None:
     """``earlier`` in ``problem``'s stop and vehicle numbers, if those rounds visit exactly
     the problem's stops (a re-plan whose quantities changed, say) with its vehicles."""
-    index: dict[tuple[str, str, int], int] = {}
-    parts: Counter[tuple[str, str]] = Counter()
-    for i, stop in enumerate(problem.stops):
-        parts[(stop.site_id, str(stop.kind))] += 1
-        index[(stop.site_id, str(stop.kind), parts[(stop.site_id, str(stop.kind))])] = i
+    index = {
+        (stop.site_id, str(stop.kind), part): i
+        for i, (stop, (part, _)) in enumerate(zip(problem.stops, problem.parts(), strict=True))
+    }
     vehicles = {vehicle.id: v for v, vehicle in enumerate(problem.vehicles)}
     routes: dict[int, list[list[int]]] = {}
     visited: list[int] = []
@@ -97,13 +95,10 @@ def carry_over(problem: RoutingProblem, earlier: EarlierRoutes) -> InitialRoutes
         v = vehicles.get(vehicle_id)
         if v is None or len(trips) > problem.vehicles[v].max_trips:
             return None
-        routes[v] = []
-        for trip in trips:
-            stops = [index.get(visit) for visit in trip]
-            if any(s is None for s in stops):
-                return None
-            routes[v].append([s for s in stops if s is not None])
-            visited += routes[v][-1]
+        if any(visit not in index for trip in trips for visit in trip):
+            return None
+        routes[v] = [[index[visit] for visit in trip] for trip in trips]
+        visited += [s for trip in routes[v] for s in trip]
     if sorted(visited) != list(range(len(problem.stops))):
         return None
     return routes
@@ -115,7 +110,7 @@ MIN_DAY_SECONDS = 0.5
 RETRIES_WITHOUT_ROUNDS = 2
 """A day whose time-limited search found no rounds at all is searched again with twice the
 time, up to this many times: a slower computer then gets its plan later rather than none
-(measured: Lensois 2027-W10's Thursday found nothing in its 1.5 s share on one machine of
+(measured: Lensois 2027-W10's Thursday found nothing in its 1.7 s share on one machine of
 our kind, and rounds in 5 s)."""
 
 
@@ -154,7 +149,8 @@ def route_flows(
             share = week_seconds * len(problem.stops) / stops
             chosen = replace(options, time_limit_s=max(MIN_DAY_SECONDS, share))
         start = carry_over(problem, earlier[day]) if earlier and day in earlier else None
-        result = solve_day(problem, chosen, progress(day) if progress else None, start)
+        report = progress(day) if progress else None
+        result = solve_day(problem, chosen, report, start)
         retries = 0
         while (
             not result.found_solution
@@ -163,7 +159,7 @@ def route_flows(
         ):
             retries += 1
             chosen = replace(chosen, time_limit_s=chosen.time_limit_s * 2)
-            result = solve_day(problem, chosen, progress(day) if progress else None, start)
+            result = solve_day(problem, chosen, report, start)
             result = replace(result, statistics={**result.statistics, "retries": retries})
         if start is not None:
             result = replace(result, statistics={**result.statistics, "warm_start": 1})
