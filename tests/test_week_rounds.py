@@ -74,11 +74,20 @@ def test_given_flows_are_routed_as_they_are_not_allocated_anew(engine):
     assert _delivered(rounds) == pytest.approx(_planned(some), abs=1e-6)
 
 
-def test_route_command_routes_a_stored_run(cli, tmp_path):
+def test_route_command_routes_a_stored_run(cli, tmp_path, db_url, monkeypatch):
     cli("plan", "--week", "2026-W49", "--deterministic", "--out", tmp_path / "plan")
+    routed: list[object] = []
+
+    def recording(*args, **kwargs):
+        routed.append(kwargs.get("flows"))
+        return route_week(*args, **kwargs)
+
+    # A fresh allocation of unchanged inputs gives the same flows: look at what is routed.
+    monkeypatch.setattr("foodchain.cli.route_week", recording)
     output = cli("route", "--run", "1", "--day", "thu", "--time-limit", "1")
     assert "Rounds of thu 03/12/2026" in output and "relay_loos" in output
     assert "Week 2026-W49" in output
+    assert routed == [load_run(open_database(db_url), 1).record.flows]
     error = cli("route", "--run", "1", "--week", "2026-W50", code=1)
     assert "run 1 plans week 2026-W49" in error
     assert "run 7" in cli("route", "--run", "7", code=1)
