@@ -7,6 +7,7 @@ the solver drops although such a trip exists is reported as a saturated fleet.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from foodchain.routing.problem import HUB, RoutingProblem, StopKind, Unserved, UnservedReason
@@ -172,3 +173,49 @@ def saturated(problem: RoutingProblem, stop: int) -> Unserved:
         f"{name}: every vehicle able to serve it is needed elsewhere within its window "
         f"{clock(s.window[0])}-{clock(s.window[1])}; add a vehicle or widen the window",
     )
+
+
+def allowed_vehicles(problem: RoutingProblem, stop: int) -> list[int]:
+    """Vehicles that could serve the stop on a trip of its own (kind, zone, size, times)."""
+    return [
+        v
+        for v in range(len(problem.vehicles))
+        if vehicle_can_visit(problem, v, stop) is None
+        and single_trip_timing(problem, v, stop) is None
+    ]
+
+
+def supply_failure(problem: RoutingProblem, stop: int, excluded: Mapping[int, Unserved]) -> Unserved:
+    """The reason for a delivery whose goods' pickup is not made."""
+    pickup = next(p for p in problem.stops[stop].supplied_by if p in excluded)
+    s = problem.stops[stop]
+    return Unserved(
+        stop,
+        UnservedReason.GOODS_TOO_LATE,
+        f"{s.site_id}: its goods from {problem.stops[pickup].site_id} cannot be collected "
+        f"({excluded[pickup].explanation})",
+    )
+
+
+def servable(problem: RoutingProblem) -> tuple[dict[int, list[int]], dict[int, Unserved]]:
+    """Stops some vehicle can serve (with those vehicles), and the others with their reason.
+
+    Every engine searches only the first; a delivery whose goods cannot be collected is
+    among the second."""
+    allowed: dict[int, list[int]] = {}
+    excluded: dict[int, Unserved] = {}
+    for s in range(len(problem.stops)):
+        vehicles = allowed_vehicles(problem, s)
+        if vehicles:
+            allowed[s] = vehicles
+        else:
+            excluded[s] = diagnose(problem, s) or saturated(problem, s)
+    changed = True
+    while changed:
+        changed = False
+        for s in list(allowed):
+            if any(p in excluded for p in problem.stops[s].supplied_by):
+                excluded[s] = supply_failure(problem, s, excluded)
+                del allowed[s]
+                changed = True
+    return allowed, excluded

@@ -224,7 +224,18 @@ class RoutingResult:
 
     @property
     def all_mandatory_served(self) -> bool:
-        return not any(u.reason is not UnservedReason.OPTIONAL_DROPPED for u in self.unserved)
+        return self.unserved_mandatory == 0
+
+    @property
+    def unserved_mandatory(self) -> int:
+        """Mandatory stops left out (an optional stop is always reported as dropped)."""
+        return sum(u.reason is not UnservedReason.OPTIONAL_DROPPED for u in self.unserved)
+
+    def rank(self) -> tuple[bool, int, float]:
+        """Sort key of results of one problem, best first: rounds found, then fewest
+        mandatory stops left out, then cost. ``cost`` alone leaves out the stops dropped,
+        so no comparison of plans may use it alone."""
+        return (not self.found_solution, self.unserved_mandatory, self.cost)
 
     def trips_of(self, vehicle: int) -> tuple[Trip, ...]:
         return tuple(t for t in self.trips if t.vehicle == vehicle)

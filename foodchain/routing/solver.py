@@ -39,7 +39,7 @@ from typing import Any
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 
-from foodchain.routing.diagnosis import diagnose, saturated, single_trip_timing, vehicle_can_visit
+from foodchain.routing.diagnosis import saturated, servable
 from foodchain.routing.echelons import derive_hub_deadlines, tighten_hub_deadlines
 from foodchain.routing.problem import (
     HUB,
@@ -113,6 +113,9 @@ ILS_SEARCH_2 = replace(ILS_SEARCH, ruin_routes=1, seed=7)
 GLS_SEARCH = SearchConfig(metaheuristic="GUIDED_LOCAL_SEARCH", seed=1)
 
 
+ENGINES = ("auto", "ortools", "pyvrp")
+
+
 @dataclass(frozen=True)
 class SolverOptions:
     """How long and how to search; deterministic with ``time_limit_s=None`` and a solution
@@ -134,8 +137,19 @@ class SolverOptions:
     echelon_rounds: int = 2
     """Collect/deliver coupling passes: hub deadlines of pickups tighten to actual arrivals."""
     log_search: bool = False
+    engine: str = "auto"
+    """Which engine searches: ``ortools``, ``pyvrp``, or ``auto`` (both at once, the best
+    valid result kept; see ``routing.portfolio``)."""
+    pyvrp_iterations: int = 3000
+    """Deterministic mode: iterations of PyVRP's search (a count of work, not of time)."""
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine {self.engine!r}: choose one of {', '.join(ENGINES)}")
+        if self.time_limit_s is not None and not (
+            math.isfinite(self.time_limit_s) and self.time_limit_s > 0
+        ):
+            raise ValueError(f"time limit {self.time_limit_s}: give a positive number of seconds")
         if self.time_limit_s is None and self.solution_limit is None:
             raise ValueError("give a time limit or a solution limit (deterministic mode)")
         if not self.searches:
@@ -745,26 +759,6 @@ def _parallel_search(
     return outcomes
 
 
-def _allowed_vehicles(problem: RoutingProblem, stop: int) -> list[int]:
-    return [
-        v
-        for v in range(len(problem.vehicles))
-        if vehicle_can_visit(problem, v, stop) is None
-        and single_trip_timing(problem, v, stop) is None
-    ]
-
-
-def _supply_failure(problem: RoutingProblem, stop: int, excluded: dict[int, Unserved]) -> Unserved:
-    pickup = next(p for p in problem.stops[stop].supplied_by if p in excluded)
-    s = problem.stops[stop]
-    return Unserved(
-        stop,
-        UnservedReason.GOODS_TOO_LATE,
-        f"{s.site_id}: its goods from {problem.stops[pickup].site_id} cannot be collected "
-        f"({excluded[pickup].explanation})",
-    )
-
-
 FLEET_SLOTS = 60
 """Above this many trip slots, a day is first solved with part of the fleet, one trip per
 vehicle: OR-Tools' first solution slows down with every slot, chained trips most (measured on
@@ -832,9 +826,7 @@ def solve_once(
     nothing or leaves stops out for want of vehicles, the fleet doubles and the day is solved
     again (with the whole fleet at last)."""
     started = time.perf_counter()
-    allowed = {
-        s: able for s in range(len(problem.stops)) if (able := _allowed_vehicles(problem, s))
-    }
+    allowed, _ = servable(problem)
     fleet = _initial_fleet(problem, allowed, initial_routes)
     order = _fleet_order(problem)
     best: RoutingResult | None = None
@@ -899,25 +891,7 @@ def _solve_fleet(
     progress: Progress | None,
 ) -> RoutingResult:
     started = time.perf_counter()
-    excluded: dict[int, Unserved] = {}
-    allowed: dict[int, list[int]] = {}
-    for s in range(len(problem.stops)):
-        vehicles = _allowed_vehicles(problem, s)
-        if vehicles:
-            allowed[s] = vehicles
-        else:
-            reason = diagnose(problem, s)
-            if reason is None:  # the diagnosis and the filter agree; kept for safety
-                reason = saturated(problem, s)
-            excluded[s] = reason
-    changed = True
-    while changed:  # a delivery whose goods cannot be collected cannot be made
-        changed = False
-        for s in list(allowed):
-            if any(p in excluded for p in problem.stops[s].supplied_by):
-                excluded[s] = _supply_failure(problem, s, excluded)
-                del allowed[s]
-                changed = True
+    allowed, excluded = servable(problem)
     included = sorted(allowed)
     if not included:
         return evaluate(problem, {}, list(excluded.values()), seconds=time.perf_counter() - started)

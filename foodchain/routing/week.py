@@ -21,9 +21,9 @@ from foodchain.errors import FoodchainError
 from foodchain.inputs import read_snapshot
 from foodchain.models import SiteKind, VehicleIn
 from foodchain.routing.build import Flow, build_day_problem
+from foodchain.routing.portfolio import solve
 from foodchain.routing.problem import InitialRoutes, RoutingProblem, RoutingResult
 from foodchain.routing.solver import Progress, SolverOptions
-from foodchain.routing.territories import solve_day
 from foodchain.routing.travel import TravelMatrix
 from foodchain.weeks import Week
 
@@ -107,12 +107,6 @@ def carry_over(problem: RoutingProblem, earlier: EarlierRoutes) -> InitialRoutes
 MIN_DAY_SECONDS = 0.5
 """The least search time a day gets when the week's time is shared."""
 
-RETRIES_WITHOUT_ROUNDS = 2
-"""A day whose time-limited search found no rounds at all is searched again with twice the
-time, up to this many times: a slower computer then gets its plan later rather than none
-(measured: Lensois 2027-W10's Thursday found nothing in its 1.7 s share on one machine of
-our kind, and rounds in 5 s)."""
-
 
 def route_flows(
     catalogue: Catalogue,
@@ -130,8 +124,7 @@ def route_flows(
     With ``week_seconds`` (and a time-limited ``options``), the week's search time is shared
     among the days by their number of stops, each day getting at least ``MIN_DAY_SECONDS``.
     A day whose ``earlier`` rounds visit the same stops starts its search from them, so a
-    re-plan keeps its rounds unless it finds cheaper ones. A day that found no rounds is
-    searched again with more time (``RETRIES_WITHOUT_ROUNDS``).
+    re-plan keeps its rounds unless it finds cheaper ones (``portfolio.solve``).
     """
     options = options or SolverOptions()
     moving = [f for f in flows if f.kg > 1e-9]
@@ -150,19 +143,7 @@ def route_flows(
             chosen = replace(options, time_limit_s=max(MIN_DAY_SECONDS, share))
         start = carry_over(problem, earlier[day]) if earlier and day in earlier else None
         report = progress(day) if progress else None
-        result = solve_day(problem, chosen, report, start)
-        retries = 0
-        while (
-            not result.found_solution
-            and chosen.time_limit_s is not None
-            and retries < RETRIES_WITHOUT_ROUNDS
-        ):
-            retries += 1
-            chosen = replace(chosen, time_limit_s=chosen.time_limit_s * 2)
-            result = solve_day(problem, chosen, report, start)
-            result = replace(result, statistics={**result.statistics, "retries": retries})
-        if start is not None:
-            result = replace(result, statistics={**result.statistics, "warm_start": 1})
+        result = solve(problem, chosen, initial_routes=start, progress=report)
         rounds.append(DayRounds(day, problem, result))
     return rounds
 

@@ -1,0 +1,242 @@
+"""Rounds built without a search: cheapest feasible insertion, and repair of given rounds.
+
+This is what makes a plan come out whatever the time limit: it takes no time limit and
+always ends (each stop is tried once at every position of every trip its vehicles could
+make). It also turns any engine's rounds into valid ones: stops an approximate model put
+where the exact rules forbid them are taken out and inserted again where they fit.
+
+The problem must have its hub deadlines fixed (``derive_hub_deadlines``): each pickup then
+unloads by its deadline and each delivery it supplies loads after it, so one vehicle's day
+is feasible or not on its own and insertions are checked one vehicle at a time, exactly
+(the same timing as ``schedule.evaluate``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+from foodchain.routing.diagnosis import saturated, supply_failure
+from foodchain.routing.problem import RoutingProblem, StopKind, Unserved
+from foodchain.routing.schedule import effective_release
+
+EPS = 1e-6
+Routes = dict[int, list[list[int]]]
+
+
+class _Day:
+    """Exact feasibility and cost of one vehicle's trips, with the problem's data cached."""
+
+    def __init__(self, problem: RoutingProblem) -> None:
+        self.problem = problem
+        self.release = [
+            effective_release(problem, s) if stop.kind is StopKind.DELIVERY else None
+            for s, stop in enumerate(problem.stops)
+        ]
+
+    def trip(self, v: int, stops: Sequence[int], ready: float) -> tuple[float, float] | None:
+        """(end, km) of the trip loading from ``ready``, or None if it breaks a rule."""
+        p = self.problem
+        vehicle = p.vehicles[v]
+        loaded = crates = unloaded = 0.0
+        start = ready
+        for s in stops:
+            stop = p.stops[s]
+            if stop.kind is StopKind.DELIVERY:
+                loaded += stop.kg
+                crates += stop.crates
+                release = self.release[s]
+                if release is not None and release > start:
+                    start = release
+            else:
+                unloaded += stop.kg
+        if loaded > vehicle.capacity_kg + EPS or crates > vehicle.capacity_crates + EPS:
+            return None
+        minutes = p.minutes[vehicle.profile]
+        clock = start + p.loading_minutes(loaded)
+        kg, crates_on_board, here, km = loaded, crates, 0, 0.0
+        for s in stops:
+            stop = p.stops[s]
+            clock += minutes[here][s + 1]
+            km += p.km[here][s + 1]
+            if clock > stop.window[1] + EPS:
+                return None
+            clock = max(clock, stop.window[0]) + stop.service_minutes
+            sign = -1.0 if stop.kind is StopKind.DELIVERY else 1.0
+            kg += sign * stop.kg
+            crates_on_board += sign * stop.crates
+            if kg > vehicle.capacity_kg + EPS or crates_on_board > vehicle.capacity_crates + EPS:
+                return None
+            here = s + 1
+        end = clock + minutes[here][0] + p.unloading_minutes(unloaded)
+        km += p.km[here][0]
+        if end > vehicle.shift[1] + EPS:
+            return None
+        for s in stops:
+            deadline = p.stops[s].hub_deadline
+            if p.stops[s].kind is StopKind.PICKUP and deadline is not None and end > deadline + EPS:
+                return None
+        return end, km
+
+    def cost(self, v: int, trips: Sequence[Sequence[int]]) -> float | None:
+        """Cost of the vehicle's day (fixed, km, hours), or None if it breaks a rule."""
+        vehicle = self.problem.vehicles[v]
+        used = [t for t in trips if t]
+        if not used:
+            return 0.0
+        if len(used) > vehicle.max_trips:
+            return None
+        ready, total_km, cost = vehicle.shift[0], 0.0, vehicle.cost_fixed
+        for stops in used:
+            timed = self.trip(v, stops, ready)
+            if timed is None:
+                return None
+            end, km = timed
+            start = self._start(stops, ready)
+            cost += km * vehicle.cost_per_km + (end - start) / 60.0 * vehicle.cost_per_hour
+            total_km += km
+            ready = end
+        if total_km > vehicle.range_km + EPS:
+            return None
+        return cost
+
+    def _start(self, stops: Sequence[int], ready: float) -> float:
+        releases = [r for s in stops if (r := self.release[s]) is not None]
+        return max([ready, *releases])
+
+
+def _order(problem: RoutingProblem, stops: Iterable[int]) -> list[int]:
+    """Pickups first (deliveries need their goods), then by closing window, heaviest first."""
+
+    def key(s: int) -> tuple[int, bool, float, float]:
+        stop = problem.stops[s]
+        return (stop.kind is StopKind.DELIVERY, not stop.mandatory, stop.window[1], -stop.kg)
+
+    return sorted(stops, key=key)
+
+
+def insert(
+    problem: RoutingProblem,
+    routes: Mapping[int, Sequence[Sequence[int]]],
+    stops: Iterable[int],
+    allowed: Mapping[int, Sequence[int]],
+) -> tuple[Routes, list[int]]:
+    """``routes`` with each of ``stops`` put where it adds least cost; those that fit nowhere.
+
+    An optional stop is inserted only if it costs less than its penalty."""
+    day = _Day(problem)
+    current: Routes = {v: [list(t) for t in trips if t] for v, trips in routes.items()}
+    costs = {v: day.cost(v, trips) or 0.0 for v, trips in current.items()}
+    left: list[int] = []
+    served = {s for trips in current.values() for t in trips for s in t}
+    for s in _order(problem, stops):
+        if s in served:
+            continue
+        stop = problem.stops[s]
+        if any(p not in served for p in stop.supplied_by):
+            left.append(s)
+            continue
+        best: tuple[float, int, list[list[int]]] | None = None
+        for v in allowed.get(s, ()):
+            trips = current.get(v, [])
+            before = costs.get(v, 0.0)
+            for candidate in _candidates(trips, s, problem.vehicles[v].max_trips):
+                cost = day.cost(v, candidate)
+                if cost is not None and (best is None or cost - before < best[0]):
+                    best = (cost - before, v, candidate)
+        limit = math.inf if stop.mandatory else stop.penalty
+        if best is None or best[0] >= limit:
+            left.append(s)
+            continue
+        _, v, trips = best
+        current[v] = trips
+        costs[v] = costs.get(v, 0.0) + best[0]
+        served.add(s)
+    return current, left
+
+
+def _candidates(trips: list[list[int]], stop: int, max_trips: int) -> Iterable[list[list[int]]]:
+    for t, trip in enumerate(trips):
+        for position in range(len(trip) + 1):
+            changed = [*trip[:position], stop, *trip[position:]]
+            yield [*trips[:t], changed, *trips[t + 1 :]]
+    if len(trips) < max_trips:
+        for t in range(len(trips) + 1):
+            yield [*trips[:t], [stop], *trips[t:]]
+
+
+def feasible_part(
+    problem: RoutingProblem, routes: Mapping[int, Sequence[Sequence[int]]]
+) -> tuple[Routes, list[int]]:
+    """The part of ``routes`` that keeps every rule, visit by visit in their order, and the
+    stops taken out (a delivery whose pickup is taken out goes too)."""
+    day = _Day(problem)
+    kept: Routes = {}
+    removed: list[int] = []
+    for v, trips in routes.items():
+        if not 0 <= v < len(problem.vehicles):
+            removed += [s for t in trips for s in t]
+            continue
+        done: list[list[int]] = []
+        for trip in trips:
+            if len(done) >= problem.vehicles[v].max_trips:
+                removed += list(trip)
+                continue
+            current: list[int] = []
+            for s in trip:
+                if day.cost(v, [*done, [*current, s]]) is None:
+                    removed.append(s)
+                else:
+                    current.append(s)
+            if current:
+                done.append(current)
+        if done:
+            kept[v] = done
+    served = {s for trips in kept.values() for t in trips for s in t}
+    while True:
+        orphans = {
+            s
+            for s in served
+            if any(p not in served for p in problem.stops[s].supplied_by)
+        }
+        if not orphans:
+            break
+        served -= orphans
+        removed += sorted(orphans)
+        kept = {
+            v: [[s for s in t if s not in orphans] for t in trips] for v, trips in kept.items()
+        }
+        kept = {v: [t for t in trips if t] for v, trips in kept.items()}
+        kept = {v: trips for v, trips in kept.items() if trips}
+    return kept, removed
+
+
+def build(
+    problem: RoutingProblem,
+    allowed: Mapping[int, Sequence[int]],
+    routes: Mapping[int, Sequence[Sequence[int]]] | None = None,
+) -> tuple[Routes, list[int]]:
+    """Valid rounds for the ``allowed`` stops: ``routes`` repaired, the rest inserted."""
+    kept, _ = feasible_part(problem, routes or {})
+    served = {s for trips in kept.values() for t in trips for s in t}
+    todo = [s for s in allowed if s not in served]
+    result, left = insert(problem, kept, todo, allowed)
+    # Taking stops out never breaks a trip whose travel times obey the triangle inequality;
+    # for any others the final pass keeps what is valid.
+    final, dropped = feasible_part(problem, result)
+    return final, sorted(set(left) | set(dropped))
+
+
+def unserved_reasons(
+    problem: RoutingProblem, left: Iterable[int], excluded: Mapping[int, Unserved]
+) -> list[Unserved]:
+    """Reasons for stops a plan leaves out: the diagnosis's, a missing pickup's, or a fleet
+    without room for them in this plan."""
+    out = dict(excluded)
+    pending = sorted(set(left) - set(out), key=lambda s: problem.stops[s].kind is StopKind.DELIVERY)
+    for s in pending:  # pickups first: a delivery then finds its missing pickup's reason
+        if any(p in out for p in problem.stops[s].supplied_by):
+            out[s] = supply_failure(problem, s, out)
+        else:
+            out[s] = saturated(problem, s)
+    return list(out.values())

@@ -1,0 +1,272 @@
+"""A day's rounds from several engines at once; the best valid result is kept.
+
+Order of work, so that a plan always comes out and never one that breaks a rule:
+1. the rounds of the plan being re-planned (a warm start), repaired where they no longer
+   fit: the incumbent, so the result is never worse than them;
+2. a cheapest-insertion construction (``construct``), which takes no time limit and always
+   ends: there are rounds even if every search below runs out of time;
+3. the searches, in parallel on the machine's cores: PyVRP's iterated local search in a
+   child process and OR-Tools' in this one (``engine="auto"``), or one of them.
+Every candidate is checked by the exact rules (``verify``) and repaired if it breaks one;
+the kept one has the fewest mandatory stops left out, then the lowest cost
+(``RoutingResult.rank``). If it still leaves mandatory stops out for want of room, the
+searches go on with twice the time, up to ``MORE_TIME_ROUNDS`` times, and the statistics
+say so. A search that crashes is reported in the statistics, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
+from typing import Any
+
+from foodchain.routing import construct, pyvrp_engine
+from foodchain.routing.diagnosis import servable
+from foodchain.routing.echelons import derive_hub_deadlines
+from foodchain.routing.problem import (
+    InitialRoutes,
+    RoutingProblem,
+    RoutingResult,
+    Unserved,
+    UnservedReason,
+)
+from foodchain.routing.schedule import evaluate
+from foodchain.routing.solver import Progress, SolverOptions
+from foodchain.routing.territories import solve_day as ortools_solve_day
+from foodchain.routing.verify import violations
+
+MORE_TIME_ROUNDS = 2
+"""Searches repeated with twice the time while mandatory stops stay out for want of room."""
+
+CHILD_GRACE_S = 5.0
+"""How long past its time limit a search process may take to answer before it is stopped."""
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    name: str
+    result: RoutingResult
+
+
+class SearchCrashed(RuntimeError):
+    """A search process failed; its traceback is kept in the day's statistics."""
+
+
+def _settle(
+    problem: RoutingProblem,
+    coupled: RoutingProblem,
+    allowed: Mapping[int, Sequence[int]],
+    excluded: Mapping[int, Unserved],
+    routes: Mapping[int, Sequence[Sequence[int]]],
+) -> RoutingResult:
+    """``routes`` made valid (repaired, missing stops inserted) and evaluated."""
+    built, left = construct.build(coupled, allowed, routes)
+    unserved = construct.unserved_reasons(coupled, left, excluded)
+    result = evaluate(coupled, built, unserved)
+    errors = violations(problem, result)
+    if errors:  # construct checks the same rules: this would be a bug in one of them
+        raise AssertionError(f"repaired rounds break a rule: {errors[0]}")
+    return result
+
+
+def _valid(problem: RoutingProblem, result: RoutingResult) -> bool:
+    return result.found_solution and not violations(problem, result)
+
+
+def _pyvrp_child(connection: Connection, arguments: tuple[Any, ...]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    try:
+        connection.send(pyvrp_engine.search(*arguments[:3], **arguments[3]))
+    except BaseException:
+        connection.send(SearchCrashed(traceback.format_exc()))
+    finally:
+        connection.close()
+
+
+def _context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+class _PyvrpSearch:
+    """PyVRP in a child process (or in this one when processes cannot be started)."""
+
+    def __init__(
+        self,
+        coupled: RoutingProblem,
+        allowed: Mapping[int, Sequence[int]],
+        options: SolverOptions,
+        initial_routes: InitialRoutes | None,
+        in_child: bool,
+    ) -> None:
+        seed = options.searches[0].seed
+        self.arguments = (
+            coupled,
+            sorted(allowed),
+            dict(allowed),
+            {
+                "time_limit_s": options.time_limit_s,
+                "iterations": options.pyvrp_iterations,
+                "seed": seed,
+                "initial_routes": initial_routes,
+            },
+        )
+        self.time_limit_s = options.time_limit_s
+        self.process: Any = None
+        self.receiver: Connection | None = None
+        if in_child and not multiprocessing.current_process().daemon:
+            ctx = _context()
+            self.receiver, sender = ctx.Pipe(duplex=False)
+            self.process = ctx.Process(
+                target=_pyvrp_child, args=(sender, self.arguments), daemon=True
+            )
+            self.process.start()
+            sender.close()
+
+    def result(self) -> pyvrp_engine.PyvrpOutcome:
+        """The outcome, or SearchCrashed (with what went wrong)."""
+        if self.process is None:
+            try:
+                return pyvrp_engine.search(*self.arguments[:3], **self.arguments[3])
+            except Exception:
+                raise SearchCrashed(traceback.format_exc()) from None
+        assert self.receiver is not None
+        wait = None if self.time_limit_s is None else self.time_limit_s + CHILD_GRACE_S
+        try:
+            if not self.receiver.poll(wait):
+                raise SearchCrashed(f"no answer {wait} s after the search started")
+            received = self.receiver.recv()
+        except (EOFError, OSError):
+            raise SearchCrashed(
+                f"the search process died (exit code {self.process.exitcode})"
+            ) from None
+        finally:
+            self.stop()
+        if isinstance(received, SearchCrashed):
+            raise received
+        assert isinstance(received, pyvrp_engine.PyvrpOutcome)
+        return received
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.join(timeout=1)
+            if self.process.is_alive():
+                self.process.terminate()
+                self.process.join(timeout=5)
+
+
+def _search(
+    problem: RoutingProblem,
+    coupled: RoutingProblem,
+    allowed: Mapping[int, Sequence[int]],
+    excluded: Mapping[int, Unserved],
+    options: SolverOptions,
+    initial_routes: InitialRoutes | None,
+    progress: Progress | None,
+) -> tuple[list[_Candidate], list[str]]:
+    """The engines' results (valid or repaired), and the crashes met."""
+    candidates: list[_Candidate] = []
+    crashes: list[str] = []
+    use_pyvrp = options.engine in ("auto", "pyvrp") and allowed
+    pyvrp_search = None
+    if use_pyvrp:
+        pyvrp_search = _PyvrpSearch(
+            coupled, allowed, options, initial_routes, in_child=options.engine == "auto"
+        )
+    try:
+        if options.engine in ("auto", "ortools"):
+            # On two cores beside PyVRP, OR-Tools runs one search; alone, its usual two.
+            chosen = replace(options, workers=1) if use_pyvrp else options
+            try:
+                found = ortools_solve_day(problem, chosen, progress, initial_routes)
+            except Exception:
+                crashes.append("ortools: " + traceback.format_exc())
+            else:
+                if _valid(problem, found):
+                    candidates.append(_Candidate("ortools", found))
+                elif found.found_solution:
+                    routes = found.routes()
+                    candidates.append(
+                        _Candidate(
+                            "ortools+repair", _settle(problem, coupled, allowed, excluded, routes)
+                        )
+                    )
+        if pyvrp_search is not None:
+            try:
+                outcome = pyvrp_search.result()
+            except SearchCrashed as crash:
+                crashes.append(f"pyvrp: {crash}")
+            else:
+                settled = _settle(problem, coupled, allowed, excluded, outcome.routes)
+                name = "pyvrp" if outcome.feasible else "pyvrp+repair"
+                if progress is not None and settled.all_mandatory_served:
+                    progress(settled.cost)
+                candidates.append(_Candidate(name, settled))
+    finally:
+        if pyvrp_search is not None:
+            pyvrp_search.stop()
+    return candidates, crashes
+
+
+def solve(
+    problem: RoutingProblem,
+    options: SolverOptions | None = None,
+    *,
+    initial_routes: InitialRoutes | None = None,
+    progress: Progress | None = None,
+) -> RoutingResult:
+    """The day's best valid rounds found by the engines of ``options.engine`` within
+    ``options.time_limit_s`` (see the module's docstring for what comes first)."""
+    options = options or SolverOptions()
+    started = time.perf_counter()
+    coupled = derive_hub_deadlines(problem)
+    allowed, excluded = servable(coupled)
+    candidates: list[_Candidate] = []
+    if initial_routes:
+        candidates.append(
+            _Candidate("warm start", _settle(problem, coupled, allowed, excluded, initial_routes))
+        )
+    candidates.append(
+        _Candidate("construction", _settle(problem, coupled, allowed, excluded, {}))
+    )
+    if progress is not None:
+        progress(min(c.result.cost for c in candidates))
+    crashes: list[str] = []
+    chosen = options
+    if options.time_limit_s is not None:
+        left = options.time_limit_s - (time.perf_counter() - started)
+        chosen = replace(options, time_limit_s=max(left, options.time_limit_s * 0.2))
+    rounds = 0
+    while True:
+        found, crashed = _search(
+            problem, coupled, allowed, excluded, chosen, initial_routes, progress
+        )
+        candidates += found
+        crashes += crashed
+        best = min(candidates, key=lambda c: c.result.rank())
+        saturated = any(u.reason is UnservedReason.FLEET_SATURATED for u in best.result.unserved)
+        if not saturated or chosen.time_limit_s is None or rounds >= MORE_TIME_ROUNDS:
+            break
+        rounds += 1
+        chosen = replace(chosen, time_limit_s=chosen.time_limit_s * 2)
+    statistics: dict[str, float | int | str] = {
+        **best.result.statistics,
+        "engine": best.name,
+        "candidates": ", ".join(
+            f"{c.name} {c.result.cost:.2f}"
+            + (f" ({c.result.unserved_mandatory} out)" if c.result.unserved_mandatory else "")
+            for c in candidates
+        ),
+    }
+    if rounds:
+        statistics["more_time_rounds"] = rounds
+    if crashes:
+        statistics["crashes"] = "\n".join(crashes)
+    if initial_routes:
+        statistics["warm_start"] = 1
+    return replace(best.result, seconds=time.perf_counter() - started, statistics=statistics)
