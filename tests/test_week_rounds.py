@@ -13,8 +13,7 @@ from foodchain.db import open_database
 from foodchain.plan import PlanOptions, plan_week
 from foodchain.plan.record import earlier_rounds
 from foodchain.routing.solver import SolverOptions
-from foodchain.routing.territories import solve_day
-from foodchain.routing.week import RETRIES_WITHOUT_ROUNDS, WeekRounds, carry_over, route_week
+from foodchain.routing.week import WeekRounds, carry_over, route_week
 from foodchain.runs import load_run
 from foodchain.weeks import Week
 
@@ -120,31 +119,3 @@ def test_plan_warm_start_starts_from_the_weeks_latest_run(cli, tmp_path, db_url)
     assert stored.parameters["warm_start_run"] == 1
     assert stored.record.statistics["warm_started_days"]
 
-
-def test_a_day_without_rounds_is_searched_again_with_more_time(engine, monkeypatch):
-    """A slow computer gets its plan later rather than none: twice the time, then four times."""
-    limits: list[float] = []
-    real = solve_day
-
-    def slow_machine(problem, options, progress=None, initial_routes=None):
-        limits.append(options.time_limit_s)
-        result = real(problem, options, progress, initial_routes)
-        if len(limits) <= RETRIES_WITHOUT_ROUNDS:  # as if nothing had been found in time
-            return replace(result, found_solution=False)
-        return result
-
-    monkeypatch.setattr("foodchain.routing.week.solve_day", slow_machine)
-    options = SolverOptions(time_limit_s=0.5, workers=1)
-    rounds = route_week(engine, Week(2026, 49), options, [dt.date(2026, 12, 3)])
-    assert limits == [0.5, 1.0, 2.0]
-    (day,) = rounds.days
-    assert day.result.found_solution and day.result.statistics["retries"] == 2
-    assert check_result(day.problem, day.result) == []
-    # A day still without rounds after the retries stays so (and the plan says it).
-    limits.clear()
-    monkeypatch.setattr(
-        "foodchain.routing.week.solve_day",
-        lambda *a, **k: replace(slow_machine(*a, **k), found_solution=False),
-    )
-    (day,) = route_week(engine, Week(2026, 49), options, [dt.date(2026, 12, 3)]).days
-    assert limits == [0.5, 1.0, 2.0] and not day.result.found_solution

@@ -1,8 +1,9 @@
-"""Routing engine: collection and delivery rounds of a day, solved with OR-Tools.
+"""Routing engine: collection and delivery rounds of a day, solved with OR-Tools and PyVRP.
 
 ``build_day_problem`` turns sites, farms, vehicles and the allocation's flows into a
-``RoutingProblem``; ``solve`` returns a ``RoutingResult`` (trips, unserved stops with their
-reason, costs). Nothing here prints; progress reaches a caller through a callback.
+``RoutingProblem``; ``solve`` (``portfolio.solve``) returns a ``RoutingResult`` (trips,
+unserved stops with their reason, costs), the best valid one of the engines chosen in
+``SolverOptions.engine``. Nothing here prints; progress reaches a caller through a callback.
 """
 
 from foodchain.routing.build import Flow, build_day_problem
@@ -20,8 +21,10 @@ from foodchain.routing.problem import (
     Vehicle,
     Visit,
 )
+from foodchain.routing.portfolio import solve
 from foodchain.routing.schedule import evaluate
 from foodchain.routing.solver import (
+    ENGINES,
     GLS_SEARCH,
     ILS_SEARCH,
     ILS_SEARCH_2,
@@ -29,11 +32,11 @@ from foodchain.routing.solver import (
     Progress,
     SearchConfig,
     SolverOptions,
-    solve,
 )
 from foodchain.routing.travel import Place, Travel, great_circle_km
 
 __all__ = [
+    "ENGINES",
     "GLS_SEARCH",
     "HUB",
     "ILS_SEARCH",

@@ -36,7 +36,7 @@ from foodchain.routing.problem import (
     UnservedReason,
 )
 from foodchain.routing.schedule import evaluate
-from foodchain.routing.solver import Progress, SolverOptions
+from foodchain.routing.solver import Progress, SolverOptions, improving
 from foodchain.routing.territories import solve_day as ortools_solve_day
 from foodchain.routing.verify import violations
 
@@ -72,6 +72,13 @@ def _settle(
     if errors:  # construct checks the same rules: this would be a bug in one of them
         raise AssertionError(f"repaired rounds break a rule: {errors[0]}")
     return result
+
+
+def penalized_cost(result: RoutingResult, options: SolverOptions) -> float:
+    """Cost with each stop left out for want of room priced as in OR-Tools' objective (the
+    value progress shows; stops no vehicle can serve are not counted, as in that model)."""
+    saturated = sum(u.reason is UnservedReason.FLEET_SATURATED for u in result.unserved)
+    return result.cost + options.mandatory_penalty_eur * saturated
 
 
 def _valid(problem: RoutingProblem, result: RoutingResult) -> bool:
@@ -204,8 +211,8 @@ def _search(
             else:
                 settled = _settle(problem, coupled, allowed, excluded, outcome.routes)
                 name = "pyvrp" if outcome.feasible else "pyvrp+repair"
-                if progress is not None and settled.all_mandatory_served:
-                    progress(settled.cost)
+                if progress is not None:
+                    progress(penalized_cost(settled, options))
                 candidates.append(_Candidate(name, settled))
     finally:
         if pyvrp_search is not None:
@@ -224,6 +231,8 @@ def solve(
     ``options.time_limit_s`` (see the module's docstring for what comes first)."""
     options = options or SolverOptions()
     started = time.perf_counter()
+    if progress is not None:
+        progress = improving(progress)
     coupled = derive_hub_deadlines(problem)
     allowed, excluded = servable(coupled)
     candidates: list[_Candidate] = []
@@ -235,7 +244,7 @@ def solve(
         _Candidate("construction", _settle(problem, coupled, allowed, excluded, {}))
     )
     if progress is not None:
-        progress(min(c.result.cost for c in candidates))
+        progress(min(penalized_cost(c.result, options) for c in candidates))
     crashes: list[str] = []
     chosen = options
     if options.time_limit_s is not None:

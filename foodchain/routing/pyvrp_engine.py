@@ -20,6 +20,7 @@ the trip's last stop. Integers: times rounded up, windows inwards, capacities do
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -254,14 +255,16 @@ def search(
     model = _Model(problem, included, allowed)
     stop = MaxRuntime(time_limit_s) if time_limit_s is not None else MaxIterations(iterations)
     start = model.solution(initial_routes) if initial_routes else None
-    result = pyvrp.solve(
-        model.data,
-        stop,
-        seed=seed,
-        collect_stats=False,
-        display=False,
-        initial_solution=start,
-    )
+    with warnings.catch_warnings():  # a solver never prints; infeasibility shows in the result
+        warnings.simplefilter("ignore")
+        result = pyvrp.solve(
+            model.data,
+            stop,
+            seed=seed,
+            collect_stats=False,
+            display=False,
+            initial_solution=start,
+        )
     best = result.best
     return PyvrpOutcome(
         model.routes(best),

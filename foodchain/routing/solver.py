@@ -939,7 +939,7 @@ def _solve_fleet(
     )
 
 
-def _improving(progress: Progress) -> Progress:
+def improving(progress: Progress) -> Progress:
     """Passes on only values below every earlier one (rounds and searches interleave)."""
     best = [math.inf]
 
@@ -968,7 +968,7 @@ def solve(
     options = options or SolverOptions()
     started = time.perf_counter()
     if progress is not None:
-        progress = _improving(progress)
+        progress = improving(progress)
     current = derive_hub_deadlines(problem)
     coupled = any(s.supplied_by for s in problem.stops)
     rounds = max(1, options.echelon_rounds) if coupled else 1
