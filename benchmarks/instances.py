@@ -30,6 +30,10 @@ class VrptwInstance:
     service: tuple[float, ...]
     distances: tuple[tuple[float, ...], ...] | None = None
     """Explicit distances when the file gives them; else Euclidean from x, y."""
+    release: tuple[float, ...] | None = None
+    """When each client's goods are at the depot (multi-trip with release dates)."""
+    multi_trip: bool = False
+    """Vehicles may come back to the depot to reload and leave again (MTVRPTWR)."""
 
     @property
     def customers(self) -> int:
@@ -104,6 +108,8 @@ _SECTIONS = {
     "SERVICE_TIME_SECTION",
     "DEPOT_SECTION",
     "EDGE_WEIGHT_SECTION",
+    "RELEASE_TIME_SECTION",
+    "VEHICLES_RELOAD_DEPOT_SECTION",
 }
 
 
@@ -173,6 +179,21 @@ def parse_vrplib(text: str) -> VrptwInstance:
     if missing:
         raise InstanceError(f"TIME_WINDOW_SECTION lacks nodes {missing[:5]}")
     vehicles = int(specs.get("VEHICLES", str(dimension - 1)))
+    if "SERVICE_TIME" in specs and not service:
+        uniform = float(specs["SERVICE_TIME"])
+        service = {i: [0.0 if i == depot else uniform] for i in ordered}
+    if "RELEASE_TIME_SECTION" in sections:
+        return _dimacs(
+            specs,
+            ordered,
+            coords,
+            demand,
+            windows,
+            service,
+            vehicles,
+            capacity,
+            column("RELEASE_TIME_SECTION", 1),
+        )
     return VrptwInstance(
         name=specs.get("NAME", "vrplib"),
         vehicles=vehicles,
@@ -186,6 +207,51 @@ def parse_vrplib(text: str) -> VrptwInstance:
         service=tuple(service.get(i, [0.0])[0] for i in ordered),
         distances=distances,
     )
+
+
+def _dimacs(
+    specs: dict[str, str],
+    ordered: list[int],
+    coords: dict[int, list[float]],
+    demand: dict[int, list[float]],
+    windows: dict[int, list[float]],
+    service: dict[int, list[float]],
+    vehicles: int,
+    capacity: float,
+    release: dict[int, list[float]],
+) -> VrptwInstance:
+    """MTVRPTWR under the DIMACS convention of its solutions: distances and travel times
+    floor(10 × Euclidean), every time of the file × 10; vehicles reload at the depot."""
+
+    def far(a: int, b: int) -> float:
+        (xa, ya), (xb, yb) = coords[a], coords[b]
+        return float(math.floor(10 * math.hypot(xa - xb, ya - yb)))
+
+    return VrptwInstance(
+        name=specs.get("NAME", "vrplib"),
+        vehicles=vehicles,
+        capacity=capacity,
+        ids=tuple(ordered),
+        x=tuple(coords[i][0] for i in ordered),
+        y=tuple(coords[i][1] for i in ordered),
+        demand=tuple(demand[i][0] for i in ordered),
+        ready=tuple(10 * windows[i][0] for i in ordered),
+        due=tuple(10 * windows[i][1] for i in ordered),
+        service=tuple(10 * service.get(i, [0.0])[0] for i in ordered),
+        distances=tuple(tuple(far(a, b) for b in ordered) for a in ordered),
+        release=tuple(10 * release.get(i, [0.0])[0] for i in ordered),
+        multi_trip=True,
+    )
+
+
+def read_solution_cost(path: Path) -> float | None:
+    """The ``Cost`` line of a VRPLIB ``.sol`` file, if there is one."""
+    if not path.exists():
+        return None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.lower().startswith("cost"):
+            return float(line.split()[-1])
+    return None
 
 
 def looks_like_vrplib(text: str) -> bool:

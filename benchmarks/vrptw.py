@@ -1,14 +1,19 @@
-"""VRPTW benchmark of foodchain's routing engine against best-known solutions.
+"""VRPTW benchmark of foodchain's routing engines against best-known solutions.
 
-    python -m benchmarks.vrptw FILE... --time-limit SECONDS --json OUT.json
+    python -m benchmarks.vrptw FILE... --time-limit SECONDS --engine all --json OUT.json
 
-Each instance (Solomon text or VRPLIB) becomes a foodchain ``RoutingProblem`` (Euclidean
-distance, travel time = distance, one trip per vehicle, cost 1 per distance unit) and is
-solved by the same ``solve`` the weekly plans use. Every solution is then checked here
-against the instance itself, in double precision and without the solver's integers: each
-customer once, loads within capacity, service starts by each due date, back at the depot
-by its due date. Gaps are to ``bks.csv`` (Solomon: the distance-only best known;
-Homberger: the hierarchical one, vehicles first, so a distance-only run may beat it).
+Each instance (Solomon text, VRPLIB, or VRPLIB MTVRPTWR with release times and reloads)
+becomes a foodchain ``RoutingProblem`` (Euclidean distance, travel time = distance, cost 1
+per distance unit; one trip per vehicle, or up to ``MULTI_TRIPS`` for MTVRPTWR, whose
+distances follow the DIMACS convention of its ``.sol`` files) and is solved by the same
+``solve`` the weekly plans use, with each engine asked for (``--engine all``: ortools,
+pyvrp and auto, side by side). Every solution is then checked here against the instance
+itself, in double precision and without the solvers' integers: each customer once, loads
+within capacity, a trip leaving after its customers' release times and its vehicle's
+previous trip, service starts by each due date, back at the depot by its due date. Gaps
+are to ``bks.csv`` (Solomon: the distance-only best known; Homberger: the hierarchical
+one, vehicles first, so a distance-only run may beat it) or to the ``.sol`` beside an
+MTVRPTWR file.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from benchmarks.instances import VrptwInstance, read_instance
+from benchmarks.instances import VrptwInstance, read_instance, read_solution_cost
 from foodchain.routing import (
+    ENGINES,
     GLS_SEARCH,
     ILS_SEARCH,
     LNS_OPERATORS,
@@ -62,8 +68,13 @@ PRESETS: dict[str, tuple[SearchConfig, ...]] = {
 }
 
 
+MULTI_TRIPS = 10
+"""Trips a vehicle may make in an MTVRPTWR instance (the best known use at most 4)."""
+
+
 def to_problem(instance: VrptwInstance) -> RoutingProblem:
-    """The instance in foodchain's terms: deliveries from the depot, one trip per vehicle."""
+    """The instance in foodchain's terms: deliveries from the depot, one trip per vehicle
+    (or several, with release times, for MTVRPTWR)."""
     size = len(instance.ids)
     km = tuple(tuple(instance.distance(a, b) for b in range(size)) for a in range(size))
     stops = tuple(
@@ -75,6 +86,7 @@ def to_problem(instance: VrptwInstance) -> RoutingProblem:
             crates=0.0,
             window=(instance.ready[i], instance.due[i]),
             service_minutes=instance.service[i],
+            release=instance.release[i] if instance.release else None,
         )
         for i in range(1, size)
     )
@@ -85,6 +97,7 @@ def to_problem(instance: VrptwInstance) -> RoutingProblem:
             capacity_crates=0.0,
             shift=(instance.ready[0], instance.due[0]),
             cost_per_km=1.0,
+            max_trips=MULTI_TRIPS if instance.multi_trip else 1,
         )
         for k in range(instance.vehicles)
     )
@@ -98,38 +111,49 @@ def to_problem(instance: VrptwInstance) -> RoutingProblem:
     )
 
 
-def check_routes(instance: VrptwInstance, routes: list[list[int]]) -> tuple[float, list[str]]:
-    """Distance of routes (node positions) and every rule they break, from the instance."""
+def check_routes(
+    instance: VrptwInstance, vehicles: list[list[list[int]]]
+) -> tuple[float, list[str]]:
+    """Distance of each vehicle's trips (node positions) and every rule they break, from the
+    instance: a trip leaves after its vehicle's previous one is back and after the release
+    times of its customers."""
     errors: list[str] = []
     seen: dict[int, int] = {}
     total = 0.0
-    if len([r for r in routes if r]) > instance.vehicles:
-        errors.append(f"{len(routes)} routes for {instance.vehicles} vehicles")
-    for number, route in enumerate(routes):
-        if not route:
-            continue
-        load = sum(instance.demand[c] for c in route)
-        if load > instance.capacity + 1e-9:
-            errors.append(f"route {number}: load {load} above capacity {instance.capacity}")
-        clock, here = instance.ready[0], 0
-        for c in route:
-            seen[c] = seen.get(c, 0) + 1
-            step = instance.distance(here, c)
+    if len([v for v in vehicles if any(v)]) > instance.vehicles:
+        errors.append(f"{len(vehicles)} vehicles used, {instance.vehicles} available")
+    for number, trips in enumerate(vehicles):
+        clock = instance.ready[0]
+        if len([t for t in trips if t]) > 1 and not instance.multi_trip:
+            errors.append(f"vehicle {number}: several trips")
+        for route in trips:
+            if not route:
+                continue
+            load = sum(instance.demand[c] for c in route)
+            if load > instance.capacity + 1e-9:
+                errors.append(f"vehicle {number}: load {load} above capacity {instance.capacity}")
+            if instance.release:
+                clock = max([clock, *(instance.release[c] for c in route)])
+            here = 0
+            for c in route:
+                seen[c] = seen.get(c, 0) + 1
+                step = instance.distance(here, c)
+                total += step
+                clock = max(clock + step, instance.ready[c])
+                if clock > instance.due[c] + 1e-9:
+                    errors.append(
+                        f"vehicle {number}: customer {instance.ids[c]} served at {clock:.4f}, "
+                        f"due {instance.due[c]}"
+                    )
+                clock += instance.service[c]
+                here = c
+            step = instance.distance(here, 0)
             total += step
-            clock = max(clock + step, instance.ready[c])
-            if clock > instance.due[c] + 1e-9:
+            clock += step
+            if clock > instance.due[0] + 1e-9:
                 errors.append(
-                    f"route {number}: customer {instance.ids[c]} served at {clock:.4f}, "
-                    f"due {instance.due[c]}"
+                    f"vehicle {number}: back at {clock:.4f}, depot closes {instance.due[0]}"
                 )
-            clock += instance.service[c]
-            here = c
-        step = instance.distance(here, 0)
-        total += step
-        if clock + step > instance.due[0] + 1e-9:
-            errors.append(
-                f"route {number}: back at {clock + step:.4f}, depot closes {instance.due[0]}"
-            )
     for c in range(1, len(instance.ids)):
         if seen.get(c, 0) != 1:
             errors.append(f"customer {instance.ids[c]} served {seen.get(c, 0)} times")
@@ -139,7 +163,8 @@ def check_routes(instance: VrptwInstance, routes: list[list[int]]) -> tuple[floa
 @dataclass
 class Row:
     instance: str
-    routes: list[list[int]]
+    engine: str
+    routes: list[list[list[int]]]
     distance: float | None
     vehicles: int
     seconds: float
@@ -166,24 +191,29 @@ def reference(bks: dict[str, dict[str, str]], name: str) -> tuple[float | None, 
     return float(row["hier_bks_distance"]), int(row["hier_bks_vehicles"])
 
 
-def run(path: Path, options: SolverOptions, bks: dict[str, dict[str, str]]) -> Row:
-    instance = read_instance(path)
+def run(
+    instance: VrptwInstance, path: Path, options: SolverOptions, bks: dict[str, dict[str, str]]
+) -> Row:
     problem = to_problem(instance)
     started = time.perf_counter()
     result = solve(problem, options)
     seconds = time.perf_counter() - started
-    routes = [[stop + 1 for stop in trip.stops] for trip in result.trips]
-    distance, errors = check_routes(instance, routes)
-    if not result.found_solution:
-        errors.append("no solution found")
+    by_vehicle = result.routes()
+    vehicles = [[[s + 1 for s in trip] for trip in by_vehicle[v]] for v in sorted(by_vehicle)]
+    distance, errors = check_routes(instance, vehicles)
+    if not result.found_solution or not result.all_mandatory_served:
+        errors.append(f"{len(result.unserved)} customers not served")
     ref, ref_vehicles = reference(bks, instance.name)
+    if instance.multi_trip:
+        ref, ref_vehicles = read_solution_cost(path.with_suffix(".sol")), None
     ok = not errors
     gap = (distance - ref) / ref * 100 if ok and ref else None
     return Row(
         instance=instance.name,
-        routes=[[instance.ids[c] for c in route] for route in routes],
+        engine=options.engine,
+        routes=[[[instance.ids[c] for c in trip] for trip in trips] for trips in vehicles],
         distance=distance if ok else None,
-        vehicles=len(routes),
+        vehicles=len(vehicles),
         seconds=seconds,
         gap=gap,
         bks_distance=ref,
@@ -197,11 +227,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per instance")
-    parser.add_argument("--workers", type=int, default=2, help="parallel searches (processes)")
+    parser.add_argument("--workers", type=int, default=2, help="OR-Tools' parallel searches")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="default")
+    parser.add_argument(
+        "--engine",
+        choices=[*ENGINES, "all"],
+        default="auto",
+        help="routing engine; all: each of them on every instance, side by side",
+    )
     parser.add_argument("--bks", type=Path, help="bks.csv (default: beside the instance folder)")
     parser.add_argument("--json", type=Path, help="write per-instance results here")
     args = parser.parse_args(argv)
+    engines = [*ENGINES[1:], "auto"] if args.engine == "all" else [args.engine]
     options = SolverOptions(
         time_limit_s=args.time_limit, searches=PRESETS[args.preset], workers=args.workers
     )
@@ -209,40 +246,43 @@ def main(argv: list[str] | None = None) -> int:
     bks = load_bks(bks_path)
     rows: list[Row] = []
     print(
-        f"{'instance':<12} {'veh':>4} {'distance':>10} {'bks':>10} {'bks_veh':>7} "
-        f"{'gap%':>7} {'s':>6}"
+        f"{'instance':<12} {'bks':>10}" + "".join(f" {e + ' gap%':>13} {'s':>5}" for e in engines)
     )
     for path in args.files:
-        row = run(path, options, bks)
-        rows.append(row)
-        distance = "-" if row.distance is None else f"{row.distance:.2f}"
-        gap = "-" if row.gap is None else f"{row.gap:+.2f}"
-        ref = "-" if row.bks_distance is None else f"{row.bks_distance:.2f}"
+        instance = read_instance(path)
+        line = ""
+        for engine in engines:
+            row = run(instance, path, replace(options, engine=engine), bks)
+            rows.append(row)
+            gap = "infeasible" if row.errors else "-" if row.gap is None else f"{row.gap:+.2f}"
+            line += f" {gap:>13} {row.seconds:>5.1f}"
+        ref = "-" if rows[-1].bks_distance is None else f"{rows[-1].bks_distance:.2f}"
+        print(f"{instance.name:<12} {ref:>10}{line}", flush=True)
+        for row in rows[-len(engines) :]:
+            for error in row.errors[:3]:
+                print(f"  {row.engine} INFEASIBLE: {error}", flush=True)
+    summary: dict[str, dict[str, object]] = {}
+    for engine in engines:
+        mine = [r for r in rows if r.engine == engine]
+        gaps = [r.gap for r in mine if r.gap is not None]
+        failed = [r.instance for r in mine if r.errors]
+        mean = statistics.fmean(gaps) if gaps else math.nan
+        wall = statistics.fmean(r.seconds for r in mine)
+        summary[engine] = {"mean_gap": mean, "failed": failed, "mean_seconds": wall}
         print(
-            f"{row.instance:<12} {row.vehicles:>4} {distance:>10} {ref:>10} "
-            f"{row.bks_vehicles or '-':>7} {gap:>7} {row.seconds:>6.1f}",
-            flush=True,
+            f"{engine:<8} mean gap {mean:+.3f}% over {len(gaps)} instances, mean wall "
+            f"{wall:.2f} s; infeasible or missing: {len(failed)} {failed}"
         )
-        for error in row.errors[:5]:
-            print(f"  INFEASIBLE: {error}", flush=True)
-    gaps = [r.gap for r in rows if r.gap is not None]
-    failed = [r.instance for r in rows if r.errors]
-    mean = statistics.fmean(gaps) if gaps else math.nan
-    print(
-        f"mean gap {mean:+.3f}% over {len(gaps)} instances; "
-        f"infeasible or missing: {len(failed)} {failed}"
-    )
     if args.json:
         payload = {
             "time_limit_s": args.time_limit,
             "workers": args.workers,
             "preset": args.preset,
-            "mean_gap": mean,
-            "failed": failed,
+            "engines": summary,
             "instances": [r.__dict__ for r in rows],
         }
         args.json.write_text(json.dumps(payload, indent=1), encoding="utf-8")
-    return 0 if not failed else 1
+    return 0 if not any(s["failed"] for s in summary.values()) else 1
 
 
 if __name__ == "__main__":

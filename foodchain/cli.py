@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -26,7 +27,7 @@ from foodchain.catalogue import load_catalogue
 from foodchain.db import open_database, shown_url, transaction
 from foodchain.demand import WeekDemand, load_week_demand
 from foodchain.documents import write_documents
-from foodchain.errors import FoodchainError, IncompletePlanError, InputError, NotFoundError
+from foodchain.errors import FoodchainError, InputError, NotFoundError
 from foodchain.files.writing import table_csv
 from foodchain.generate import generate_scenario
 from foodchain.importing import Importer, import_file
@@ -40,6 +41,7 @@ from foodchain.routing.week import WeekRounds, route_week
 from foodchain.runs import (
     DISPLAY_KPIS,
     diff_runs,
+    ensure_savable,
     latest_run,
     list_runs,
     load_run,
@@ -258,6 +260,17 @@ def scenario_generate(
 
 
 # --------------------------------------------------------------------------- people's files
+
+
+class RoutingEngine(StrEnum):
+    auto = "auto"
+    ortools = "ortools"
+    pyvrp = "pyvrp"
+
+
+ENGINE_HELP = (
+    "Routing engine: auto runs OR-Tools and PyVRP at once and keeps the best valid rounds."
+)
 
 
 class Lang(StrEnum):
@@ -592,8 +605,13 @@ def _print_rounds(rounds: WeekRounds) -> None:
         console.print(
             f"  {result.km:.1f} km, {result.hours:.1f} h, {result.co2_kg:.1f} kg CO2, "
             f"{result.cost:.2f} €, {result.vehicles_used} vehicles, "
-            f"solved in {result.seconds:.1f} s"
+            f"solved in {result.seconds:.1f} s by {result.statistics.get('engine', '?')}"
         )
+        if result.statistics.get("crashes"):
+            console.print(
+                "  [red]a search failed[/red] (the day kept the others' rounds): "
+                + escape(str(result.statistics["crashes"]).splitlines()[-1])
+            )
         for unserved in result.unserved:
             stop = problem.stops[unserved.stop]
             console.print(
@@ -621,16 +639,17 @@ def route(
         str | None, typer.Option(help="One weekday only, e.g. thu (default: every day).")
     ] = None,
     time_limit: Annotated[float, typer.Option(help="Seconds of search per day.")] = 10.0,
+    engine: Annotated[RoutingEngine, typer.Option(help=ENGINE_HELP)] = RoutingEngine.auto,
 ) -> None:
     """Plan the collection and delivery rounds of each day of a week.
 
     The week is allocated from the stored inputs, or, with --run, a stored plan's allocation
     is routed again with today's fleet, sites and travel times (after a breakdown, say)."""
     with reported():
-        engine = _engine()
+        database = _engine()
         flows = None
         if run is not None:
-            stored = load_run(engine, run)
+            stored = load_run(database, run)
             if week is not None and _week(week) != _week(stored.week):
                 raise FoodchainError(
                     f"--week {week}: run {run} plans week {stored.week}; "
@@ -646,7 +665,7 @@ def route(
                 days = [the_week.day(parse_weekday(day))]
             except ValueError as exc:
                 raise FoodchainError(f"--day: {exc}") from None
-        options = SolverOptions(time_limit_s=time_limit)
+        options = SolverOptions(time_limit_s=_time_limit(time_limit), engine=engine.value)
         with console.status(f"Routing {the_week}…") as status:
 
             def searching(day: dt.date) -> Callable[[float], None]:
@@ -654,7 +673,7 @@ def route(
                 status.update(stage)
                 return lambda value: status.update(escape(_progress_text(stage, value)))
 
-            rounds = route_week(engine, the_week, options, days, progress=searching, flows=flows)
+            rounds = route_week(database, the_week, options, days, progress=searching, flows=flows)
         _print_rounds(rounds)
 
 
@@ -766,8 +785,20 @@ def plan(
         typer.Option(help="Scenario YAML, loaded first if the database holds no scenario."),
     ] = None,
     time_limit: Annotated[
-        float, typer.Option(help="Seconds of routing search for the whole week.")
+        float,
+        typer.Option(
+            help="Seconds of routing search for the whole week, shared among its days "
+            "(rounds always come out: a first plan is built before any search)."
+        ),
     ] = DEFAULT_TIME_LIMIT_S,
+    engine: Annotated[RoutingEngine, typer.Option(help=ENGINE_HELP)] = RoutingEngine.auto,
+    allow_unserved: Annotated[
+        bool,
+        typer.Option(
+            help="Save the plan even if its rounds leave mandatory stops out (a coordinator's "
+            "decision: such a plan is refused by default)."
+        ),
+    ] = False,
     out: Annotated[
         Path | None, typer.Option(help="Folder for the documents (default plans/WEEK).")
     ] = None,
@@ -790,14 +821,15 @@ def plan(
     """The weekly plan: allocation, rounds, documents, saved as a draft run."""
     with reported():
         the_week = _week(week)
-        engine = _engine()
-        if scenario is not None and ensure_scenario(engine, load_scenario(scenario)):
+        database = _engine()
+        if scenario is not None and ensure_scenario(database, load_scenario(scenario)):
             console.print(f"Loaded the scenario {escape(str(scenario))}.")
-        earlier = latest_run(engine, str(the_week)) if warm_start else None
+        earlier = latest_run(database, str(the_week)) if warm_start else None
         if warm_start and earlier is None:
             console.print(f"No stored plan of {the_week} yet: rounds searched afresh.")
         options = PlanOptions(
-            time_limit_s=time_limit,
+            time_limit_s=_time_limit(time_limit),
+            engine=engine.value,
             seed=seed,
             deterministic=deterministic,
             language=language.value if language else None,
@@ -809,18 +841,25 @@ def plan(
                 status.update(f"Planning {the_week}: {escape(_progress_text(stage, value))}")
 
             the_plan = plan_week(
-                engine, the_week, options, show, earlier.record if earlier else None
+                database, the_week, options, show, earlier.record if earlier else None
             )
-            if the_plan.record.unrouted_days():
-                raise IncompletePlanError(str(the_week), the_plan.record.unrouted_days())
+            ensure_savable(the_plan.record, allow_unserved)
             folder = out if out is not None else Path("plans") / str(the_week)
             status.update("Writing the documents…")
             write_documents(the_plan.record, folder)
-            run_id = save_run(engine, the_plan)
+            run_id = save_run(database, the_plan, allow_unserved)
         _plan_summary(the_plan.record, run_id, folder)
 
 
 # --------------------------------------------------------------------------- runs and reports
+
+
+def _time_limit(seconds: float) -> float:
+    if not (math.isfinite(seconds) and 0 < seconds <= 86_400):
+        raise FoodchainError(
+            f"--time-limit {seconds}: give a number of seconds above 0 and at most 86400"
+        )
+    return seconds
 
 
 def _when(moment: dt.datetime | None) -> str:
@@ -883,6 +922,17 @@ def runs_show(
         seconds = stored.statistics.get("seconds")
         if isinstance(seconds, int | float):
             console.print(f"Planned in {seconds:.1f} s.")
+        engines = [
+            f"{WEEKDAYS[d.day.weekday()]} {d.engine}" for d in stored.record.days if d.engine
+        ]
+        if engines:
+            console.print("Rounds kept from: " + escape(", ".join(engines)) + ".")
+        for d in stored.record.days:
+            if d.crashes:
+                console.print(
+                    f"[red]A search failed on {WEEKDAYS[d.day.weekday()]}[/red] (the day kept "
+                    "the others' rounds): " + escape(d.crashes.splitlines()[-1])
+                )
         _plan_summary(stored.record, summary.id, None)
 
 
@@ -956,10 +1006,13 @@ def runs_publish(
     replace: Annotated[
         bool, typer.Option(help="Supersede the week's published run with this one.")
     ] = False,
+    force: Annotated[
+        bool, typer.Option(help="Publish even if the run's rounds leave mandatory stops out.")
+    ] = False,
 ) -> None:
     """Publish a draft: it becomes the week's plan and is never changed again."""
     with reported():
-        summary = publish_run(_engine(), run, replace=replace)
+        summary = publish_run(_engine(), run, replace=replace, force=force)
         console.print(f"Run {summary.id} is the published plan of {summary.week}.")
 
 

@@ -73,3 +73,20 @@ class IncompletePlanError(FoodchainError):
         )
         self.week = week
         self.days = days
+
+
+class UnservedPlanError(FoodchainError):
+    """A plan whose rounds leave mandatory stops out: it does not deliver what it allocated.
+
+    Saving it needs ``allow_unserved`` and publishing it ``force``: a coordinator must decide,
+    the plan is not an ordinary draft."""
+
+    def __init__(self, week: str, count: int, examples: list[str], what: str, flag: str) -> None:
+        shown = "; ".join(examples[:3]) + (f"; and {count - 3} more" if count > 3 else "")
+        super().__init__(
+            f"the rounds of {week} leave {count} mandatory stop(s) unserved ({shown}), "
+            f"so {what}. Fix: add a vehicle or widen a window and plan again, give the search "
+            f"more time (--time-limit), or pass {flag} if the plan should stand as it is"
+        )
+        self.week = week
+        self.count = count

@@ -27,7 +27,12 @@ from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
 from foodchain.db import transaction, write_transaction
-from foodchain.errors import DatabaseError, FoodchainError, IncompletePlanError
+from foodchain.errors import (
+    DatabaseError,
+    FoodchainError,
+    IncompletePlanError,
+    UnservedPlanError,
+)
 from foodchain.models import Run, RunStatus
 from foodchain.plan.record import PlanRecord
 from foodchain.weeks import Week
@@ -156,14 +161,30 @@ def _week_runs(session: Session, week: str) -> list[Run]:
 # --------------------------------------------------------------------------- API
 
 
-def save_run(engine: Engine, plan: PlanLike) -> int:
+def ensure_savable(record: PlanRecord, allow_unserved: bool = False) -> None:
+    """Refuse a plan that is not an ordinary draft: a day without rounds (always), or
+    mandatory stops left unserved (unless ``allow_unserved``: the coordinator decided)."""
+    if record.unrouted_days():
+        raise IncompletePlanError(record.week, record.unrouted_days())
+    unserved = record.unserved_mandatory()
+    if unserved and not allow_unserved:
+        raise UnservedPlanError(
+            record.week,
+            len(unserved),
+            [f"{u.day:%a %d %b}, {u.explanation}" for u in unserved],
+            "no run was saved and no documents were written",
+            "--allow-unserved",
+        )
+
+
+def save_run(engine: Engine, plan: PlanLike, allow_unserved: bool = False) -> int:
     """Store ``plan`` as a new draft run of its week; returns the run's id.
 
     A plan with a day whose routing search found no rounds is refused: stored, it would look
-    like a plan whose stops were merely not served."""
+    like a plan whose stops were merely not served; so is one leaving mandatory stops out,
+    unless ``allow_unserved`` (``ensure_savable``)."""
     record = plan.record
-    if record.unrouted_days():
-        raise IncompletePlanError(record.week, record.unrouted_days())
+    ensure_savable(record, allow_unserved)
     stored = record.model_dump(mode="json", include={"statistics", "kpis"})
     run = Run(
         week=_week(record.week),
@@ -235,8 +256,12 @@ def run_kpis(engine: Engine, run_id: int) -> dict[str, Any]:
     return dict(kpis)
 
 
-def publish_run(engine: Engine, run_id: int, replace: bool = False) -> RunSummary:
+def publish_run(
+    engine: Engine, run_id: int, replace: bool = False, force: bool = False
+) -> RunSummary:
     """Make a draft the week's published run; ``replace`` supersedes the one published before.
+
+    A run whose rounds leave mandatory stops out is published only with ``force``.
 
     Publishing the published run again changes nothing. Superseding and publishing happen in
     one transaction, so the week always has exactly one published run once it has had one.
@@ -251,6 +276,15 @@ def publish_run(engine: Engine, run_id: int, replace: bool = False) -> RunSummar
             run = next(r for r in runs if r.id == run_id)
             if run.status == RunStatus.PUBLISHED:
                 return _summary(run)
+            left_out = int(run.kpis.get("unserved_mandatory_stops", 0) or 0)
+            if left_out and not force:
+                raise UnservedPlanError(
+                    week,
+                    left_out,
+                    [f"see 'foodchain runs show {run_id}'"],
+                    f"run {run_id} was not published",
+                    "--force",
+                )
             if run.status == RunStatus.SUPERSEDED:
                 raise FoodchainError(
                     f"run {run_id} of {week} was superseded and cannot be published again: "

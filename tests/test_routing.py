@@ -217,7 +217,7 @@ def test_a_large_fleet_is_offered_in_part_and_grows_when_stops_need_it():
     result = ortools_solve(few, QUICK)
     assert check_result(few, result) == []
     assert result.all_mandatory_served
-    assert result.statistics["fleet"] < len(fleet)
+    assert int(result.statistics["fleet"]) < len(fleet)
     rush = line_problem(
         [delivery(f"s{i}", 10, (400, 420), service=20) for i in range(12)], fleet, [10] * 12
     )

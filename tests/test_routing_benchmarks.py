@@ -129,7 +129,7 @@ def test_tiny_instance_is_solved_checked_and_measured():
     result = solve(problem, SolverOptions(time_limit_s=None, solution_limit=50, workers=1))
     assert check_result(problem, result) == []
     routes = [[s + 1 for s in trip.stops] for trip in result.trips]
-    distance, errors = check_routes(instance, routes)
+    distance, errors = check_routes(instance, [[route] for route in routes])
     assert errors == []
     assert distance == pytest.approx(result.km)
     # 6 + 5 > 10: two routes; best is 0-3-0 (10) and 0-1-2-0 (20).
@@ -139,6 +139,38 @@ def test_tiny_instance_is_solved_checked_and_measured():
 
 def test_the_instance_checker_catches_a_late_customer():
     instance = replace(parse_solomon(TINY_SOLOMON), due=(100, 15, 60, 80))
-    assert check_routes(instance, [[1, 2], [3]])[1] == []
-    _, errors = check_routes(instance, [[2, 1], [3]])
+    assert check_routes(instance, [[[1, 2]], [[3]]])[1] == []
+    _, errors = check_routes(instance, [[[2, 1]], [[3]]])
     assert any("customer 1 served at 17" in e for e in errors)
+    _, errors = check_routes(instance, [[[1, 2], [3]]])
+    assert any("several trips" in e for e in errors)  # a Solomon vehicle makes one trip
+
+
+MTVRPTWR = (
+    "NAME: tiny_mt\nTYPE: MTVRPTWR\nDIMENSION: 3\nVEHICLES: 1\nCAPACITY: 10\n"
+    "SERVICE_TIME: 1\nNODE_COORD_SECTION\n1 0 0\n2 3 4\n3 0 1.05\n"
+    "DEMAND_SECTION\n1 0\n2 6\n3 6\nTIME_WINDOW_SECTION\n1 0 100\n2 0 100\n3 0 100\n"
+    "RELEASE_TIME_SECTION\n1 0\n2 0\n3 20\nVEHICLES_RELOAD_DEPOT_SECTION\n1 1\n"
+    "DEPOT_SECTION\n1\n-1\nEOF\n"
+)
+
+
+def test_multi_trip_instances_follow_the_dimacs_convention_and_their_releases():
+    """Distances floor(10 × Euclidean) (3-4-5: 50; 1.05: 10), times × 10; one vehicle of 10
+    makes two trips, the second leaving after client 3's release (200)."""
+    instance = parse_vrplib(MTVRPTWR)
+    assert instance.multi_trip and instance.release == (0.0, 0.0, 200.0)
+    assert instance.distance(0, 1) == 50.0 and instance.distance(0, 2) == 10.0
+    assert instance.service == (0.0, 10.0, 10.0) and instance.due[1] == 1000.0
+    distance, errors = check_routes(instance, [[[1], [2]]])
+    assert errors == [] and distance == 120.0
+    late = replace(instance, due=(1000.0, 1000.0, 205.0))
+    _, errors = check_routes(late, [[[1], [2]]])  # leaves at 200, there at 210
+    assert any("customer 3 served at 210" in e for e in errors)
+    problem = to_problem(instance)
+    for engine in ("ortools", "pyvrp", "auto"):
+        options = SolverOptions(time_limit_s=None, solution_limit=50, workers=1, engine=engine)
+        result = solve(problem, options)
+        assert check_result(problem, result) == [], engine
+        trips = [[[s + 1 for s in trip] for trip in t] for t in result.routes().values()]
+        assert check_routes(instance, trips) == (120.0, []), engine

@@ -1,7 +1,6 @@
 """The week's rounds from the allocation: every day's routes pass the independent checker,
 and what the rounds deliver is what the allocation decided."""
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
@@ -118,4 +117,3 @@ def test_plan_warm_start_starts_from_the_weeks_latest_run(cli, tmp_path, db_url)
     stored = load_run(open_database(db_url), 2)
     assert stored.parameters["warm_start_run"] == 1
     assert stored.record.statistics["warm_started_days"]
-

@@ -118,6 +118,10 @@ class DayStats(_Row):
     vehicles_used: int
     found_solution: bool
     objective: int | None = None
+    engine: str = ""
+    """Which engine's rounds were kept (``ortools``, ``pyvrp``, ``construction``...)."""
+    crashes: str = ""
+    """Searches that failed that day, with what went wrong (the day kept the others')."""
 
 
 class PlanRecord(BaseModel):
@@ -158,6 +162,10 @@ class PlanRecord(BaseModel):
             if key in table:
                 return table[key].name
         return self.names.get(key, key)
+
+    def unserved_mandatory(self) -> list[UnservedRow]:
+        """Mandatory stops the rounds leave out: a plan that does not deliver what it allocated."""
+        return [u for u in self.unserved if u.reason != "optional_dropped"]
 
     def unrouted_days(self) -> list[dt.date]:
         """Days with goods to move whose search ended without any rounds: an incomplete plan."""
@@ -293,6 +301,8 @@ def build_record(
                 vehicles_used=r.vehicles_used,
                 found_solution=r.found_solution,
                 objective=r.objective,
+                engine=str(r.statistics.get("engine", "")),
+                crashes=str(r.statistics.get("crashes", "")),
             )
         )
     used_sites = (

@@ -39,6 +39,8 @@ class PlanOptions:
     """Documents' language; the scenario's setting by default."""
     warm_start_run: int | None = None
     """The stored run whose rounds the routing searches start from (``earlier``), recorded."""
+    engine: str = "auto"
+    """Routing engine (``SolverOptions.engine``)."""
 
     def parameters(self) -> dict[str, Any]:
         """What a run records of how it was made."""
@@ -50,6 +52,7 @@ class PlanOptions:
             "allocation": dataclasses.asdict(self.allocation),
             "language": self.language,
             "warm_start_run": self.warm_start_run,
+            "engine": self.engine,
         }
 
 
@@ -72,7 +75,7 @@ improves, its objective value."""
 
 
 def _solver_options(options: PlanOptions) -> SolverOptions:
-    base = SolverOptions()
+    base = SolverOptions(engine=options.engine)
     searches = tuple(replace(s, seed=s.seed + options.seed) for s in base.searches)
     if options.deterministic:
         return replace(

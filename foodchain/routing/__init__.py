@@ -8,6 +8,7 @@ unserved stops with their reason, costs), the best valid one of the engines chos
 
 from foodchain.routing.build import Flow, build_day_problem
 from foodchain.routing.diagnosis import diagnose
+from foodchain.routing.portfolio import solve
 from foodchain.routing.problem import (
     HUB,
     InitialRoutes,
@@ -21,7 +22,6 @@ from foodchain.routing.problem import (
     Vehicle,
     Visit,
 )
-from foodchain.routing.portfolio import solve
 from foodchain.routing.schedule import evaluate
 from foodchain.routing.solver import (
     ENGINES,

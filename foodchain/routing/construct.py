@@ -194,18 +194,12 @@ def feasible_part(
             kept[v] = done
     served = {s for trips in kept.values() for t in trips for s in t}
     while True:
-        orphans = {
-            s
-            for s in served
-            if any(p not in served for p in problem.stops[s].supplied_by)
-        }
+        orphans = {s for s in served if any(p not in served for p in problem.stops[s].supplied_by)}
         if not orphans:
             break
         served -= orphans
         removed += sorted(orphans)
-        kept = {
-            v: [[s for s in t if s not in orphans] for t in trips] for v, trips in kept.items()
-        }
+        kept = {v: [[s for s in t if s not in orphans] for t in trips] for v, trips in kept.items()}
         kept = {v: [t for t in trips if t] for v, trips in kept.items()}
         kept = {v: trips for v, trips in kept.items() if trips}
     return kept, removed

@@ -185,7 +185,9 @@ def allowed_vehicles(problem: RoutingProblem, stop: int) -> list[int]:
     ]
 
 
-def supply_failure(problem: RoutingProblem, stop: int, excluded: Mapping[int, Unserved]) -> Unserved:
+def supply_failure(
+    problem: RoutingProblem, stop: int, excluded: Mapping[int, Unserved]
+) -> Unserved:
     """The reason for a delivery whose goods' pickup is not made."""
     pickup = next(p for p in problem.stops[stop].supplied_by if p in excluded)
     s = problem.stops[stop]

@@ -20,8 +20,9 @@ import multiprocessing
 import signal
 import time
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -85,10 +86,13 @@ def _valid(problem: RoutingProblem, result: RoutingResult) -> bool:
     return result.found_solution and not violations(problem, result)
 
 
-def _pyvrp_child(connection: Connection, arguments: tuple[Any, ...]) -> None:
+PyvrpTask = Callable[[], pyvrp_engine.PyvrpOutcome]
+
+
+def _pyvrp_child(connection: Connection, task: PyvrpTask) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     try:
-        connection.send(pyvrp_engine.search(*arguments[:3], **arguments[3]))
+        connection.send(task())
     except BaseException:
         connection.send(SearchCrashed(traceback.format_exc()))
     finally:
@@ -111,17 +115,15 @@ class _PyvrpSearch:
         initial_routes: InitialRoutes | None,
         in_child: bool,
     ) -> None:
-        seed = options.searches[0].seed
-        self.arguments = (
+        self.task: PyvrpTask = partial(
+            pyvrp_engine.search,
             coupled,
             sorted(allowed),
             dict(allowed),
-            {
-                "time_limit_s": options.time_limit_s,
-                "iterations": options.pyvrp_iterations,
-                "seed": seed,
-                "initial_routes": initial_routes,
-            },
+            time_limit_s=options.time_limit_s,
+            iterations=options.pyvrp_iterations,
+            seed=options.searches[0].seed,
+            initial_routes=initial_routes,
         )
         self.time_limit_s = options.time_limit_s
         self.process: Any = None
@@ -129,9 +131,7 @@ class _PyvrpSearch:
         if in_child and not multiprocessing.current_process().daemon:
             ctx = _context()
             self.receiver, sender = ctx.Pipe(duplex=False)
-            self.process = ctx.Process(
-                target=_pyvrp_child, args=(sender, self.arguments), daemon=True
-            )
+            self.process = ctx.Process(target=_pyvrp_child, args=(sender, self.task), daemon=True)
             self.process.start()
             sender.close()
 
@@ -139,7 +139,7 @@ class _PyvrpSearch:
         """The outcome, or SearchCrashed (with what went wrong)."""
         if self.process is None:
             try:
-                return pyvrp_engine.search(*self.arguments[:3], **self.arguments[3])
+                return self.task()
             except Exception:
                 raise SearchCrashed(traceback.format_exc()) from None
         assert self.receiver is not None
@@ -240,9 +240,7 @@ def solve(
         candidates.append(
             _Candidate("warm start", _settle(problem, coupled, allowed, excluded, initial_routes))
         )
-    candidates.append(
-        _Candidate("construction", _settle(problem, coupled, allowed, excluded, {}))
-    )
+    candidates.append(_Candidate("construction", _settle(problem, coupled, allowed, excluded, {})))
     if progress is not None:
         progress(min(penalized_cost(c.result, options) for c in candidates))
     crashes: list[str] = []

@@ -23,6 +23,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyvrp
@@ -79,9 +80,17 @@ class _Model:
             if profile_key not in self.profiles:
                 self.profiles.append(profile_key)
             profile = self.profiles.index(profile_key)
-            key = (profile, vehicle.capacity_kg, vehicle.capacity_crates, vehicle.shift,
-                   vehicle.cost_fixed, vehicle.cost_per_km, vehicle.cost_per_hour,
-                   vehicle.range_km, vehicle.max_trips)
+            key = (
+                profile,
+                vehicle.capacity_kg,
+                vehicle.capacity_crates,
+                vehicle.shift,
+                vehicle.cost_fixed,
+                vehicle.cost_per_km,
+                vehicle.cost_per_hour,
+                vehicle.range_km,
+                vehicle.max_trips,
+            )
             if key not in type_keys:
                 type_keys.append(key)
                 self.types.append([])
@@ -181,7 +190,7 @@ class _Model:
             **extra,  # type: ignore[arg-type]
         )
 
-    def _matrix(self, profile: int, km: bool) -> np.ndarray:
+    def _matrix(self, profile: int, km: bool) -> Any:
         speed, reachable = self.profiles[profile]
         p = self.problem
         locations = [HUB, *(s + 1 for s in self.included)]

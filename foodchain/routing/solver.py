@@ -48,7 +48,6 @@ from foodchain.routing.problem import (
     RoutingResult,
     Stop,
     StopKind,
-    Unserved,
     UnservedReason,
 )
 from foodchain.routing.schedule import effective_release, evaluate
