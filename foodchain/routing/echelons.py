@@ -15,13 +15,18 @@ every farm would need a vehicle of its own at dawn.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from foodchain.routing.diagnosis import vehicle_can_visit
-from foodchain.routing.problem import HUB, RoutingProblem, RoutingResult, StopKind
+from foodchain.routing.problem import HUB, RoutingProblem, RoutingResult, StopKind, Unserved
+from foodchain.routing.schedule import evaluate
 
 SAFETY_MINUTES = 1.0
 """Slack kept between a deadline and the time it was derived from (solver rounding)."""
+
+ACTUAL_DEADLINE_PASSES = 5
+"""Timing passes of ``with_actual_deadlines`` (one or two settle every plan seen)."""
 
 
 def earliest_unloading(problem: RoutingProblem, pickup: int) -> float | None:
@@ -108,3 +113,33 @@ def tighten_hub_deadlines(problem: RoutingProblem, result: RoutingResult) -> Rou
         if current is None or end + SAFETY_MINUTES < current - 1e-9:
             stops[pickup] = replace(stops[pickup], hub_deadline=end + SAFETY_MINUTES)
     return replace(problem, stops=tuple(stops))
+
+
+def with_actual_deadlines(
+    problem: RoutingProblem,
+    routes: Mapping[int, Sequence[Sequence[int]]],
+    unserved: Sequence[Unserved] = (),
+) -> RoutingResult:
+    """``routes`` timed so that each delivery loads once its goods are unloaded at the hub.
+
+    Deliveries wait for the trips that really collect their goods, not for deadlines fixed
+    beforehand: each supplying pickup's deadline is set to its trip's end and the day timed
+    again, until nothing moves (a few passes; a pickup's end can move only when a delivery
+    trip before it on the same vehicle waited longer). The result may still break a rule
+    (``verify`` says which): a delivery may then wait past its window."""
+    supplying = {p for stop in problem.stops for p in stop.supplied_by}
+    given = {p: problem.stops[p].hub_deadline for p in supplying}
+    current = problem
+    result = evaluate(current, routes, unserved)
+    for _ in range(ACTUAL_DEADLINE_PASSES):
+        ends = {v.stop: t.end for t in result.trips for v in t.visits if v.stop in supplying}
+        stops = list(problem.stops)
+        for pickup, end in ends.items():
+            limit = given[pickup]
+            stops[pickup] = replace(stops[pickup], hub_deadline=end if limit is None else limit)
+        following = replace(problem, stops=tuple(stops))
+        if following == current:
+            break
+        current = following
+        result = evaluate(current, routes, unserved)
+    return result

@@ -28,11 +28,16 @@ from typing import Any
 
 from foodchain.routing import construct, pyvrp_engine
 from foodchain.routing.diagnosis import servable
-from foodchain.routing.echelons import derive_hub_deadlines
+from foodchain.routing.echelons import (
+    SAFETY_MINUTES,
+    derive_hub_deadlines,
+    with_actual_deadlines,
+)
 from foodchain.routing.problem import (
     InitialRoutes,
     RoutingProblem,
     RoutingResult,
+    StopKind,
     Unserved,
     UnservedReason,
 )
@@ -65,14 +70,26 @@ def _settle(
     excluded: Mapping[int, Unserved],
     routes: Mapping[int, Sequence[Sequence[int]]],
 ) -> RoutingResult:
-    """``routes`` made valid (repaired, missing stops inserted) and evaluated."""
-    built, left = construct.build(coupled, allowed, routes)
-    unserved = construct.unserved_reasons(coupled, left, excluded)
-    result = evaluate(coupled, built, unserved)
-    errors = violations(problem, result)
-    if errors:  # construct checks the same rules: this would be a bug in one of them
-        raise AssertionError(f"repaired rounds break a rule: {errors[0]}")
-    return result
+    """The better of ``routes`` as they are, if valid (deliveries waiting for the trips that
+    really bring their goods), and ``routes`` repaired with the stops they miss inserted
+    (always valid)."""
+    served = {s for trips in routes.values() for trip in trips for s in trip}
+    reasons = {s: u for s, u in excluded.items() if s not in served}
+    missing = [s for s in allowed if s not in served]
+    found = []
+    as_is = with_actual_deadlines(
+        problem, routes, construct.unserved_reasons(coupled, missing, reasons)
+    )
+    if not violations(problem, as_is):
+        found.append(as_is)
+    if missing or not found:
+        built, left = construct.build(coupled, allowed, routes)
+        repaired = evaluate(coupled, built, construct.unserved_reasons(coupled, left, excluded))
+        errors = violations(problem, repaired)
+        if errors:  # construct checks the same rules: this would be a bug in one of them
+            raise AssertionError(f"repaired rounds break a rule: {errors[0]}")
+        found.append(repaired)
+    return min(found, key=lambda r: r.rank())
 
 
 def penalized_cost(result: RoutingResult, options: SolverOptions) -> float:
@@ -86,7 +103,74 @@ def _valid(problem: RoutingProblem, result: RoutingResult) -> bool:
     return result.found_solution and not violations(problem, result)
 
 
-PyvrpTask = Callable[[], pyvrp_engine.PyvrpOutcome]
+PyvrpTask = Callable[[], list[pyvrp_engine.PyvrpOutcome]]
+
+FIRST_ROUND_SHARE = 0.6
+"""Share of PyVRP's time for its first echelon round; the second re-solves with each pickup
+due at the hub when the first round's rounds unload it (as ``solver.solve`` does)."""
+
+
+def _hidden_loading(problem: RoutingProblem, routes: InitialRoutes) -> dict[int, float]:
+    """Per delivery in ``routes``, the minutes of hub loading PyVRP's model counts after it
+    although they come before the trip leaves: the loading of what is still on board."""
+    rate = problem.hub_minutes_per_100kg / 100.0
+    out: dict[int, float] = {}
+    for trips in routes.values():
+        for trip in trips:
+            still = 0.0
+            for s in reversed(trip):
+                if problem.stops[s].kind is StopKind.DELIVERY:
+                    still += problem.stops[s].kg
+                    out[s] = rate * (still - problem.stops[s].kg)
+    return out
+
+
+def pyvrp_rounds(
+    problem: RoutingProblem,
+    coupled: RoutingProblem,
+    allowed: Mapping[int, Sequence[int]],
+    options: SolverOptions,
+    initial_routes: InitialRoutes | None,
+) -> list[pyvrp_engine.PyvrpOutcome]:
+    """PyVRP on the day with hub deadlines derived beforehand; then, if collections feed
+    deliveries or loading takes time per kg, a second round from the first's rounds, with
+    each pickup due at the hub when they unload it and windows closing earlier by the
+    loading time the model missed (as ``solver.solve`` tightens its deadlines)."""
+    coupled_day = any(s.supplied_by for s in problem.stops)
+    second_round = coupled_day or problem.hub_minutes_per_100kg > 0
+    share = FIRST_ROUND_SHARE if second_round else 1.0
+    limit = options.time_limit_s
+    first = pyvrp_engine.search(
+        coupled,
+        sorted(allowed),
+        allowed,
+        time_limit_s=None if limit is None else limit * share,
+        iterations=round(options.pyvrp_iterations * share),
+        seed=options.searches[0].seed,
+        initial_routes=initial_routes,
+    )
+    if not second_round or not first.routes:
+        return [first]
+    timed = with_actual_deadlines(problem, first.routes)
+    unloaded = {v.stop: t.end for t in timed.trips for v in t.visits}
+    stops = list(coupled.stops)
+    for pickup in {p for stop in problem.stops for p in stop.supplied_by}:
+        if problem.stops[pickup].hub_deadline is None and pickup in unloaded:
+            deadline = unloaded[pickup] + SAFETY_MINUTES
+            stops[pickup] = replace(stops[pickup], hub_deadline=deadline)
+    second_problem = replace(coupled, stops=tuple(stops))
+    second_allowed, _ = servable(second_problem)
+    second = pyvrp_engine.search(
+        second_problem,
+        sorted(second_allowed),
+        second_allowed,
+        time_limit_s=None if limit is None else limit * (1 - share),
+        iterations=round(options.pyvrp_iterations * (1 - share)),
+        seed=options.searches[0].seed,
+        initial_routes=first.routes,
+        lateness=_hidden_loading(problem, first.routes),
+    )
+    return [first, second]
 
 
 def _pyvrp_child(connection: Connection, task: PyvrpTask) -> None:
@@ -109,6 +193,7 @@ class _PyvrpSearch:
 
     def __init__(
         self,
+        problem: RoutingProblem,
         coupled: RoutingProblem,
         allowed: Mapping[int, Sequence[int]],
         options: SolverOptions,
@@ -116,14 +201,7 @@ class _PyvrpSearch:
         in_child: bool,
     ) -> None:
         self.task: PyvrpTask = partial(
-            pyvrp_engine.search,
-            coupled,
-            sorted(allowed),
-            dict(allowed),
-            time_limit_s=options.time_limit_s,
-            iterations=options.pyvrp_iterations,
-            seed=options.searches[0].seed,
-            initial_routes=initial_routes,
+            pyvrp_rounds, problem, coupled, dict(allowed), options, initial_routes
         )
         self.time_limit_s = options.time_limit_s
         self.process: Any = None
@@ -135,7 +213,7 @@ class _PyvrpSearch:
             self.process.start()
             sender.close()
 
-    def result(self) -> pyvrp_engine.PyvrpOutcome:
+    def result(self) -> list[pyvrp_engine.PyvrpOutcome]:
         """The outcome, or SearchCrashed (with what went wrong)."""
         if self.process is None:
             try:
@@ -156,7 +234,7 @@ class _PyvrpSearch:
             self.stop()
         if isinstance(received, SearchCrashed):
             raise received
-        assert isinstance(received, pyvrp_engine.PyvrpOutcome)
+        assert isinstance(received, list)
         return received
 
     def stop(self) -> None:
@@ -183,7 +261,7 @@ def _search(
     pyvrp_search = None
     if use_pyvrp:
         pyvrp_search = _PyvrpSearch(
-            coupled, allowed, options, initial_routes, in_child=options.engine == "auto"
+            problem, coupled, allowed, options, initial_routes, in_child=options.engine == "auto"
         )
     try:
         if options.engine in ("auto", "ortools"):
@@ -205,15 +283,16 @@ def _search(
                     )
         if pyvrp_search is not None:
             try:
-                outcome = pyvrp_search.result()
+                outcomes = pyvrp_search.result()
             except SearchCrashed as crash:
                 crashes.append(f"pyvrp: {crash}")
             else:
-                settled = _settle(problem, coupled, allowed, excluded, outcome.routes)
-                name = "pyvrp" if outcome.feasible else "pyvrp+repair"
-                if progress is not None:
-                    progress(penalized_cost(settled, options))
-                candidates.append(_Candidate(name, settled))
+                for outcome in outcomes:
+                    settled = _settle(problem, coupled, allowed, excluded, outcome.routes)
+                    name = "pyvrp" if outcome.feasible else "pyvrp+repair"
+                    if progress is not None:
+                        progress(penalized_cost(settled, options))
+                    candidates.append(_Candidate(name, settled))
     finally:
         if pyvrp_search is not None:
             pyvrp_search.stop()

@@ -12,9 +12,11 @@ profile, in which the stops it may not serve are out of reach.
 
 What PyVRP cannot express is approximated, and the result is judged afterwards by the exact
 rules (``verify``, ``construct.build``): hub loading time per kg is counted at the stops
-(the trip's total time is right, the times within it are a little early), and a pickup's
-hub deadline becomes the latest start of its service that would still make it if it were
-the trip's last stop. Integers: times rounded up, windows inwards, capacities down.
+(the trip's total time is right, the times within it are early by the loading time of what
+is still on board: ``lateness`` lets a second round close windows earlier by that much),
+and a pickup's hub deadline becomes the latest start of its service that would still make
+it if it were the trip's last stop. Integers: times rounded up, windows inwards,
+capacities down.
 """
 
 from __future__ import annotations
@@ -65,9 +67,11 @@ class _Model:
         problem: RoutingProblem,
         included: Sequence[int],
         allowed: Mapping[int, Sequence[int]],
+        lateness: Mapping[int, float],
     ) -> None:
         self.problem = problem
         self.included = list(included)
+        self.lateness = lateness
         self.loads = self._load_dimensions()
         self.profiles: list[tuple[int, frozenset[int]]] = []
         self.types: list[list[int]] = []
@@ -138,7 +142,7 @@ class _Model:
         handling = p.hub_minutes_per_100kg * stop.kg / 100.0
         service = _up(stop.service_minutes + handling, TIME_UNITS_PER_MINUTE)
         early = _up(stop.window[0], TIME_UNITS_PER_MINUTE)
-        late = _down(stop.window[1], TIME_UNITS_PER_MINUTE)
+        late = _down(stop.window[1] - self.lateness.get(s, 0.0), TIME_UNITS_PER_MINUTE)
         amount = self._amount(stop.kg, stop.crates)
         release = 0
         if stop.kind is StopKind.DELIVERY:
@@ -255,13 +259,15 @@ def search(
     iterations: int,
     seed: int = 0,
     initial_routes: InitialRoutes | None = None,
+    lateness: Mapping[int, float] | None = None,
 ) -> PyvrpOutcome:
     """PyVRP's iterated local search on the ``included`` stops (each served only by its
     ``allowed`` vehicles), for ``time_limit_s`` seconds, or ``iterations`` if None (then the
-    same seed gives the same routes)."""
+    same seed gives the same routes). ``lateness``: minutes by which a stop's service must
+    start before its window closes (what the model does not see of the hub's loading)."""
     if not included:
         return PyvrpOutcome({}, True, 0, 0.0)
-    model = _Model(problem, included, allowed)
+    model = _Model(problem, included, allowed, lateness or {})
     stop = MaxRuntime(time_limit_s) if time_limit_s is not None else MaxIterations(iterations)
     start = model.solution(initial_routes) if initial_routes else None
     with warnings.catch_warnings():  # a solver never prints; infeasibility shows in the result
