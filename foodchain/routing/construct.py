@@ -14,6 +14,7 @@ is feasible or not on its own and insertions are checked one vehicle at a time, 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Mapping, Sequence
 
 from foodchain.routing.diagnosis import saturated, supply_failure
@@ -21,6 +22,8 @@ from foodchain.routing.problem import RoutingProblem, StopKind, Unserved
 from foodchain.routing.schedule import effective_release
 
 EPS = 1e-6
+IMPROVE_PASSES = 30
+"""Sweeps of ``improve`` over every stop at most (a descent on Lensois days ends in 2-5)."""
 Routes = dict[int, list[list[int]]]
 
 
@@ -34,8 +37,10 @@ class _Day:
             for s, stop in enumerate(problem.stops)
         ]
 
-    def trip(self, v: int, stops: Sequence[int], ready: float) -> tuple[float, float] | None:
-        """(end, km) of the trip loading from ``ready``, or None if it breaks a rule."""
+    def trip(self, v: int, stops: Sequence[int], ready: float) -> tuple[float, float, float] | None:
+        """(start, end, km) of the trip loading from ``ready`` at the earliest, or None if it
+        breaks a rule; ``start`` is delayed by the waiting that delaying removes, as
+        ``schedule.evaluate`` does, so that hours (and costs) agree with it."""
         p = self.problem
         vehicle = p.vehicles[v]
         loaded = crates = unloaded = 0.0
@@ -55,13 +60,17 @@ class _Day:
         minutes = p.minutes[vehicle.profile]
         clock = start + p.loading_minutes(loaded)
         kg, crates_on_board, here, km = loaded, crates, 0, 0.0
+        waiting, slack = 0.0, math.inf
         for s in stops:
             stop = p.stops[s]
             clock += minutes[here][s + 1]
             km += p.km[here][s + 1]
             if clock > stop.window[1] + EPS:
                 return None
-            clock = max(clock, stop.window[0]) + stop.service_minutes
+            begin = max(clock, stop.window[0])
+            waiting += begin - clock
+            slack = min(slack, waiting + stop.window[1] - begin)
+            clock = begin + stop.service_minutes
             sign = -1.0 if stop.kind is StopKind.DELIVERY else 1.0
             kg += sign * stop.kg
             crates_on_board += sign * stop.crates
@@ -76,7 +85,7 @@ class _Day:
             deadline = p.stops[s].hub_deadline
             if p.stops[s].kind is StopKind.PICKUP and deadline is not None and end > deadline + EPS:
                 return None
-        return end, km
+        return start + max(0.0, min(waiting, slack)), end, km
 
     def cost(self, v: int, trips: Sequence[Sequence[int]]) -> float | None:
         """Cost of the vehicle's day (fixed, km, hours), or None if it breaks a rule."""
@@ -91,18 +100,13 @@ class _Day:
             timed = self.trip(v, stops, ready)
             if timed is None:
                 return None
-            end, km = timed
-            start = self._start(stops, ready)
+            start, end, km = timed
             cost += km * vehicle.cost_per_km + (end - start) / 60.0 * vehicle.cost_per_hour
             total_km += km
             ready = end
         if total_km > vehicle.range_km + EPS:
             return None
         return cost
-
-    def _start(self, stops: Sequence[int], ready: float) -> float:
-        releases = [r for s in stops if (r := self.release[s]) is not None]
-        return max([ready, *releases])
 
 
 def _order(problem: RoutingProblem, stops: Iterable[int]) -> list[int]:
@@ -153,6 +157,84 @@ def insert(
         costs[v] = costs.get(v, 0.0) + best[0]
         served.add(s)
     return current, left
+
+
+def improve(
+    problem: RoutingProblem,
+    routes: Mapping[int, Sequence[Sequence[int]]],
+    allowed: Mapping[int, Sequence[int]],
+    seconds: float | None,
+    passes: int = IMPROVE_PASSES,
+) -> Routes:
+    """``routes`` improved by moving one stop at a time to where it costs least (any trip of
+    any of its vehicles, or a new trip), while that lowers the cost, for at most ``seconds``
+    (None: no time limit, the same routes give the same result) and ``passes`` sweeps.
+
+    A descent with exact checks: slow beside the engines, but it turns rounds repaired by
+    taking stops out and inserting them again into sensible ones."""
+    day = _Day(problem)
+    until = math.inf if seconds is None else time.perf_counter() + seconds
+    current: Routes = {v: [list(t) for t in trips if t] for v, trips in routes.items()}
+    costs = {v: day.cost(v, trips) for v, trips in current.items()}
+    improved = True
+    while improved and passes > 0 and time.perf_counter() < until:
+        improved = False
+        passes -= 1
+        for v_from in list(current):
+            for s in [x for trip in current.get(v_from, []) for x in trip]:
+                if time.perf_counter() >= until:
+                    return current
+                if v_from in current and _relocate(
+                    problem, day, current, costs, allowed, v_from, s
+                ):
+                    improved = True
+    return current
+
+
+def _relocate(
+    problem: RoutingProblem,
+    day: _Day,
+    current: Routes,
+    costs: dict[int, float | None],
+    allowed: Mapping[int, Sequence[int]],
+    v_from: int,
+    stop: int,
+) -> bool:
+    """Move ``stop`` out of ``v_from``'s trips to its cheapest place, if that saves money."""
+    before = costs[v_from]
+    if before is None:
+        return False
+    without = [[x for x in trip if x != stop] for trip in current[v_from]]
+    without = [trip for trip in without if trip]
+    after = day.cost(v_from, without)
+    if after is None:
+        return False
+    gain = before - after
+    best: tuple[float, int, list[list[int]]] | None = None
+    for v in allowed.get(stop, ()):
+        base = without if v == v_from else current.get(v, [])
+        base_cost = after if v == v_from else costs.get(v, 0.0)
+        if base_cost is None:
+            continue
+        for candidate in _candidates(base, stop, problem.vehicles[v].max_trips):
+            cost = day.cost(v, candidate)
+            if cost is not None and (best is None or cost - base_cost < best[0]):
+                best = (cost - base_cost, v, candidate)
+    if best is None or best[0] >= gain - 1e-6:
+        return False
+    delta, v_to, trips = best
+    if v_to == v_from:
+        current[v_from] = trips
+        costs[v_from] = after + delta
+    else:
+        current[v_from] = without
+        costs[v_from] = after
+        current[v_to] = trips
+        costs[v_to] = (costs.get(v_to) or 0.0) + delta
+    if not current[v_from]:
+        del current[v_from]
+        costs[v_from] = 0.0
+    return True
 
 
 def _candidates(trips: list[list[int]], stop: int, max_trips: int) -> Iterable[list[list[int]]]:
@@ -209,12 +291,16 @@ def build(
     problem: RoutingProblem,
     allowed: Mapping[int, Sequence[int]],
     routes: Mapping[int, Sequence[Sequence[int]]] | None = None,
+    improve_seconds: float | None = 0.0,
 ) -> tuple[Routes, list[int]]:
-    """Valid rounds for the ``allowed`` stops: ``routes`` repaired, the rest inserted."""
+    """Valid rounds for the ``allowed`` stops: ``routes`` repaired, the rest inserted, then
+    improved for ``improve_seconds`` (None: until no move helps, ``IMPROVE_PASSES`` at most)."""
     kept, _ = feasible_part(problem, routes or {})
     served = {s for trips in kept.values() for t in trips for s in t}
     todo = [s for s in allowed if s not in served]
     result, left = insert(problem, kept, todo, allowed)
+    if improve_seconds is None or improve_seconds > 0:
+        result = improve(problem, result, allowed, improve_seconds)
     # Taking stops out never breaks a trip whose travel times obey the triangle inequality;
     # for any others the final pass keeps what is valid.
     final, dropped = feasible_part(problem, result)

@@ -49,6 +49,9 @@ from foodchain.routing.verify import violations
 MORE_TIME_ROUNDS = 2
 """Searches repeated with twice the time while mandatory stops stay out for want of room."""
 
+REPAIR_SHARE = 0.1
+"""Share of a day's time limit (1 s at most) that improving repaired rounds may take."""
+
 CHILD_GRACE_S = 5.0
 """How long past its time limit a search process may take to answer before it is stopped."""
 
@@ -69,6 +72,7 @@ def _settle(
     allowed: Mapping[int, Sequence[int]],
     excluded: Mapping[int, Unserved],
     routes: Mapping[int, Sequence[Sequence[int]]],
+    improve_seconds: float | None,
 ) -> RoutingResult:
     """The better of ``routes`` as they are, if valid (deliveries waiting for the trips that
     really bring their goods), and ``routes`` repaired with the stops they miss inserted
@@ -83,13 +87,20 @@ def _settle(
     if not violations(problem, as_is):
         found.append(as_is)
     if missing or not found:
-        built, left = construct.build(coupled, allowed, routes)
+        built, left = construct.build(coupled, allowed, routes, improve_seconds)
         repaired = evaluate(coupled, built, construct.unserved_reasons(coupled, left, excluded))
         errors = violations(problem, repaired)
         if errors:  # construct checks the same rules: this would be a bug in one of them
             raise AssertionError(f"repaired rounds break a rule: {errors[0]}")
         found.append(repaired)
     return min(found, key=lambda r: r.rank())
+
+
+def repair_seconds(options: SolverOptions) -> float | None:
+    """Time to improve one repaired or constructed plan (None: by work, deterministic)."""
+    if options.time_limit_s is None:
+        return None
+    return min(1.0, REPAIR_SHARE * options.time_limit_s)
 
 
 def penalized_cost(result: RoutingResult, options: SolverOptions) -> float:
@@ -105,9 +116,11 @@ def _valid(problem: RoutingProblem, result: RoutingResult) -> bool:
 
 PyvrpTask = Callable[[], list[pyvrp_engine.PyvrpOutcome]]
 
-FIRST_ROUND_SHARE = 0.6
-"""Share of PyVRP's time for its first echelon round; the second re-solves with each pickup
-due at the hub when the first round's rounds unload it (as ``solver.solve`` does)."""
+FIRST_ROUND_SHARE = 0.55
+"""Share of PyVRP's time for its first round (``pyvrp_rounds``); the others share the rest."""
+
+PYVRP_ROUNDS = 4
+"""PyVRP rounds at most on a day whose rounds its model cannot check exactly."""
 
 
 def _hidden_loading(problem: RoutingProblem, routes: InitialRoutes) -> dict[int, float]:
@@ -133,44 +146,52 @@ def pyvrp_rounds(
     initial_routes: InitialRoutes | None,
 ) -> list[pyvrp_engine.PyvrpOutcome]:
     """PyVRP on the day with hub deadlines derived beforehand; then, if collections feed
-    deliveries or loading takes time per kg, a second round from the first's rounds, with
-    each pickup due at the hub when they unload it and windows closing earlier by the
-    loading time the model missed (as ``solver.solve`` tightens its deadlines)."""
+    deliveries or loading takes time per kg, further rounds from the previous one's rounds,
+    with each pickup due at the hub when they unload it and windows closing earlier by the
+    loading time the model missed (as ``solver.solve`` tightens its deadlines), until the
+    rounds are valid as they are or ``PYVRP_ROUNDS`` are done."""
     coupled_day = any(s.supplied_by for s in problem.stops)
-    second_round = coupled_day or problem.hub_minutes_per_100kg > 0
-    share = FIRST_ROUND_SHARE if second_round else 1.0
+    more = coupled_day or problem.hub_minutes_per_100kg > 0
+    share = FIRST_ROUND_SHARE if more else 1.0
     limit = options.time_limit_s
-    first = pyvrp_engine.search(
-        coupled,
-        sorted(allowed),
-        allowed,
-        time_limit_s=None if limit is None else limit * share,
-        iterations=round(options.pyvrp_iterations * share),
-        seed=options.searches[0].seed,
-        initial_routes=initial_routes,
-    )
-    if not second_round or not first.routes:
-        return [first]
-    timed = with_actual_deadlines(problem, first.routes)
-    unloaded = {v.stop: t.end for t in timed.trips for v in t.visits}
-    stops = list(coupled.stops)
-    for pickup in {p for stop in problem.stops for p in stop.supplied_by}:
-        if problem.stops[pickup].hub_deadline is None and pickup in unloaded:
-            deadline = unloaded[pickup] + SAFETY_MINUTES
-            stops[pickup] = replace(stops[pickup], hub_deadline=deadline)
-    second_problem = replace(coupled, stops=tuple(stops))
-    second_allowed, _ = servable(second_problem)
-    second = pyvrp_engine.search(
-        second_problem,
-        sorted(second_allowed),
-        second_allowed,
-        time_limit_s=None if limit is None else limit * (1 - share),
-        iterations=round(options.pyvrp_iterations * (1 - share)),
-        seed=options.searches[0].seed,
-        initial_routes=first.routes,
-        lateness=_hidden_loading(problem, first.routes),
-    )
-    return [first, second]
+
+    def run(
+        day: RoutingProblem,
+        fraction: float,
+        start: InitialRoutes | None,
+        lateness: Mapping[int, float] | None,
+    ) -> pyvrp_engine.PyvrpOutcome:
+        able, _ = servable(day)
+        return pyvrp_engine.search(
+            day,
+            sorted(able),
+            able,
+            time_limit_s=None if limit is None else limit * fraction,
+            iterations=max(1, round(options.pyvrp_iterations * fraction)),
+            seed=options.searches[0].seed,
+            initial_routes=start,
+            lateness=lateness,
+        )
+
+    outcomes = [run(coupled, share, initial_routes, None)]
+    lateness: dict[int, float] = {}
+    for _ in range(PYVRP_ROUNDS - 1 if more else 0):
+        routes = outcomes[-1].routes
+        timed = with_actual_deadlines(problem, routes)
+        valid = not violations(problem, timed)
+        if not routes or (valid and (not coupled_day or len(outcomes) > 1)):
+            break  # a coupled day gets a second round: the deadlines it meets free deliveries
+        unloaded = {v.stop: t.end for t in timed.trips for v in t.visits}
+        stops = list(coupled.stops)
+        for pickup in {p for stop in problem.stops for p in stop.supplied_by}:
+            if problem.stops[pickup].hub_deadline is None and pickup in unloaded:
+                deadline = unloaded[pickup] + SAFETY_MINUTES
+                stops[pickup] = replace(stops[pickup], hub_deadline=deadline)
+        for s, minutes in _hidden_loading(problem, routes).items():
+            lateness[s] = max(lateness.get(s, 0.0), minutes)
+        fraction = (1 - share) / (PYVRP_ROUNDS - 1)
+        outcomes.append(run(replace(coupled, stops=tuple(stops)), fraction, routes, lateness))
+    return outcomes
 
 
 def _pyvrp_child(connection: Connection, task: PyvrpTask) -> None:
@@ -257,6 +278,7 @@ def _search(
     """The engines' results (valid or repaired), and the crashes met."""
     candidates: list[_Candidate] = []
     crashes: list[str] = []
+    repair = repair_seconds(options)
     use_pyvrp = options.engine in ("auto", "pyvrp") and allowed
     pyvrp_search = None
     if use_pyvrp:
@@ -278,7 +300,8 @@ def _search(
                     routes = found.routes()
                     candidates.append(
                         _Candidate(
-                            "ortools+repair", _settle(problem, coupled, allowed, excluded, routes)
+                            "ortools+repair",
+                            _settle(problem, coupled, allowed, excluded, routes, repair),
                         )
                     )
         if pyvrp_search is not None:
@@ -288,7 +311,7 @@ def _search(
                 crashes.append(f"pyvrp: {crash}")
             else:
                 for outcome in outcomes:
-                    settled = _settle(problem, coupled, allowed, excluded, outcome.routes)
+                    settled = _settle(problem, coupled, allowed, excluded, outcome.routes, repair)
                     name = "pyvrp" if outcome.feasible else "pyvrp+repair"
                     if progress is not None:
                         progress(penalized_cost(settled, options))
@@ -314,12 +337,18 @@ def solve(
         progress = improving(progress)
     coupled = derive_hub_deadlines(problem)
     allowed, excluded = servable(coupled)
+    repair = repair_seconds(options)
     candidates: list[_Candidate] = []
     if initial_routes:
         candidates.append(
-            _Candidate("warm start", _settle(problem, coupled, allowed, excluded, initial_routes))
+            _Candidate(
+                "warm start",
+                _settle(problem, coupled, allowed, excluded, initial_routes, repair),
+            )
         )
-    candidates.append(_Candidate("construction", _settle(problem, coupled, allowed, excluded, {})))
+    candidates.append(
+        _Candidate("construction", _settle(problem, coupled, allowed, excluded, {}, repair))
+    )
     if progress is not None:
         progress(min(penalized_cost(c.result, options) for c in candidates))
     crashes: list[str] = []
