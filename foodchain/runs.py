@@ -276,7 +276,7 @@ def publish_run(
             run = next(r for r in runs if r.id == run_id)
             if run.status == RunStatus.PUBLISHED:
                 return _summary(run)
-            left_out = int(run.kpis.get("unserved_mandatory_stops", 0) or 0)
+            left_out = int(kpi_at(run.kpis, "transport.unserved_mandatory_stops") or 0)
             if left_out and not force:
                 raise UnservedPlanError(
                     week,

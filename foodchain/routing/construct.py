@@ -248,10 +248,13 @@ def _candidates(trips: list[list[int]], stop: int, max_trips: int) -> Iterable[l
 
 
 def feasible_part(
-    problem: RoutingProblem, routes: Mapping[int, Sequence[Sequence[int]]]
+    problem: RoutingProblem,
+    routes: Mapping[int, Sequence[Sequence[int]]],
+    allowed: Mapping[int, Sequence[int]],
 ) -> tuple[Routes, list[int]]:
     """The part of ``routes`` that keeps every rule, visit by visit in their order, and the
-    stops taken out (a delivery whose pickup is taken out goes too)."""
+    stops taken out (a stop on a vehicle not ``allowed`` there, and a delivery whose pickup
+    is taken out, go too)."""
     day = _Day(problem)
     kept: Routes = {}
     removed: list[int] = []
@@ -266,7 +269,7 @@ def feasible_part(
                 continue
             current: list[int] = []
             for s in trip:
-                if day.cost(v, [*done, [*current, s]]) is None:
+                if v not in allowed.get(s, ()) or day.cost(v, [*done, [*current, s]]) is None:
                     removed.append(s)
                 else:
                     current.append(s)
@@ -295,7 +298,7 @@ def build(
 ) -> tuple[Routes, list[int]]:
     """Valid rounds for the ``allowed`` stops: ``routes`` repaired, the rest inserted, then
     improved for ``improve_seconds`` (None: until no move helps, ``IMPROVE_PASSES`` at most)."""
-    kept, _ = feasible_part(problem, routes or {})
+    kept, _ = feasible_part(problem, routes or {}, allowed)
     served = {s for trips in kept.values() for t in trips for s in t}
     todo = [s for s in allowed if s not in served]
     result, left = insert(problem, kept, todo, allowed)
@@ -303,7 +306,7 @@ def build(
         result = improve(problem, result, allowed, improve_seconds)
     # Taking stops out never breaks a trip whose travel times obey the triangle inequality;
     # for any others the final pass keeps what is valid.
-    final, dropped = feasible_part(problem, result)
+    final, dropped = feasible_part(problem, result, allowed)
     return final, sorted(set(left) | set(dropped))
 
 

@@ -62,6 +62,8 @@ def _trip_violations(
     )
     if trip.departure < trip.start + problem.loading_minutes(kg) - EPS:
         errors.append(f"{where}: leaves before it is loaded")
+    if kg > vehicle.capacity_kg + EPS or crates > vehicle.capacity_crates + EPS:
+        errors.append(f"{where}: leaves the hub over capacity")
     clock, here = trip.departure, 0
     for visit in trip.visits:
         stop = problem.stops[visit.stop]
