@@ -378,10 +378,28 @@ def solve(
             for c in candidates
         ),
     }
+    result = best.result
     if rounds:
         statistics["more_time_rounds"] = rounds
+    searched = time.perf_counter() - started
+    if any(u.reason is UnservedReason.FLEET_SATURATED for u in result.unserved):
+        # What is known, no more: a trip of its own would serve it, the searches found no room.
+        note = (
+            f" (no engine found room for it in {searched:.0f} s of search"
+            + (f", after {rounds} more round(s) with twice the time" if rounds else "")
+            + "; more time may find some: --time-limit)"
+        )
+        result = replace(
+            result,
+            unserved=tuple(
+                replace(u, explanation=u.explanation + note)
+                if u.reason is UnservedReason.FLEET_SATURATED
+                else u
+                for u in result.unserved
+            ),
+        )
     if crashes:
         statistics["crashes"] = "\n".join(crashes)
     if initial_routes:
         statistics["warm_start"] = 1
-    return replace(best.result, seconds=time.perf_counter() - started, statistics=statistics)
+    return replace(result, seconds=time.perf_counter() - started, statistics=statistics)
