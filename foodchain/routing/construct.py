@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from foodchain.routing.diagnosis import saturated, supply_failure
 from foodchain.routing.problem import RoutingProblem, StopKind, Unserved
-from foodchain.routing.schedule import effective_release
+from foodchain.routing.schedule import time_trip
 
 EPS = 1e-6
 IMPROVE_PASSES = 30
@@ -28,64 +28,38 @@ Routes = dict[int, list[list[int]]]
 
 
 class _Day:
-    """Exact feasibility and cost of one vehicle's trips, with the problem's data cached."""
+    """Exact feasibility and cost of one vehicle's trips (``schedule.time_trip`` timing)."""
 
     def __init__(self, problem: RoutingProblem) -> None:
         self.problem = problem
-        self.release = [
-            effective_release(problem, s) if stop.kind is StopKind.DELIVERY else None
-            for s, stop in enumerate(problem.stops)
-        ]
 
     def trip(self, v: int, stops: Sequence[int], ready: float) -> tuple[float, float, float] | None:
-        """(start, end, km) of the trip loading from ``ready`` at the earliest, or None if it
-        breaks a rule; ``start`` is delayed by the waiting that delaying removes, as
-        ``schedule.evaluate`` does, so that hours (and costs) agree with it."""
+        """(start, end, km) of the trip loading from ``ready``, or None if it breaks a rule."""
         p = self.problem
         vehicle = p.vehicles[v]
-        loaded = crates = unloaded = 0.0
-        start = ready
-        for s in stops:
-            stop = p.stops[s]
-            if stop.kind is StopKind.DELIVERY:
-                loaded += stop.kg
-                crates += stop.crates
-                release = self.release[s]
-                if release is not None and release > start:
-                    start = release
-            else:
-                unloaded += stop.kg
-        if loaded > vehicle.capacity_kg + EPS or crates > vehicle.capacity_crates + EPS:
+        timing = time_trip(p, v, stops, ready)
+        kg, crates = timing.loaded_kg, timing.loaded_crates
+        if kg > vehicle.capacity_kg + EPS or crates > vehicle.capacity_crates + EPS:
             return None
-        minutes = p.minutes[vehicle.profile]
-        clock = start + p.loading_minutes(loaded)
-        kg, crates_on_board, here, km = loaded, crates, 0, 0.0
-        waiting, slack = 0.0, math.inf
-        for s in stops:
+        if timing.end > vehicle.shift[1] + EPS:
+            return None
+        for s, (_, begin, _) in zip(stops, timing.stops, strict=True):
             stop = p.stops[s]
-            clock += minutes[here][s + 1]
-            km += p.km[here][s + 1]
-            if clock > stop.window[1] + EPS:
+            if begin > stop.window[1] + EPS:
                 return None
-            begin = max(clock, stop.window[0])
-            waiting += begin - clock
-            slack = min(slack, waiting + stop.window[1] - begin)
-            clock = begin + stop.service_minutes
             sign = -1.0 if stop.kind is StopKind.DELIVERY else 1.0
             kg += sign * stop.kg
-            crates_on_board += sign * stop.crates
-            if kg > vehicle.capacity_kg + EPS or crates_on_board > vehicle.capacity_crates + EPS:
+            crates += sign * stop.crates
+            if kg > vehicle.capacity_kg + EPS or crates > vehicle.capacity_crates + EPS:
                 return None
-            here = s + 1
-        end = clock + minutes[here][0] + p.unloading_minutes(unloaded)
-        km += p.km[here][0]
-        if end > vehicle.shift[1] + EPS:
-            return None
-        for s in stops:
-            deadline = p.stops[s].hub_deadline
-            if p.stops[s].kind is StopKind.PICKUP and deadline is not None and end > deadline + EPS:
+            deadline = stop.hub_deadline
+            if (
+                stop.kind is StopKind.PICKUP
+                and deadline is not None
+                and timing.end > deadline + EPS
+            ):
                 return None
-        return start + max(0.0, min(waiting, slack)), end, km
+        return timing.start, timing.end, timing.km
 
     def cost(self, v: int, trips: Sequence[Sequence[int]]) -> float | None:
         """Cost of the vehicle's day (fixed, km, hours), or None if it breaks a rule."""

@@ -9,7 +9,7 @@ waiting (the end stays the same), so reported hours are the hours the plan reall
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import pairwise
+from dataclasses import dataclass
 
 from foodchain.routing.problem import (
     HUB,
@@ -33,63 +33,103 @@ def effective_release(problem: RoutingProblem, stop: int) -> float | None:
     return max(times) if times else None
 
 
-def _trip_loads(problem: RoutingProblem, stops: Sequence[int]) -> tuple[float, float]:
-    loaded = sum(problem.stops[i].kg for i in stops if problem.stops[i].kind is StopKind.DELIVERY)
-    unloaded = sum(problem.stops[i].kg for i in stops if problem.stops[i].kind is StopKind.PICKUP)
-    return loaded, unloaded
+@dataclass(frozen=True)
+class TripTiming:
+    """When a trip does what, at the earliest, its departure then delayed by the waiting
+    that delaying removes (the end stays the same): the one timing every module uses."""
+
+    start: float
+    """Loading at the hub begins."""
+    departure: float
+    stops: tuple[tuple[float, float, float], ...]
+    """Per stop: arrival, start of service, departure."""
+    back: float
+    end: float
+    """Unloading at the hub is over."""
+    km: float
+    loaded_kg: float
+    loaded_crates: float
+    unloaded_kg: float
+
+
+def time_trip(
+    problem: RoutingProblem, vehicle: int, stops: Sequence[int], ready: float
+) -> TripTiming:
+    """The timing of one trip of ``vehicle`` whose loading may begin at ``ready``: after the
+    goods of its deliveries are at the hub, loading, the stops in order (waiting for windows
+    to open), back, unloading. Windows are not enforced here (``verify`` judges)."""
+    loaded = crates = unloaded = 0.0
+    start = ready
+    for i in stops:
+        stop = problem.stops[i]
+        if stop.kind is StopKind.DELIVERY:
+            loaded += stop.kg
+            crates += stop.crates
+            release = effective_release(problem, i)
+            if release is not None and release > start:
+                start = release
+        else:
+            unloaded += stop.kg
+    minutes = problem.minutes[problem.vehicles[vehicle].profile]
+    clock = departure = start + problem.loading_minutes(loaded)
+    here, km = HUB, 0.0
+    times = []
+    waiting, slack = 0.0, float("inf")
+    for i in stops:
+        stop = problem.stops[i]
+        arrival = clock + minutes[here][i + 1]
+        km += problem.km[here][i + 1]
+        begin = max(arrival, stop.window[0])
+        waiting += begin - arrival
+        slack = min(slack, waiting + stop.window[1] - begin)
+        clock = begin + stop.service_minutes
+        times.append((arrival, begin, clock))
+        here = i + 1
+    back = clock + minutes[here][HUB]
+    km += problem.km[here][HUB]
+    # Delay the departure by what waiting absorbs without pushing any stop later.
+    delay = max(0.0, min(waiting, slack))
+    if delay > 0:
+        start += delay
+        departure += delay
+        shifted, clock = [], departure
+        here = HUB
+        for i in stops:
+            arrival = clock + minutes[here][i + 1]
+            begin = max(arrival, problem.stops[i].window[0])
+            clock = begin + problem.stops[i].service_minutes
+            shifted.append((arrival, begin, clock))
+            here = i + 1
+        times = shifted
+        back = clock + minutes[here][HUB]
+    end = back + problem.unloading_minutes(unloaded)
+    return TripTiming(start, departure, tuple(times), back, end, km, loaded, crates, unloaded)
 
 
 def _timed_trip(
     problem: RoutingProblem, vehicle: int, number: int, stops: Sequence[int], ready: float
 ) -> Trip:
-    """Earliest timing of one trip whose loading may begin at ``ready``, then waits removed."""
-    loaded, unloaded = _trip_loads(problem, stops)
-    crates_loaded = sum(
-        problem.stops[i].crates for i in stops if problem.stops[i].kind is StopKind.DELIVERY
-    )
-    start = ready
-    for i in stops:
-        if problem.stops[i].kind is StopKind.DELIVERY:
-            release = effective_release(problem, i)
-            if release is not None:
-                start = max(start, release)
-    departure = start + problem.loading_minutes(loaded)
-
-    def run(leave_hub: float) -> tuple[list[tuple[float, float, float]], float]:
-        times = []
-        clock, here = leave_hub, HUB
-        for i in stops:
-            arrival = clock + problem.travel_minutes(vehicle, here, i + 1)
-            begin = max(arrival, problem.stops[i].window[0])
-            clock = begin + problem.stops[i].service_minutes
-            times.append((arrival, begin, clock))
-            here = i + 1
-        return times, clock + problem.travel_minutes(vehicle, here, HUB)
-
-    times, back = run(departure)
-    # Delay the departure by what waiting absorbs without pushing any stop later.
-    waiting, slack = 0.0, float("inf")
-    for i, (arrival, begin, _) in zip(stops, times, strict=True):
-        waiting += begin - arrival
-        slack = min(slack, waiting + problem.stops[i].window[1] - begin)
-    delay = max(0.0, min(waiting, slack))
-    if delay > 0:
-        departure += delay
-        start += delay
-        times, back = run(departure)
-
+    timing = time_trip(problem, vehicle, stops, ready)
     visits = []
-    kg_on_board, crates_on_board = loaded, crates_loaded
-    for i, (arrival, begin, leave) in zip(stops, times, strict=True):
+    kg_on_board, crates_on_board = timing.loaded_kg, timing.loaded_crates
+    for i, (arrival, begin, leave) in zip(stops, timing.stops, strict=True):
         stop = problem.stops[i]
         sign = -1.0 if stop.kind is StopKind.DELIVERY else 1.0
         kg_on_board += sign * stop.kg
         crates_on_board += sign * stop.crates
         visits.append(Visit(i, arrival, begin, leave, kg_on_board, crates_on_board))
-    locations = [HUB, *(i + 1 for i in stops), HUB]
-    km = sum(problem.km[a][b] for a, b in pairwise(locations))
-    end = back + problem.unloading_minutes(unloaded)
-    return Trip(vehicle, number, start, departure, back, end, tuple(visits), km, loaded, unloaded)
+    return Trip(
+        vehicle,
+        number,
+        timing.start,
+        timing.departure,
+        timing.back,
+        timing.end,
+        tuple(visits),
+        timing.km,
+        timing.loaded_kg,
+        timing.unloaded_kg,
+    )
 
 
 def evaluate(
