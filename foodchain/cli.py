@@ -36,7 +36,7 @@ from foodchain.plan import PlanOptions, PlanRecord, plan_week
 from foodchain.plan.weekly import DEFAULT_TIME_LIMIT_S
 from foodchain.report import COLUMNS as REPORT_COLUMNS
 from foodchain.report import weekly_kpis, write_report
-from foodchain.routing.solver import SolverOptions
+from foodchain.routing.options import SolverOptions
 from foodchain.routing.week import WeekRounds, route_week
 from foodchain.runs import (
     DISPLAY_KPIS,

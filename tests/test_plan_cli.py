@@ -145,8 +145,8 @@ def test_a_day_without_any_rounds_is_not_saved_nor_written(
     """The routing search of the second day ends with nothing found (its time ran out)."""
     from foodchain.routing import RoutingProblem, RoutingResult, SolverOptions
     from foodchain.routing.diagnosis import saturated
+    from foodchain.routing.ortools_engine import solve
     from foodchain.routing.schedule import evaluate
-    from foodchain.routing.solver import solve
 
     calls = []
 

@@ -124,6 +124,27 @@ def test_a_crashing_search_is_reported_and_the_day_still_planned(
     assert result.statistics["engine"] == "construction"
 
 
+def test_a_crashing_ortools_search_process_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two OR-Tools searches, the one in the child process crashes: the parent's result is
+    kept and the crash is in the statistics (it used to be dropped without a trace)."""
+    from foodchain.routing import ortools_search
+
+    real = ortools_search.search_once
+
+    def second_crashes(*args: Any, **kwargs: Any) -> Any:
+        if args[4] == 1:  # config_index: the child's search
+            raise MemoryError("out of memory in the child")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ortools_search, "search_once", second_crashes)
+    problem = random_day(seed=2, stops=10, vehicles=3)
+    options = replace(QUICK, engine="ortools", workers=2)
+    result = solve(problem, options)
+    assert check_result(problem, result) == []
+    assert "ortools search 1" in str(result.statistics["crashes"])
+    assert "MemoryError: out of memory in the child" in str(result.statistics["crashes"])
+
+
 def _leave_one_out(problem: RoutingProblem, options: SolverOptions, **kwargs: Any) -> Any:
     """A day whose rounds leave its first stop out (as a saturated fleet would)."""
     result = solve(problem, options, **kwargs)

@@ -30,7 +30,7 @@ from foodchain.routing import (
     great_circle_km,
     solve,
 )
-from foodchain.routing.solver import solve as ortools_solve
+from foodchain.routing.ortools_engine import solve as ortools_solve
 from tests.routing_checker import check_result
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

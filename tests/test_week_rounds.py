@@ -11,7 +11,7 @@ from foodchain.allocation import Flow
 from foodchain.db import open_database
 from foodchain.plan import PlanOptions, plan_week
 from foodchain.plan.record import earlier_rounds
-from foodchain.routing.solver import SolverOptions
+from foodchain.routing.options import SolverOptions
 from foodchain.routing.week import WeekRounds, carry_over, route_week
 from foodchain.runs import load_run
 from foodchain.weeks import Week

@@ -15,7 +15,7 @@ from foodchain.allocation.load import problem_of
 from foodchain.inputs import Snapshot, read_snapshot
 from foodchain.plan.kpis import compute_kpis
 from foodchain.plan.record import PlanRecord, build_record, earlier_rounds
-from foodchain.routing.solver import SolverOptions
+from foodchain.routing.options import SolverOptions
 from foodchain.routing.travel import Travel
 from foodchain.routing.week import DayRounds, route_flows
 from foodchain.weeks import Week

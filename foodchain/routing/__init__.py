@@ -8,6 +8,16 @@ unserved stops with their reason, costs), the best valid one of the engines chos
 
 from foodchain.routing.build import Flow, build_day_problem
 from foodchain.routing.diagnosis import diagnose
+from foodchain.routing.options import (
+    ENGINES,
+    GLS_SEARCH,
+    ILS_SEARCH,
+    ILS_SEARCH_2,
+    LNS_OPERATORS,
+    Progress,
+    SearchConfig,
+    SolverOptions,
+)
 from foodchain.routing.portfolio import solve
 from foodchain.routing.problem import (
     HUB,
@@ -23,16 +33,6 @@ from foodchain.routing.problem import (
     Visit,
 )
 from foodchain.routing.schedule import evaluate
-from foodchain.routing.solver import (
-    ENGINES,
-    GLS_SEARCH,
-    ILS_SEARCH,
-    ILS_SEARCH_2,
-    LNS_OPERATORS,
-    Progress,
-    SearchConfig,
-    SolverOptions,
-)
 from foodchain.routing.travel import Place, Travel, great_circle_km
 
 __all__ = [

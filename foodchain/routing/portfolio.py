@@ -33,6 +33,7 @@ from foodchain.routing.echelons import (
     derive_hub_deadlines,
     with_actual_deadlines,
 )
+from foodchain.routing.options import Progress, SolverOptions, improving
 from foodchain.routing.problem import (
     InitialRoutes,
     RoutingProblem,
@@ -42,7 +43,6 @@ from foodchain.routing.problem import (
     UnservedReason,
 )
 from foodchain.routing.schedule import evaluate
-from foodchain.routing.solver import Progress, SolverOptions, improving
 from foodchain.routing.territories import solve_day as ortools_solve_day
 from foodchain.routing.verify import violations
 
@@ -294,6 +294,8 @@ def _search(
             except Exception:
                 crashes.append("ortools: " + traceback.format_exc())
             else:
+                if found.statistics.get("crashes"):
+                    crashes.append(str(found.statistics["crashes"]))
                 if _valid(problem, found):
                     candidates.append(_Candidate("ortools", found))
                 elif found.found_solution:

@@ -19,6 +19,8 @@ from dataclasses import replace
 
 from foodchain.routing.diagnosis import saturated
 from foodchain.routing.echelons import derive_hub_deadlines
+from foodchain.routing.options import Progress, SolverOptions
+from foodchain.routing.ortools_engine import solve
 from foodchain.routing.problem import (
     HUB,
     InitialRoutes,
@@ -29,7 +31,6 @@ from foodchain.routing.problem import (
 )
 from foodchain.routing.problem import UnservedReason as Reason
 from foodchain.routing.schedule import effective_release, evaluate
-from foodchain.routing.solver import Progress, SolverOptions, solve
 
 TERRITORY_STOPS = 60
 """Most stops solved in one model; a larger day is split (Lensois days have at most ~45)."""

@@ -21,9 +21,9 @@ from foodchain.errors import FoodchainError
 from foodchain.inputs import read_snapshot
 from foodchain.models import SiteKind, VehicleIn
 from foodchain.routing.build import Flow, build_day_problem
+from foodchain.routing.options import Progress, SolverOptions
 from foodchain.routing.portfolio import solve
 from foodchain.routing.problem import InitialRoutes, RoutingProblem, RoutingResult
-from foodchain.routing.solver import Progress, SolverOptions
 from foodchain.routing.travel import TravelMatrix
 from foodchain.weeks import Week
 
