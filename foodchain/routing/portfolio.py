@@ -33,6 +33,7 @@ from foodchain.routing.echelons import (
     derive_hub_deadlines,
     with_actual_deadlines,
 )
+from foodchain.routing.fleet import FLEET_SLOTS
 from foodchain.routing.options import Progress, SolverOptions, improving
 from foodchain.routing.problem import (
     InitialRoutes,
@@ -43,6 +44,7 @@ from foodchain.routing.problem import (
     UnservedReason,
 )
 from foodchain.routing.schedule import evaluate
+from foodchain.routing.territories import TERRITORY_STOPS
 from foodchain.routing.territories import solve_day as ortools_solve_day
 from foodchain.routing.verify import violations
 
@@ -266,6 +268,15 @@ class _PyvrpSearch:
                 self.process.join(timeout=5)
 
 
+def ortools_fits(problem: RoutingProblem, servable_stops: int) -> bool:
+    """Whether OR-Tools' model of the day is one it searches well: few trip slots and one
+    territory. Beyond that it measured far behind PyVRP (multi-trip days with releases: +10 to
+    +61% against +0.2 to +4.9%; benchmarks/README.md), so ``auto`` gives its core to a
+    second PyVRP search instead."""
+    slots = sum(v.max_trips for v in problem.vehicles)
+    return slots <= FLEET_SLOTS and servable_stops <= TERRITORY_STOPS
+
+
 def _search(
     problem: RoutingProblem,
     coupled: RoutingProblem,
@@ -279,16 +290,26 @@ def _search(
     candidates: list[_Candidate] = []
     crashes: list[str] = []
     repair = repair_seconds(options)
-    use_pyvrp = options.engine in ("auto", "pyvrp") and allowed
-    pyvrp_search = None
-    if use_pyvrp:
-        pyvrp_search = _PyvrpSearch(
-            problem, coupled, allowed, options, initial_routes, in_child=options.engine == "auto"
+    use_ortools = options.engine == "ortools" or (
+        options.engine == "auto" and ortools_fits(problem, len(allowed))
+    )
+    searches: list[_PyvrpSearch] = []
+    if options.engine in ("auto", "pyvrp") and allowed:
+        auto = options.engine == "auto"
+        searches.append(
+            _PyvrpSearch(problem, coupled, allowed, options, initial_routes, in_child=auto)
         )
+        if auto and not use_ortools:  # the second core: PyVRP again, another seed
+            other = replace(
+                options, searches=tuple(replace(c, seed=c.seed + 1) for c in options.searches)
+            )
+            searches.append(
+                _PyvrpSearch(problem, coupled, allowed, other, initial_routes, in_child=False)
+            )
     try:
-        if options.engine in ("auto", "ortools"):
+        if use_ortools:
             # On two cores beside PyVRP, OR-Tools runs one search; alone, its usual two.
-            chosen = replace(options, workers=1) if use_pyvrp else options
+            chosen = replace(options, workers=1) if searches else options
             try:
                 found = ortools_solve_day(problem, chosen, progress, initial_routes)
             except Exception:
@@ -306,21 +327,21 @@ def _search(
                             _settle(problem, coupled, allowed, excluded, routes, repair),
                         )
                     )
-        if pyvrp_search is not None:
+        for search in reversed(searches):  # the one in this process first, while the child runs
             try:
-                outcomes = pyvrp_search.result()
+                outcomes = search.result()
             except SearchCrashed as crash:
                 crashes.append(f"pyvrp: {crash}")
-            else:
-                for outcome in outcomes:
-                    settled = _settle(problem, coupled, allowed, excluded, outcome.routes, repair)
-                    name = "pyvrp" if outcome.feasible else "pyvrp+repair"
-                    if progress is not None:
-                        progress(penalized_cost(settled, options))
-                    candidates.append(_Candidate(name, settled))
+                continue
+            for outcome in outcomes:
+                settled = _settle(problem, coupled, allowed, excluded, outcome.routes, repair)
+                name = "pyvrp" if outcome.feasible else "pyvrp+repair"
+                if progress is not None:
+                    progress(penalized_cost(settled, options))
+                candidates.append(_Candidate(name, settled))
     finally:
-        if pyvrp_search is not None:
-            pyvrp_search.stop()
+        for search in searches:
+            search.stop()
     return candidates, crashes
 
 
