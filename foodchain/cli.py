@@ -689,20 +689,35 @@ def _plan_summary(record: PlanRecord, run_id: int, folder: Path | None) -> None:
     fulfilment = kpis["fulfilment"]
     canteens, baskets, shops = fulfilment["canteens"], fulfilment["baskets"], fulfilment["shops"]
     transport = kpis["transport"]
+    left_out = record.unserved_mandatory()
+    if left_out:
+        console.print(
+            f"[bold red]{len(left_out)} mandatory stop(s) not served: their goods are "
+            "allocated but not delivered.[/bold red]"
+        )
+        for u in left_out:
+            console.print(
+                f"  [red]not served[/red] {u.day:%a %d/%m} {escape(record.name(u.site_id))} "
+                f"({u.kg:,.1f} kg): {escape(u.explanation)}"
+            )
     table = Table(title=f"Plan {record.week}", show_header=False)
     table.add_column("", style="bold")
     table.add_column("")
+    not_delivered = canteens.get("undelivered_kg", 0.0)
     table.add_row(
         "canteens",
-        f"{canteens['delivered_kg']:,.1f} of {canteens['demand_kg']:,.1f} kg "
-        f"({_percent(canteens['share'])})",
+        f"{canteens['delivered_kg']:,.1f} of {canteens['demand_kg']:,.1f} kg delivered "
+        f"({_percent(canteens['share'])})"
+        + (f", {not_delivered:,.1f} kg allocated but not delivered" if not_delivered else ""),
     )
+    baskets_left = baskets.get("undelivered_kg", 0.0)
     table.add_row(
         "baskets",
         f"{baskets['filled']} of {baskets['due']} filled ({_percent(baskets['share'])}), "
-        f"{baskets['kg']:,.1f} kg",
+        f"{baskets['kg']:,.1f} kg"
+        + (f", {baskets_left:,.1f} kg not delivered" if baskets_left else ""),
     )
-    table.add_row("partner shops", f"{shops['kg']:,.1f} kg")
+    table.add_row("partner shops", f"{shops.get('delivered_kg', shops['kg']):,.1f} kg")
     table.add_row("unsold", f"{kpis['unsold_kg']:,.1f} of {kpis['supply_kg']:,.1f} kg offered")
     table.add_row(
         "transport",
@@ -759,6 +774,8 @@ def _plan_summary(record: PlanRecord, run_id: int, folder: Path | None) -> None:
         for short in kpis["largest_shortfalls"]:
             console.print(f"  {short['kg']:8.1f} kg  {escape(short['reason'])}")
     for unserved in record.unserved:
+        if unserved in left_out:
+            continue  # listed first
         console.print(
             f"[yellow]not served[/yellow] {unserved.day:%a %d/%m} "
             f"{escape(record.name(unserved.site_id))}: {escape(unserved.explanation)}"

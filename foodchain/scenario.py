@@ -713,6 +713,7 @@ _REACH_FIX: dict[UnservedReason, tuple[str, str]] = {
         "open its {day} window later, or start a vehicle's shift earlier",
     ),
     UnservedReason.FLEET_SATURATED: ("", "add a vehicle"),
+    UnservedReason.NOT_PLACED: ("", "add a vehicle or give the search more time"),
     UnservedReason.OPTIONAL_DROPPED: ("", "add a vehicle"),
 }
 

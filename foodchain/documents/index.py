@@ -97,7 +97,7 @@ def write_index(view: PlanView, folder: Path, documents: Sequence[Written]) -> P
     page = Page(
         title=t("title_index", week=view.record.week),
         lines=_figures(t, view.record.kpis),
-        sections=sections + _unserved(view),
+        sections=_unserved(view) + sections,  # what did not go to plan comes first
         footer=view.footer(),
     )
     return write_page(folder / "index.html", page, t)

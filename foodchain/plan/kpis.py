@@ -105,6 +105,14 @@ def compute_kpis(record: PlanRecord) -> dict[str, Any]:
     for flow in record.flows:
         kg_to[flow.purpose] += flow.kg
     sold = sum(kg_to.values())
+    # What the rounds leave out does not arrive: delivered = allocated - unserved deliveries.
+    purpose_of = {"canteen": "canteen", "relay": "basket", "shop": "shop"}
+    undelivered: dict[str, float] = defaultdict(float)
+    for u in record.unserved:
+        kind = record.sites[u.site_id].kind if u.site_id in record.sites else ""
+        if u.action == "delivery" and kind in purpose_of:
+            undelivered[purpose_of[kind]] += u.kg
+    delivered = {k: max(0.0, kg_to[k] - undelivered[k]) for k in ("canteen", "basket", "shop")}
     due = sum(f.due for f in record.fills)
     filled = sum(f.filled for f in record.fills)
     canteen_short = sum(s.kg for s in record.shortfalls if not s.baskets)
@@ -119,17 +127,24 @@ def compute_kpis(record: PlanRecord) -> dict[str, Any]:
         "fulfilment": {
             "canteens": {
                 "demand_kg": _r(record.canteen_demand_kg),
-                "delivered_kg": _r(kg_to["canteen"]),
+                "allocated_kg": _r(kg_to["canteen"]),
+                "delivered_kg": _r(delivered["canteen"]),
+                "undelivered_kg": _r(undelivered["canteen"]),
                 "short_kg": _r(canteen_short),
-                "share": _share(kg_to["canteen"], record.canteen_demand_kg),
+                "share": _share(delivered["canteen"], record.canteen_demand_kg),
             },
             "baskets": {
                 "due": due,
                 "filled": filled,
                 "kg": _r(kg_to["basket"]),
+                "undelivered_kg": _r(undelivered["basket"]),
                 "share": _share(filled, due),
             },
-            "shops": {"kg": _r(kg_to["shop"])},
+            "shops": {
+                "kg": _r(kg_to["shop"]),
+                "delivered_kg": _r(delivered["shop"]),
+                "undelivered_kg": _r(undelivered["shop"]),
+            },
         },
         "supply_kg": _r(record.supply_kg),
         "sold_kg": _r(sold),

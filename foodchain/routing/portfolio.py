@@ -47,12 +47,18 @@ from foodchain.routing.schedule import evaluate
 from foodchain.routing.territories import TERRITORY_STOPS
 from foodchain.routing.territories import solve_day as ortools_solve_day
 from foodchain.routing.verify import violations
+from foodchain.weeks import clock
 
-MORE_TIME_ROUNDS = 2
-"""Searches repeated with twice the time while mandatory stops stay out for want of room."""
+MORE_TIME_ROUNDS = 1
+"""Searches repeated with twice the time while mandatory stops stay out for want of room:
+a day's wall time is then at most about three times its limit (recorded as
+``more_time_rounds``); a day whose rounds serve every stop stays within its limit."""
 
-REPAIR_SHARE = 0.1
-"""Share of a day's time limit (1 s at most) that improving repaired rounds may take."""
+IMPROVE_SHARE = 0.1
+"""Share of a day's time limit that improving the best repaired rounds may take..."""
+
+IMPROVE_MAX_S = 5.0
+"""...and at most this many seconds."""
 
 CHILD_GRACE_S = 5.0
 """How long past its time limit a search process may take to answer before it is stopped."""
@@ -62,6 +68,9 @@ CHILD_GRACE_S = 5.0
 class _Candidate:
     name: str
     result: RoutingResult
+    built: bool = False
+    """Built or repaired on the hub deadlines fixed beforehand, so ``construct.improve`` may
+    work on it (rounds kept as an engine made them may rely on other deadlines)."""
 
 
 class SearchCrashed(RuntimeError):
@@ -69,46 +78,85 @@ class SearchCrashed(RuntimeError):
 
 
 def _settle(
+    name: str,
     problem: RoutingProblem,
     coupled: RoutingProblem,
     allowed: Mapping[int, Sequence[int]],
     excluded: Mapping[int, Unserved],
     routes: Mapping[int, Sequence[Sequence[int]]],
-    improve_seconds: float | None,
-) -> RoutingResult:
+) -> _Candidate:
     """The better of ``routes`` as they are, if valid (deliveries waiting for the trips that
     really bring their goods), and ``routes`` repaired with the stops they miss inserted
     (always valid)."""
     served = {s for trips in routes.values() for trip in trips for s in trip}
     reasons = {s: u for s, u in excluded.items() if s not in served}
     missing = [s for s in allowed if s not in served]
-    found = []
     as_is = with_actual_deadlines(
         problem, routes, construct.unserved_reasons(coupled, missing, reasons)
     )
-    if not violations(problem, as_is):
-        found.append(as_is)
-    if missing or not found:
-        built, left = construct.build(coupled, allowed, routes, improve_seconds)
-        repaired = evaluate(coupled, built, construct.unserved_reasons(coupled, left, excluded))
-        errors = violations(problem, repaired)
-        if errors:  # construct checks the same rules: this would be a bug in one of them
-            raise AssertionError(f"repaired rounds break a rule: {errors[0]}")
-        found.append(repaired)
-    return min(found, key=lambda r: r.rank())
+    valid = not violations(problem, as_is)
+    if valid and not missing:
+        return _Candidate(name, as_is)
+    built, left = construct.build(coupled, allowed, routes)
+    repaired = evaluate(coupled, built, construct.unserved_reasons(coupled, left, excluded))
+    errors = violations(problem, repaired)
+    if errors:  # construct checks the same rules: this would be a bug in one of them
+        raise AssertionError(f"repaired rounds break a rule: {errors[0]}")
+    if valid and as_is.rank() <= repaired.rank():
+        return _Candidate(name, as_is)
+    return _Candidate(name if name == "construction" else f"{name}+repair", repaired, True)
 
 
-def repair_seconds(options: SolverOptions) -> float | None:
-    """Time to improve one repaired or constructed plan (None: by work, deterministic)."""
-    if options.time_limit_s is None:
+def _improved(
+    problem: RoutingProblem,
+    coupled: RoutingProblem,
+    allowed: Mapping[int, Sequence[int]],
+    excluded: Mapping[int, Unserved],
+    candidates: Sequence[_Candidate],
+    options: SolverOptions,
+) -> _Candidate | None:
+    """The best built or repaired candidate improved by ``construct.improve`` (one run, its
+    time ``IMPROVE_SHARE`` of the day's limit, ``IMPROVE_MAX_S`` at most; by sweeps in
+    deterministic mode), or None if there is none."""
+    built = [c for c in candidates if c.built]
+    if not built:
         return None
-    return min(1.0, REPAIR_SHARE * options.time_limit_s)
+    start = min(built, key=lambda c: c.result.rank())
+    seconds = None
+    if options.time_limit_s is not None:
+        seconds = min(IMPROVE_MAX_S, IMPROVE_SHARE * options.time_limit_s)
+    routes = construct.improve(coupled, start.result.routes(), allowed, seconds)
+    served = {s for trips in routes.values() for trip in trips for s in trip}
+    routes, left = construct.insert(  # the room moves made may take stops left out
+        coupled, routes, [s for s in allowed if s not in served], allowed
+    )
+    result = evaluate(coupled, routes, construct.unserved_reasons(coupled, left, excluded))
+    if violations(problem, result):  # construct checks the same rules: a bug in one of them
+        raise AssertionError("improved rounds break a rule")
+    return _Candidate(f"{start.name}+improved", result, True)
+
+
+def _not_placed(problem: RoutingProblem, u: Unserved, seconds: float, rounds: int) -> Unserved:
+    """What is known of a stop no engine placed, no more: a trip of its own would serve it
+    (the diagnosis found no obstacle), the searches found no room for it in their time."""
+    stop = problem.stops[u.stop]
+    name = stop.site_id + (f" ({stop.label})" if stop.label else "")
+    more = f", after {rounds} more search(es) with twice the time" if rounds else ""
+    return Unserved(
+        u.stop,
+        UnservedReason.NOT_PLACED,
+        f"{name}: a vehicle could serve it on a trip of its own, but no engine found room "
+        f"for it among the day's rounds in {seconds:.0f} s of search{more} (window "
+        f"{clock(stop.window[0])}-{clock(stop.window[1])}); give the search more time "
+        "(--time-limit), add a vehicle or widen the window",
+    )
 
 
 def penalized_cost(result: RoutingResult, options: SolverOptions) -> float:
     """Cost with each stop left out for want of room priced as in OR-Tools' objective (the
     value progress shows; stops no vehicle can serve are not counted, as in that model)."""
-    saturated = sum(u.reason is UnservedReason.FLEET_SATURATED for u in result.unserved)
+    placeable = (UnservedReason.FLEET_SATURATED, UnservedReason.NOT_PLACED)
+    saturated = sum(u.reason in placeable for u in result.unserved)
     return result.cost + options.mandatory_penalty_eur * saturated
 
 
@@ -289,7 +337,6 @@ def _search(
     """The engines' results (valid or repaired), and the crashes met."""
     candidates: list[_Candidate] = []
     crashes: list[str] = []
-    repair = repair_seconds(options)
     use_ortools = options.engine == "ortools" or (
         options.engine == "auto" and ortools_fits(problem, len(allowed))
     )
@@ -322,10 +369,7 @@ def _search(
                 elif found.found_solution:
                     routes = found.routes()
                     candidates.append(
-                        _Candidate(
-                            "ortools+repair",
-                            _settle(problem, coupled, allowed, excluded, routes, repair),
-                        )
+                        _settle("ortools", problem, coupled, allowed, excluded, routes)
                     )
         for search in reversed(searches):  # the one in this process first, while the child runs
             try:
@@ -334,11 +378,10 @@ def _search(
                 crashes.append(f"pyvrp: {crash}")
                 continue
             for outcome in outcomes:
-                settled = _settle(problem, coupled, allowed, excluded, outcome.routes, repair)
-                name = "pyvrp" if outcome.feasible else "pyvrp+repair"
+                settled = _settle("pyvrp", problem, coupled, allowed, excluded, outcome.routes)
                 if progress is not None:
-                    progress(penalized_cost(settled, options))
-                candidates.append(_Candidate(name, settled))
+                    progress(penalized_cost(settled.result, options))
+                candidates.append(settled)
     finally:
         for search in searches:
             search.stop()
@@ -360,18 +403,12 @@ def solve(
         progress = improving(progress)
     coupled = derive_hub_deadlines(problem)
     allowed, excluded = servable(coupled)
-    repair = repair_seconds(options)
     candidates: list[_Candidate] = []
     if initial_routes:
         candidates.append(
-            _Candidate(
-                "warm start",
-                _settle(problem, coupled, allowed, excluded, initial_routes, repair),
-            )
+            _settle("warm start", problem, coupled, allowed, excluded, initial_routes)
         )
-    candidates.append(
-        _Candidate("construction", _settle(problem, coupled, allowed, excluded, {}, repair))
-    )
+    candidates.append(_settle("construction", problem, coupled, allowed, excluded, {}))
     if progress is not None:
         progress(min(penalized_cost(c.result, options) for c in candidates))
     crashes: list[str] = []
@@ -386,6 +423,9 @@ def solve(
         )
         candidates += found
         crashes += crashed
+        improved = _improved(problem, coupled, allowed, excluded, candidates, chosen)
+        if improved is not None:
+            candidates.append(improved)
         best = min(candidates, key=lambda c: c.result.rank())
         saturated = any(u.reason is UnservedReason.FLEET_SATURATED for u in best.result.unserved)
         if not saturated or chosen.time_limit_s is None or rounds >= MORE_TIME_ROUNDS:
@@ -404,25 +444,18 @@ def solve(
     result = best.result
     if rounds:
         statistics["more_time_rounds"] = rounds
-    searched = time.perf_counter() - started
-    if any(u.reason is UnservedReason.FLEET_SATURATED for u in result.unserved):
-        # What is known, no more: a trip of its own would serve it, the searches found no room.
-        note = (
-            f" (no engine found room for it in {searched:.0f} s of search"
-            + (f", after {rounds} more round(s) with twice the time" if rounds else "")
-            + "; more time may find some: --time-limit)"
-        )
-        result = replace(
-            result,
-            unserved=tuple(
-                replace(u, explanation=u.explanation + note)
-                if u.reason is UnservedReason.FLEET_SATURATED
-                else u
-                for u in result.unserved
-            ),
-        )
     if crashes:
         statistics["crashes"] = "\n".join(crashes)
     if initial_routes:
         statistics["warm_start"] = 1
+    searched = time.perf_counter() - started
+    result = replace(
+        result,
+        unserved=tuple(
+            _not_placed(problem, u, searched, rounds)
+            if u.reason is UnservedReason.FLEET_SATURATED
+            else u
+            for u in result.unserved
+        ),
+    )
     return replace(result, seconds=time.perf_counter() - started, statistics=statistics)

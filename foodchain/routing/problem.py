@@ -34,6 +34,9 @@ class UnservedReason(StrEnum):
     WINDOW_UNREACHABLE = "window_unreachable"
     GOODS_TOO_LATE = "goods_too_late"
     FLEET_SATURATED = "fleet_saturated"
+    NOT_PLACED = "not_placed"
+    """A trip of its own would serve it, but the searches found no room for it in their time
+    (not a proof that the fleet is full: more time or a vehicle may serve it)."""
     OPTIONAL_DROPPED = "optional_dropped"
 
 
