@@ -710,12 +710,12 @@ def _region_day(seed: int, farms: int, sites: int, vans: int) -> RoutingProblem:
 
 
 def test_a_large_day_is_solved_by_territories_and_passes_the_checker():
-    """150 stops (farms feeding deliveries across the map) and 30 vans: above
-    TERRITORY_STOPS, so split; the merged plan is checked as one day by the checker."""
+    """150 stops (farms feeding deliveries across the map) and 31 vans of 2 trips: above
+    TERRITORY_STOPS and FLEET_SLOTS, so split; the merged plan is checked as one day."""
     from foodchain.routing.echelons import derive_hub_deadlines
     from foodchain.routing.territories import TERRITORY_STOPS, solve_day, territories
 
-    problem = _region_day(5, 40, 110, 30)
+    problem = _region_day(5, 40, 110, 31)
     assert len(problem.stops) > TERRITORY_STOPS
     groups = territories(problem, 3)
     assert sorted(s for g in groups for s in g) == list(range(150))  # a partition

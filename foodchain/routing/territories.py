@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from foodchain.routing.diagnosis import saturated
 from foodchain.routing.echelons import derive_hub_deadlines
+from foodchain.routing.fleet import FLEET_SLOTS
 from foodchain.routing.options import Progress, SolverOptions
 from foodchain.routing.ortools_engine import solve
 from foodchain.routing.problem import (
@@ -42,9 +43,12 @@ def solve_day(
     progress: Progress | None = None,
     initial_routes: InitialRoutes | None = None,
 ) -> RoutingResult:
-    """``solve``, by territories when the day has more than ``TERRITORY_STOPS`` stops
-    (``initial_routes`` are used only by a day solved whole)."""
-    if len(problem.stops) <= TERRITORY_STOPS:
+    """``solve``, by territories when the day has more than ``TERRITORY_STOPS`` stops and
+    more than ``FLEET_SLOTS`` trip slots (a regional day: the slots slow OR-Tools' first
+    solution most; a Solomon or Homberger day, one trip per vehicle, is solved whole as
+    measured). ``initial_routes`` are used only by a day solved whole."""
+    slots = sum(v.max_trips for v in problem.vehicles)
+    if len(problem.stops) <= TERRITORY_STOPS or slots <= FLEET_SLOTS:
         return solve(problem, options, initial_routes=initial_routes, progress=progress)
     coupled = derive_hub_deadlines(problem)
     groups = territories(coupled, math.ceil(len(problem.stops) / (TERRITORY_STOPS * 0.8)))
