@@ -23,15 +23,18 @@ from typing import Any
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 
-from foodchain.routing.integers import down, up
+from foodchain.routing.integers import (
+    COST_UNITS_PER_EURO,
+    DISTANCE_UNITS_PER_KM,
+    LOAD_UNITS,
+    TIME_UNITS_PER_MINUTE,
+    down,
+    up,
+)
 from foodchain.routing.options import SearchConfig, SolverOptions
 from foodchain.routing.problem import HUB, InitialRoutes, RoutingProblem, Stop, StopKind
 from foodchain.routing.schedule import effective_release
 
-TIME_UNITS_PER_MINUTE = 600
-LOAD_UNITS = 100
-DISTANCE_UNITS_PER_KM = 1000
-COST_UNITS_PER_EURO = 360_000
 _UNBOUNDED_DISTANCE = 10**12
 
 

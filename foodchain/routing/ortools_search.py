@@ -22,8 +22,9 @@ from multiprocessing.connection import Connection
 from queue import Empty
 from typing import Any
 
+from foodchain.routing.integers import COST_UNITS_PER_EURO
 from foodchain.routing.options import Progress, SolverOptions
-from foodchain.routing.ortools_model import COST_UNITS_PER_EURO, Model
+from foodchain.routing.ortools_model import Model
 from foodchain.routing.problem import InitialRoutes, RoutingProblem
 
 

@@ -31,23 +31,19 @@ import numpy as np
 import pyvrp
 from pyvrp.stop import MaxIterations, MaxRuntime
 
+from foodchain.routing.integers import (
+    COST_UNITS_PER_EURO,
+    DISTANCE_UNITS_PER_KM,
+    LOAD_UNITS,
+    TIME_UNITS_PER_MINUTE,
+    down,
+    up,
+)
 from foodchain.routing.problem import HUB, InitialRoutes, RoutingProblem, StopKind, Vehicle
 from foodchain.routing.schedule import effective_release
 
-TIME_UNITS_PER_MINUTE = 600
-DISTANCE_UNITS_PER_KM = 1000
-COST_UNITS_PER_EURO = 360_000
-LOAD_UNITS = 100
 UNREACHABLE = 10**9
 """Distance and duration to and from a stop a vehicle may not serve."""
-
-
-def _up(value: float, scale: int) -> int:
-    return math.ceil(round(value * scale, 6))
-
-
-def _down(value: float, scale: int) -> int:
-    return math.floor(round(value * scale, 6))
 
 
 @dataclass(frozen=True)
@@ -106,7 +102,7 @@ class _Model:
             clients=[self._client(s) for s in self.included],
             depots=[
                 pyvrp.Depot(
-                    0, service_duration=_up(problem.hub_fixed_minutes, TIME_UNITS_PER_MINUTE)
+                    0, service_duration=up(problem.hub_fixed_minutes, TIME_UNITS_PER_MINUTE)
                 )
             ],
             vehicle_types=[
@@ -125,13 +121,13 @@ class _Model:
         return dims
 
     def _amount(self, kg: float, crates: float) -> list[int]:
-        values = {"kg": _up(kg, LOAD_UNITS), "crates": _up(crates, LOAD_UNITS)}
+        values = {"kg": up(kg, LOAD_UNITS), "crates": up(crates, LOAD_UNITS)}
         return [values[d] for d in self.loads]
 
     def _capacity(self, vehicle: Vehicle) -> list[int]:
         values = {
-            "kg": _down(vehicle.capacity_kg, LOAD_UNITS),
-            "crates": _down(vehicle.capacity_crates, LOAD_UNITS),
+            "kg": down(vehicle.capacity_kg, LOAD_UNITS),
+            "crates": down(vehicle.capacity_crates, LOAD_UNITS),
         }
         return [values[d] for d in self.loads]
 
@@ -140,19 +136,19 @@ class _Model:
         stop = p.stops[s]
         location = self.included.index(s) + 1
         handling = p.hub_minutes_per_100kg * stop.kg / 100.0
-        service = _up(stop.service_minutes + handling, TIME_UNITS_PER_MINUTE)
-        early = _up(stop.window[0], TIME_UNITS_PER_MINUTE)
-        late = _down(stop.window[1] - self.lateness.get(s, 0.0), TIME_UNITS_PER_MINUTE)
+        service = up(stop.service_minutes + handling, TIME_UNITS_PER_MINUTE)
+        early = up(stop.window[0], TIME_UNITS_PER_MINUTE)
+        late = down(stop.window[1] - self.lateness.get(s, 0.0), TIME_UNITS_PER_MINUTE)
         amount = self._amount(stop.kg, stop.crates)
         release = 0
         if stop.kind is StopKind.DELIVERY:
             released = effective_release(p, s)
             if released is not None:
-                release = max(0, _up(released, TIME_UNITS_PER_MINUTE))
+                release = max(0, up(released, TIME_UNITS_PER_MINUTE))
         elif stop.hub_deadline is not None:
             back = max(p.minutes[k][s + 1][HUB] for k in range(len(p.minutes)))
             latest = stop.hub_deadline - stop.service_minutes - back - handling
-            late = min(late, _down(latest, TIME_UNITS_PER_MINUTE))
+            late = min(late, down(latest, TIME_UNITS_PER_MINUTE))
         late = max(early, late)
         is_delivery = stop.kind is StopKind.DELIVERY
         return pyvrp.Client(
@@ -173,7 +169,7 @@ class _Model:
         multi = vehicle.max_trips > 1
         extra: dict[str, object] = {}
         if not math.isinf(vehicle.range_km):
-            extra["max_distance"] = _down(vehicle.range_km, DISTANCE_UNITS_PER_KM)
+            extra["max_distance"] = down(vehicle.range_km, DISTANCE_UNITS_PER_KM)
         if multi:
             extra["reload_depots"] = [0]
             extra["max_reloads"] = vehicle.max_trips - 1
@@ -181,8 +177,8 @@ class _Model:
             num_available=len(vehicles),
             capacity=self._capacity(vehicle),
             fixed_cost=round(vehicle.cost_fixed * COST_UNITS_PER_EURO),
-            tw_early=_up(vehicle.shift[0], TIME_UNITS_PER_MINUTE),
-            tw_late=_down(vehicle.shift[1], TIME_UNITS_PER_MINUTE),
+            tw_early=up(vehicle.shift[0], TIME_UNITS_PER_MINUTE),
+            tw_late=down(vehicle.shift[1], TIME_UNITS_PER_MINUTE),
             unit_distance_cost=round(
                 vehicle.cost_per_km * COST_UNITS_PER_EURO / DISTANCE_UNITS_PER_KM
             ),
@@ -209,7 +205,7 @@ class _Model:
                 if a == b:
                     continue
                 if open_[a] and open_[b]:
-                    matrix[a, b] = _up(row[locations[b]], scale)
+                    matrix[a, b] = up(row[locations[b]], scale)
                 else:
                     matrix[a, b] = UNREACHABLE
         return matrix
