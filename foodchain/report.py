@@ -18,6 +18,8 @@ from foodchain.runs import kpi_at, list_runs, run_kpis
 from foodchain.weeks import Week
 
 COLUMNS: tuple[tuple[str, str], ...] = (
+    ("unserved_stops", "transport.unserved_mandatory_stops"),
+    ("canteen_delivered_kg", "fulfilment.canteens.delivered_kg"),
     ("canteen_share", "fulfilment.canteens.share"),
     ("canteen_short_kg", "fulfilment.canteens.short_kg"),
     ("baskets_due", "fulfilment.baskets.due"),

@@ -42,6 +42,7 @@ KG_TOLERANCE = 1e-3
 KM_TOLERANCE = 1e-3
 
 DISPLAY_KPIS: dict[str, str] = {
+    "unserved_stops": "transport.unserved_mandatory_stops",
     "canteens_share": "fulfilment.canteens.share",
     "canteens_short_kg": "fulfilment.canteens.short_kg",
     "baskets_share": "fulfilment.baskets.share",
@@ -50,7 +51,8 @@ DISPLAY_KPIS: dict[str, str] = {
     "co2_kg": "transport.co2_kg",
     "cost_eur": "transport.cost_eur",
 }
-"""The few KPIs a run list shows, by display name -> dotted key in kpis.json."""
+"""The few KPIs a run list shows, by display name -> dotted key in kpis.json; mandatory stops
+the rounds leave out come first (shares are of what is delivered, not allocated)."""
 
 
 class PlanLike(Protocol):

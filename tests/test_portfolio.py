@@ -249,3 +249,31 @@ def test_unserved_counts_before_cost_in_every_comparison() -> None:
     assert cheaper.unserved_mandatory == result.unserved_mandatory + 1
     assert result.rank() < cheaper.rank()
     assert any(u.reason is UnservedReason.FLEET_SATURATED for u in cheaper.unserved)
+
+
+@pytest.mark.parametrize("engine", ["ortools", "pyvrp", "auto"])
+def test_each_engine_routes_the_tiny_and_lensois_weeks(
+    engine: str, tmp_path: Path, tiny: Any, lensois: Any
+) -> None:
+    """Every engine alone, and the portfolio, on real weeks: every day passes the checker,
+    every stop is served (the fleets are large enough), and the day says which engine won."""
+    from foodchain.routing.week import route_week
+    from foodchain.scenario import install_scenario
+    from foodchain.weeks import Week
+
+    options = SolverOptions(
+        time_limit_s=None, solution_limit=30, workers=1, pyvrp_iterations=400, engine=engine
+    )
+    for name, scenario, days in (("tiny", tiny, None), ("lensois", lensois, [3])):
+        database = open_database(f"sqlite:///{tmp_path / name}.db")
+        install_scenario(database, scenario)
+        week = Week(2026, 49)
+        chosen = None if days is None else [week.days()[d] for d in days]
+        rounds = route_week(database, week, options, chosen)
+        assert rounds.days, name
+        for day in rounds.days:
+            assert check_result(day.problem, day.result) == [], (name, day.day)
+            assert day.result.all_mandatory_served, (name, day.day, day.result.unserved)
+            kept = str(day.result.statistics["engine"])
+            assert engine == "auto" or kept.startswith((engine, "construction"))
+        database.dispose()

@@ -423,10 +423,12 @@ def solve(
         )
         candidates += found
         crashes += crashed
-        improved = _improved(problem, coupled, allowed, excluded, candidates, chosen)
-        if improved is not None:
-            candidates.append(improved)
         best = min(candidates, key=lambda c: c.result.rank())
+        if best.built:  # an engine's rounds are better as they are: no time spent here
+            improved = _improved(problem, coupled, allowed, excluded, candidates, chosen)
+            if improved is not None:
+                candidates.append(improved)
+                best = min(candidates, key=lambda c: c.result.rank())
         saturated = any(u.reason is UnservedReason.FLEET_SATURATED for u in best.result.unserved)
         if not saturated or chosen.time_limit_s is None or rounds >= MORE_TIME_ROUNDS:
             break
