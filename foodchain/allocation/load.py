@@ -12,8 +12,9 @@ from foodchain.catalogue import Catalogue
 from foodchain.errors import FoodchainError
 from foodchain.inputs import Snapshot, read_snapshot
 from foodchain.models import VehicleIn
+from foodchain.routing.build import site_window, window_of
 from foodchain.routing.travel import Place, Travel
-from foodchain.weeks import Week
+from foodchain.weeks import WEEKDAYS, Week
 
 DEFAULT_SPEED_KMH = 30.0
 
@@ -51,6 +52,21 @@ def hub_minutes(
     return out
 
 
+def first_departures(catalogue: Catalogue, vehicles: Sequence[VehicleIn]) -> tuple[float, ...]:
+    """Per weekday, when the first van can leave the hub loaded (its shift within the hub's
+    opening, the hub's fixed loading time): where a same-day collection starts at best."""
+    hub = catalogue.sites.get(catalogue.hub)
+    if hub is None:
+        return ()
+    vans = [v for v in vehicles if v.max_km_from_hub is None] or list(vehicles)
+    out = []
+    for day in WEEKDAYS:
+        opens = site_window(hub, day)[0]
+        start = min((max(window_of(v.shift)[0], opens) for v in vans), default=opens)
+        out.append(start + hub.service_minutes)
+    return tuple(out)
+
+
 def problem_of(inputs: Snapshot) -> AllocationProblem:
     """The allocation problem of a week's inputs, with distances and same-day timing."""
     catalogue = inputs.catalogue
@@ -62,6 +78,7 @@ def problem_of(inputs: Snapshot) -> AllocationProblem:
         inputs.demand,
         km_to_hub(catalogue, travel),
         hub_minutes(catalogue, inputs.vehicles, travel),
+        first_departures(catalogue, inputs.vehicles),
     )
 
 

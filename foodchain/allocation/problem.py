@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from foodchain.catalogue import Catalogue
 from foodchain.demand import WeekDemand
 from foodchain.models import BasketTypeIn, ForecastIn, OrganicStatus, SiteKind, Unit
 from foodchain.routing.build import site_window
+from foodchain.timing import can_feed, goods_at_hub, latest_loading_start
 from foodchain.weeks import WEEKDAYS, Week
 
 
@@ -151,7 +152,7 @@ class AllocationProblem:
         fresh = [
             a
             for a in supply.days
-            if (a < day or (a == day and supply.ready(a) <= leave_by)) and day - a < shelf
+            if (a < day or (a == day and can_feed(supply.ready(a), leave_by))) and day - a < shelf
         ]
         return max(fresh) if fresh else None
 
@@ -188,12 +189,15 @@ def build_problem(
     demand: WeekDemand,
     km_to_hub: Mapping[str, float],
     hub_minutes: Mapping[str, float] | None = None,
+    first_departure: Sequence[float] = (),
 ) -> AllocationProblem:
     """Gather the week's supply and demand from domain objects into an ``AllocationProblem``.
 
     With ``hub_minutes`` (driving minutes between each site and the hub), same-day flows are
-    kept only where the farm's window and the drive let the goods reach the destination's
-    window that day; without it, any same-day flow is allowed.
+    kept only where a trip of its own (``foodchain.timing``, as routing times it; vans leave
+    the hub from ``first_departure`` of the weekday at the earliest) can bring the farm's
+    goods to the hub before the destination's goods must leave; without it, any same-day
+    flow is allowed. Handling per kg is left out: it depends on what the allocation decides.
     """
     hub = catalogue.sites.get(catalogue.hub)
     loading = hub.service_minutes if hub is not None else 0.0
@@ -202,14 +206,27 @@ def build_problem(
         site, farm = catalogue.sites.get(farm_id), catalogue.farms.get(farm_id)
         if hub_minutes is None or site is None or farm is None:
             return ()
-        drive = 0.0 if farm.brings_own_produce else site.service_minutes + hub_minutes[farm_id]
-        return tuple(site_window(site, day)[0] + drive for day in WEEKDAYS)
+        if farm.brings_own_produce:
+            return tuple(site_window(site, day)[0] for day in WEEKDAYS)
+        return tuple(
+            goods_at_hub(
+                reach=(first_departure[k] if first_departure else -math.inf) + hub_minutes[farm_id],
+                opens=site_window(site, day)[0],
+                service=site.service_minutes,
+                drive_back=hub_minutes[farm_id],
+            )
+            for k, day in enumerate(WEEKDAYS)
+        )
 
     def leave_by(site_id: str, day: int) -> float:
         site = catalogue.sites.get(site_id)
         if hub_minutes is None or site is None:
             return math.inf
-        return site_window(site, WEEKDAYS[day])[1] - hub_minutes[site_id] - loading
+        return latest_loading_start(
+            closes=site_window(site, WEEKDAYS[day])[1],
+            drive_out=hub_minutes[site_id],
+            loading=loading,
+        )
 
     products = {
         p.id: Product(

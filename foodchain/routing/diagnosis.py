@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from foodchain.routing.problem import HUB, RoutingProblem, StopKind, Unserved, UnservedReason
 from foodchain.routing.schedule import effective_release
+from foodchain.timing import visit_times
 from foodchain.weeks import clock
 
 
@@ -53,22 +54,17 @@ def single_trip_timing(
     release = effective_release(problem, stop) if use_release else None
     if release is not None:
         start = max(start, release)
-    arrival = (
-        start + problem.loading_minutes(loaded) + problem.travel_minutes(vehicle, HUB, stop + 1)
-    )
-    begin = max(arrival, s.window[0])
+    departure = start + problem.loading_minutes(loaded)
+    call = (problem.travel_minutes(vehicle, HUB, stop + 1), s.window[0], s.service_minutes)
+    [(arrival, begin, leave)] = visit_times(departure, [call])
     if begin > s.window[1] + 1e-6:
         why = f"goods at the hub at {clock(release)}, " if release and start == release else ""
         return (
             f"{why}{v.id} arrives at {clock(arrival)} at the earliest, "
             f"after the window closes at {clock(s.window[1])}"
         )
-    end = (
-        begin
-        + s.service_minutes
-        + problem.travel_minutes(vehicle, stop + 1, HUB)
-        + problem.unloading_minutes(unloaded)
-    )
+    end = leave + problem.travel_minutes(vehicle, stop + 1, HUB)
+    end += problem.unloading_minutes(unloaded)
     if end > v.shift[1] + 1e-6:
         return f"{v.id} would be back at {clock(end)}, after its shift ends at {clock(v.shift[1])}"
     if s.kind is StopKind.PICKUP and s.hub_deadline is not None and end > s.hub_deadline + 1e-6:

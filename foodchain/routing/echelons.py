@@ -21,6 +21,7 @@ from dataclasses import replace
 from foodchain.routing.diagnosis import vehicle_can_visit
 from foodchain.routing.problem import HUB, RoutingProblem, RoutingResult, StopKind, Unserved
 from foodchain.routing.schedule import evaluate
+from foodchain.timing import goods_at_hub, latest_loading_start
 
 SAFETY_MINUTES = 1.0
 """Slack kept between a deadline and the time it was derived from (solver rounding)."""
@@ -36,36 +37,36 @@ def earliest_unloading(problem: RoutingProblem, pickup: int) -> float | None:
     for v, vehicle in enumerate(problem.vehicles):
         if vehicle_can_visit(problem, v, pickup) is not None:
             continue
-        arrival = (
+        reach = (
             vehicle.shift[0]
             + problem.loading_minutes(0.0)
             + problem.travel_minutes(v, HUB, pickup + 1)
         )
-        begin = max(arrival, s.window[0])
-        if begin > s.window[1]:
+        if max(reach, s.window[0]) > s.window[1]:
             continue
-        end = (
-            begin
-            + s.service_minutes
-            + problem.travel_minutes(v, pickup + 1, HUB)
-            + problem.unloading_minutes(s.kg)
+        end = goods_at_hub(
+            reach=reach,
+            opens=s.window[0],
+            service=s.service_minutes,
+            drive_back=problem.travel_minutes(v, pickup + 1, HUB),
+            unloading=problem.unloading_minutes(s.kg),
         )
         if end <= vehicle.shift[1] and (best is None or end < best):
             best = end
     return best
 
 
-def latest_loading_start(problem: RoutingProblem, delivery: int) -> float | None:
+def latest_loading(problem: RoutingProblem, delivery: int) -> float | None:
     """The last moment the delivery's loading can begin and still reach its window."""
     s = problem.stops[delivery]
     best = None
     for v, vehicle in enumerate(problem.vehicles):
         if vehicle_can_visit(problem, v, delivery) is not None:
             continue
-        latest = (
-            min(s.window[1], vehicle.shift[1])
-            - problem.travel_minutes(v, HUB, delivery + 1)
-            - problem.loading_minutes(s.kg)
+        latest = latest_loading_start(
+            closes=min(s.window[1], vehicle.shift[1]),
+            drive_out=problem.travel_minutes(v, HUB, delivery + 1),
+            loading=problem.loading_minutes(s.kg),
         )
         if latest >= vehicle.shift[0] and (best is None or latest > best):
             best = latest
@@ -85,7 +86,7 @@ def derive_hub_deadlines(problem: RoutingProblem) -> RoutingProblem:
         if stops[pickup].hub_deadline is not None:
             continue
         earliest = earliest_unloading(problem, pickup)
-        latest = [latest_loading_start(problem, j) for j in deliveries]
+        latest = [latest_loading(problem, j) for j in deliveries]
         workable = [t for t in latest if t is not None and (earliest is None or t >= earliest)]
         if workable:
             deadline = min(workable) - SAFETY_MINUTES

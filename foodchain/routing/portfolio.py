@@ -10,8 +10,8 @@ Order of work, so that a plan always comes out and never one that breaks a rule:
 Every candidate is checked by the exact rules (``verify``) and repaired if it breaks one;
 the kept one has the fewest mandatory stops left out, then the lowest cost
 (``RoutingResult.rank``). If it still leaves mandatory stops out for want of room, the
-searches go on with twice the time, up to ``MORE_TIME_ROUNDS`` times, and the statistics
-say so. A search that crashes is reported in the statistics, never silently dropped.
+searches go on once more with twice the time (``MORE_TIME_MAX_S`` at most), and the
+statistics say so. A search that crashes is reported in the statistics, never silently dropped.
 """
 
 from __future__ import annotations
@@ -50,15 +50,28 @@ from foodchain.routing.verify import violations
 from foodchain.weeks import clock
 
 MORE_TIME_ROUNDS = 1
-"""Searches repeated with twice the time while mandatory stops stay out for want of room:
-a day's wall time is then at most about three times its limit (recorded as
-``more_time_rounds``); a day whose rounds serve every stop stays within its limit."""
+"""Searches repeated while mandatory stops stay out for want of room (``more_time_rounds``
+in the statistics): a day whose rounds serve every stop stays within its limit..."""
+
+MORE_TIME_MAX_S = 10.0
+"""...and a repeated search takes twice the day's time, this many seconds at most: it gives
+a search cut short on a busy machine its chance (a Lensois day has 0.4-0.5 s), but on the
+regional days where stops stay out (300 farms, 322 stops, a morning no fleet covers whole)
+45 s more placed none of 8 (benchmarks/README.md)."""
 
 IMPROVE_SHARE = 0.1
 """Share of a day's time limit that improving the best repaired rounds may take..."""
 
 IMPROVE_MAX_S = 5.0
 """...and at most this many seconds."""
+
+SETTLES = 2.0
+"""Time kept after the searches to settle their rounds, in constructions' time: each search
+process settles its PyVRP rounds (up to ``PYVRP_ROUNDS`` repairs, each quicker than a
+construction from nothing: 0.3-0.9 s against 1.3 s on a 322-stop regional day)..."""
+
+RESERVE_SHARE = 0.3
+"""...with improvement, at most this share of the day's time left."""
 
 CHILD_GRACE_S = 5.0
 """How long past its time limit a search process may take to answer before it is stopped."""
@@ -107,6 +120,12 @@ def _settle(
     return _Candidate(name if name == "construction" else f"{name}+repair", repaired, True)
 
 
+def _improve_seconds(options: SolverOptions) -> float | None:
+    if options.time_limit_s is None:
+        return None  # deterministic: by sweeps
+    return min(IMPROVE_MAX_S, IMPROVE_SHARE * options.time_limit_s)
+
+
 def _improved(
     problem: RoutingProblem,
     coupled: RoutingProblem,
@@ -122,10 +141,7 @@ def _improved(
     if not built:
         return None
     start = min(built, key=lambda c: c.result.rank())
-    seconds = None
-    if options.time_limit_s is not None:
-        seconds = min(IMPROVE_MAX_S, IMPROVE_SHARE * options.time_limit_s)
-    routes = construct.improve(coupled, start.result.routes(), allowed, seconds)
+    routes = construct.improve(coupled, start.result.routes(), allowed, _improve_seconds(options))
     served = {s for trips in routes.values() for trip in trips for s in trip}
     routes, left = construct.insert(  # the room moves made may take stops left out
         coupled, routes, [s for s in allowed if s not in served], allowed
@@ -164,7 +180,7 @@ def _valid(problem: RoutingProblem, result: RoutingResult) -> bool:
     return result.found_solution and not violations(problem, result)
 
 
-PyvrpTask = Callable[[], list[pyvrp_engine.PyvrpOutcome]]
+PyvrpTask = Callable[[], list[_Candidate]]
 
 FIRST_ROUND_SHARE = 0.55
 """Share of PyVRP's time for its first round (``pyvrp_rounds``); the others share the rest."""
@@ -244,6 +260,22 @@ def pyvrp_rounds(
     return outcomes
 
 
+def _pyvrp_candidates(
+    problem: RoutingProblem,
+    coupled: RoutingProblem,
+    allowed: Mapping[int, Sequence[int]],
+    excluded: Mapping[int, Unserved],
+    options: SolverOptions,
+    initial_routes: InitialRoutes | None,
+) -> list[_Candidate]:
+    """Each PyVRP round's rounds settled (valid or repaired) where the search ran: in a
+    child process, the repairs of two searches take both cores."""
+    return [
+        _settle("pyvrp", problem, coupled, allowed, excluded, outcome.routes)
+        for outcome in pyvrp_rounds(problem, coupled, allowed, options, initial_routes)
+    ]
+
+
 def _pyvrp_child(connection: Connection, task: PyvrpTask) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     try:
@@ -267,12 +299,19 @@ class _PyvrpSearch:
         problem: RoutingProblem,
         coupled: RoutingProblem,
         allowed: Mapping[int, Sequence[int]],
+        excluded: Mapping[int, Unserved],
         options: SolverOptions,
         initial_routes: InitialRoutes | None,
         in_child: bool,
     ) -> None:
         self.task: PyvrpTask = partial(
-            pyvrp_rounds, problem, coupled, dict(allowed), options, initial_routes
+            _pyvrp_candidates,
+            problem,
+            coupled,
+            dict(allowed),
+            dict(excluded),
+            options,
+            initial_routes,
         )
         self.time_limit_s = options.time_limit_s
         self.process: Any = None
@@ -284,8 +323,8 @@ class _PyvrpSearch:
             self.process.start()
             sender.close()
 
-    def result(self) -> list[pyvrp_engine.PyvrpOutcome]:
-        """The outcome, or SearchCrashed (with what went wrong)."""
+    def result(self) -> list[_Candidate]:
+        """The settled rounds of each PyVRP round, or SearchCrashed (with what went wrong)."""
         if self.process is None:
             try:
                 return self.task()
@@ -344,14 +383,18 @@ def _search(
     if options.engine in ("auto", "pyvrp") and allowed:
         auto = options.engine == "auto"
         searches.append(
-            _PyvrpSearch(problem, coupled, allowed, options, initial_routes, in_child=auto)
+            _PyvrpSearch(
+                problem, coupled, allowed, excluded, options, initial_routes, in_child=auto
+            )
         )
         if auto and not use_ortools:  # the second core: PyVRP again, another seed
             other = replace(
                 options, searches=tuple(replace(c, seed=c.seed + 1) for c in options.searches)
             )
             searches.append(
-                _PyvrpSearch(problem, coupled, allowed, other, initial_routes, in_child=False)
+                _PyvrpSearch(
+                    problem, coupled, allowed, excluded, other, initial_routes, in_child=False
+                )
             )
     try:
         if use_ortools:
@@ -373,15 +416,13 @@ def _search(
                     )
         for search in reversed(searches):  # the one in this process first, while the child runs
             try:
-                outcomes = search.result()
+                settled = search.result()
             except SearchCrashed as crash:
                 crashes.append(f"pyvrp: {crash}")
                 continue
-            for outcome in outcomes:
-                settled = _settle("pyvrp", problem, coupled, allowed, excluded, outcome.routes)
-                if progress is not None:
-                    progress(penalized_cost(settled.result, options))
-                candidates.append(settled)
+            if progress is not None and settled:
+                progress(min(penalized_cost(c.result, options) for c in settled))
+            candidates += settled
     finally:
         for search in searches:
             search.stop()
@@ -408,14 +449,18 @@ def solve(
         candidates.append(
             _settle("warm start", problem, coupled, allowed, excluded, initial_routes)
         )
+    building = time.perf_counter()
     candidates.append(_settle("construction", problem, coupled, allowed, excluded, {}))
+    built_s = time.perf_counter() - building
     if progress is not None:
         progress(min(penalized_cost(c.result, options) for c in candidates))
     crashes: list[str] = []
     chosen = options
     if options.time_limit_s is not None:
         left = options.time_limit_s - (time.perf_counter() - started)
-        chosen = replace(options, time_limit_s=max(left, options.time_limit_s * 0.2))
+        improving_s = _improve_seconds(options) or 0.0
+        reserve = min(RESERVE_SHARE * left, improving_s + SETTLES * built_s)
+        chosen = replace(options, time_limit_s=max(left - reserve, options.time_limit_s * 0.2))
     rounds = 0
     while True:
         found, crashed = _search(
@@ -433,7 +478,7 @@ def solve(
         if not saturated or chosen.time_limit_s is None or rounds >= MORE_TIME_ROUNDS:
             break
         rounds += 1
-        chosen = replace(chosen, time_limit_s=chosen.time_limit_s * 2)
+        chosen = replace(chosen, time_limit_s=min(MORE_TIME_MAX_S, chosen.time_limit_s * 2))
     statistics: dict[str, float | int | str] = {
         **best.result.statistics,
         "engine": best.name,

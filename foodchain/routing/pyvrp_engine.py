@@ -41,6 +41,7 @@ from foodchain.routing.integers import (
 )
 from foodchain.routing.problem import HUB, InitialRoutes, RoutingProblem, StopKind, Vehicle
 from foodchain.routing.schedule import effective_release
+from foodchain.timing import latest_service_start
 
 UNREACHABLE = 10**9
 """Distance and duration to and from a stop a vehicle may not serve."""
@@ -147,7 +148,12 @@ class _Model:
                 release = max(0, up(released, TIME_UNITS_PER_MINUTE))
         elif stop.hub_deadline is not None:
             back = max(p.minutes[k][s + 1][HUB] for k in range(len(p.minutes)))
-            latest = stop.hub_deadline - stop.service_minutes - back - handling
+            latest = latest_service_start(
+                deadline=stop.hub_deadline,
+                service=stop.service_minutes,
+                drive_back=back,
+                unloading=handling,
+            )
             late = min(late, down(latest, TIME_UNITS_PER_MINUTE))
         late = max(early, late)
         is_delivery = stop.kind is StopKind.DELIVERY
@@ -194,20 +200,15 @@ class _Model:
         speed, reachable = self.profiles[profile]
         p = self.problem
         locations = [HUB, *(s + 1 for s in self.included)]
-        size = len(locations)
-        matrix = np.zeros((size, size), dtype=np.int64)
-        source = p.km if km else p.minutes[speed]
+        source = np.asarray(p.km if km else p.minutes[speed], dtype=np.float64)
         scale = DISTANCE_UNITS_PER_KM if km else TIME_UNITS_PER_MINUTE
-        open_ = [True] + [k in reachable for k in range(len(self.included))]
-        for a in range(size):
-            row = source[locations[a]]
-            for b in range(size):
-                if a == b:
-                    continue
-                if open_[a] and open_[b]:
-                    matrix[a, b] = up(row[locations[b]], scale)
-                else:
-                    matrix[a, b] = UNREACHABLE
+        # as integers.up, on the whole matrix at once
+        matrix = np.ceil(np.round(source[np.ix_(locations, locations)] * scale, 6))
+        matrix = matrix.astype(np.int64)
+        closed = np.array([False] + [k not in reachable for k in range(len(self.included))])
+        matrix[closed, :] = UNREACHABLE
+        matrix[:, closed] = UNREACHABLE
+        np.fill_diagonal(matrix, 0)
         return matrix
 
     def solution(self, routes: InitialRoutes) -> pyvrp.Solution | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from foodchain.routing.problem import (
     HUB,
@@ -20,6 +21,7 @@ from foodchain.routing.problem import (
     Unserved,
     Visit,
 )
+from foodchain.timing import visit_times
 
 
 def effective_release(problem: RoutingProblem, stop: int) -> float | None:
@@ -71,37 +73,27 @@ def time_trip(
         else:
             unloaded += stop.kg
     minutes = problem.minutes[problem.vehicles[vehicle].profile]
-    clock = departure = start + problem.loading_minutes(loaded)
-    here, km = HUB, 0.0
-    times = []
-    waiting, slack = 0.0, float("inf")
-    for i in stops:
-        stop = problem.stops[i]
-        arrival = clock + minutes[here][i + 1]
-        km += problem.km[here][i + 1]
-        begin = max(arrival, stop.window[0])
-        waiting += begin - arrival
-        slack = min(slack, waiting + stop.window[1] - begin)
-        clock = begin + stop.service_minutes
-        times.append((arrival, begin, clock))
-        here = i + 1
-    back = clock + minutes[here][HUB]
-    km += problem.km[here][HUB]
+    places = [HUB, *(i + 1 for i in stops), HUB]
+    calls = [
+        (minutes[a][b], problem.stops[i].window[0], problem.stops[i].service_minutes)
+        for a, b, i in zip(places, places[1:], stops, strict=False)
+    ]
+    departure = start + problem.loading_minutes(loaded)
+    times = visit_times(departure, calls)
     # Delay the departure by what waiting absorbs without pushing any stop later.
+    waiting, slack = 0.0, float("inf")
+    for i, (arrival, begin, _) in zip(stops, times, strict=True):
+        waiting += begin - arrival
+        slack = min(slack, waiting + problem.stops[i].window[1] - begin)
     delay = max(0.0, min(waiting, slack))
     if delay > 0:
         start += delay
         departure += delay
-        shifted, clock = [], departure
-        here = HUB
-        for i in stops:
-            arrival = clock + minutes[here][i + 1]
-            begin = max(arrival, problem.stops[i].window[0])
-            clock = begin + problem.stops[i].service_minutes
-            shifted.append((arrival, begin, clock))
-            here = i + 1
-        times = shifted
-        back = clock + minutes[here][HUB]
+        times = visit_times(departure, calls)
+    back = (times[-1][2] if times else departure) + minutes[places[-2]][HUB]
+    km = 0.0
+    for a, b in pairwise(places):
+        km += problem.km[a][b]
     end = back + problem.unloading_minutes(unloaded)
     return TripTiming(start, departure, tuple(times), back, end, km, loaded, crates, unloaded)
 
