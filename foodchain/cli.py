@@ -26,14 +26,15 @@ from foodchain.allocation.load import allocate_week
 from foodchain.catalogue import load_catalogue
 from foodchain.db import open_database, shown_url, transaction
 from foodchain.demand import WeekDemand, load_week_demand
-from foodchain.documents import write_documents
+from foodchain.documents import holds_documents
 from foodchain.errors import FoodchainError, InputError, NotFoundError
 from foodchain.files.writing import table_csv
 from foodchain.generate import generate_scenario
 from foodchain.importing import Importer, import_file
 from foodchain.models import SiteKind
 from foodchain.plan import PlanOptions, PlanRecord, plan_week
-from foodchain.plan.weekly import DEFAULT_TIME_LIMIT_S
+from foodchain.plan.saving import export_run, save_plan
+from foodchain.plan.weekly import DEFAULT_TIME_LIMIT_S, MAX_SEED
 from foodchain.report import COLUMNS as REPORT_COLUMNS
 from foodchain.report import weekly_kpis, write_report
 from foodchain.routing.options import SolverOptions
@@ -41,12 +42,10 @@ from foodchain.routing.week import WeekRounds, route_week
 from foodchain.runs import (
     DISPLAY_KPIS,
     diff_runs,
-    ensure_savable,
     latest_run,
     list_runs,
     load_run,
     publish_run,
-    save_run,
 )
 from foodchain.scenario import ensure_scenario, install_scenario, load_scenario
 from foodchain.store import ImportReport
@@ -574,6 +573,11 @@ def allocate(
         result = allocate_week(_engine(), _week(week))
         _allocation_summary(result)
         if out is not None:
+            if holds_documents(out):
+                raise FoodchainError(
+                    f"{out} holds a plan's documents: write the allocation elsewhere (--out), "
+                    "so that the documents keep matching their run"
+                )
             written = write_allocation(result, out)
             console.print(f"Wrote {', '.join(p.name for p in written)} to {escape(str(out))}.")
 
@@ -817,9 +821,10 @@ def plan(
         ),
     ] = False,
     out: Annotated[
-        Path | None, typer.Option(help="Folder for the documents (default plans/WEEK).")
+        Path | None,
+        typer.Option(help="Folder for the documents (default plans/WEEK/run-N, the run's own)."),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the routing search.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the routing search.")] = 0,
     deterministic: Annotated[
         bool,
         typer.Option(help="Stop searches by amount of work, not time: same inputs, same plan."),
@@ -860,12 +865,9 @@ def plan(
             the_plan = plan_week(
                 database, the_week, options, show, earlier.record if earlier else None
             )
-            ensure_savable(the_plan.record, allow_unserved)
-            folder = out if out is not None else Path("plans") / str(the_week)
-            status.update("Writing the documents…")
-            write_documents(the_plan.record, folder)
-            run_id = save_run(database, the_plan, allow_unserved)
-        _plan_summary(the_plan.record, run_id, folder)
+            status.update("Saving the run and writing the documents…")
+            saved = save_plan(database, the_plan, out, allow_unserved)
+        _plan_summary(the_plan.record, saved.run_id, saved.folder)
 
 
 # --------------------------------------------------------------------------- runs and reports
@@ -1036,16 +1038,20 @@ def runs_publish(
 @runs_app.command("export")
 def runs_export(
     run: RunId,
-    out: Annotated[Path, typer.Option(help="Folder for the documents.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the documents (default plans/WEEK/run-N, the run's own)."),
+    ] = None,
     language: Annotated[
         Lang | None, typer.Option(help="Language of the documents (default: the run's).")
     ] = None,
 ) -> None:
     """Write the documents of a stored run again, exactly as planned."""
     with reported():
-        stored = load_run(_engine(), run)
-        written = write_documents(stored.record, out, language.value if language else None)
-        console.print(f"Wrote {len(written)} documents of run {run} to {escape(str(out))}.")
+        saved = export_run(_engine(), run, out, language.value if language else None)
+        console.print(
+            f"Wrote {len(saved.documents)} documents of run {run} to {escape(str(saved.folder))}."
+        )
 
 
 @app.command()

@@ -3,6 +3,7 @@ record, escaped and neutralised where names from people's files go, in the plan'
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import multiprocessing
@@ -436,3 +437,57 @@ def test_two_plans_written_at_once_leave_one_plans_documents(
         if path.suffix in (".csv", ".json", ".geojson"):
             assert (folder / relative).read_bytes() == path.read_bytes(), relative
     assert [p.name for p in (tmp_path / "shared").iterdir()] == ["2026-W49"]
+
+
+FORMULA_PAYLOADS = [
+    '=HYPERLINK("http://evil","clic")',
+    '\x01=HYPERLINK("http://evil")',
+    "\x02=cmd|' /C calc'!A0",
+    "\x1b@SUM(1+1)*cmd|' /C calc'!A0",
+    " \t+1+1",
+    "\r-2+3",
+    "\x00\x00@A1",
+    "\u00a0=1+1",
+    "\u200b\ufeff-1",
+]
+"""Names that a spreadsheet would run as formulas, some behind control characters (the
+cells found live in issue 18) or a non-breaking space."""
+
+
+def _looks_like_formula(text: str) -> bool:
+    invisible = "".join(map(chr, range(33))) + "\x7f\u00a0\u200b\ufeff"
+    return text.lstrip(invisible).startswith(("=", "+", "-", "@"))
+
+
+@pytest.mark.parametrize("payload", FORMULA_PAYLOADS)
+def test_no_cell_of_any_table_document_is_a_formula(
+    record: PlanRecord, tmp_path: Path, payload: str
+) -> None:
+    """Every site and product named with the payload; then every cell of every CSV and XLSX
+    written is checked: never a formula, never text a spreadsheet would run as one."""
+    hostile = record.model_copy(deep=True)
+    for site in hostile.sites:
+        hostile.sites[site] = hostile.sites[site].model_copy(update={"name": payload + site})
+    for product in hostile.products:
+        hostile.products[product] = hostile.products[product].model_copy(
+            update={"name": payload + product}
+        )
+    written = write_documents(hostile, tmp_path)
+    checked = 0
+    for path in written:
+        if path.suffix == ".csv":
+            with path.open(encoding="utf-8-sig", newline="") as f:
+                cells = [c for row in csv.reader(f, delimiter=";") for c in row]
+        elif path.suffix == ".xlsx":
+            sheet = load_workbook(path).active
+            assert sheet is not None
+            assert not [
+                c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"
+            ]
+            cells = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
+        else:
+            continue
+        live = [c for c in cells if _looks_like_formula(c) and not c.startswith("'")]
+        assert not live, (path.name, live[:3])
+        checked += sum(1 for c in cells if payload.strip("\x00") and c.startswith("'"))
+    assert checked > 0  # the payload reached the files, neutralised

@@ -30,21 +30,29 @@ from foodchain.errors import FoodchainError
 from foodchain.plan.record import PlanRecord
 
 MARK = ".foodchain-documents"
-"""A file in every documents folder: a folder without it (and not empty) is not ours to replace."""
+"""The manifest in every documents folder: the week, then each file foodchain wrote there.
+A folder holding anything else is not replaced (a signed delivery note, a database)."""
+
+MANIFEST_HEADER = "foodchain documents"
 
 
 def write_documents(record: PlanRecord, folder: Path, language: str | None = None) -> list[Path]:
-    """Write every document of the plan into folder (replaced whole), return the paths written."""
+    """Write every document of the plan into folder (replaced whole), return the paths written.
+
+    Refused, with nothing changed, if the folder holds a file foodchain did not write there."""
     view = PlanView(record, document_language(language or record.language))
-    _check_replaceable(folder)
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
+        _recover(folder)
     except OSError as exc:
         raise FoodchainError(f"cannot create {folder.parent}: {exc.strerror or exc}") from exc
-    staging = folder.parent / f".{folder.name}.writing-{uuid.uuid4().hex[:8]}"
+    check_replaceable(folder)
+    staging = _aside(folder, "writing")
     try:
         written = _write_all(view, staging)
-        (staging / MARK).write_text(f"{record.week}\n", encoding="utf-8")
+        files = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+        manifest = [f"{MANIFEST_HEADER} {record.week}", *files]
+        (staging / MARK).write_text("\n".join(manifest) + "\n", encoding="utf-8")
         _put_in_place(staging, folder)
     except OSError as exc:
         raise FoodchainError(
@@ -56,14 +64,89 @@ def write_documents(record: PlanRecord, folder: Path, language: str | None = Non
     return [folder / path.relative_to(staging) for path in written]
 
 
-def _check_replaceable(folder: Path) -> None:
-    if folder.is_dir() and not (folder / MARK).exists() and any(folder.iterdir()):
-        raise FoodchainError(
-            f"the folder {folder} holds files that are not plan documents: choose an empty or "
-            "new folder (--out), so that nothing of yours is replaced"
-        )
+def check_replaceable(folder: Path) -> None:
+    """Refuse a folder foodchain may not replace: a file, or a folder holding anything that
+    is not in its manifest (named in the message)."""
     if folder.exists() and not folder.is_dir():
         raise FoodchainError(f"{folder} is a file, not a folder: choose another --out")
+    if not folder.is_dir():
+        return
+    present, ours = _contents(folder)
+    foreign = [name for name in present if name not in ours]
+    if foreign:
+        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        shown = ", ".join(foreign[:5]) + more
+        raise FoodchainError(
+            f"the folder {folder} holds files that are not plan documents written there by "
+            f"foodchain ({shown}): move them out, or choose an empty or new folder (--out), so "
+            "that nothing of yours is replaced"
+        )
+
+
+def holds_documents(folder: Path) -> bool:
+    """Whether folder is a documents folder foodchain wrote (it has a manifest)."""
+    return (folder / MARK).is_file()
+
+
+def _contents(folder: Path) -> tuple[list[str], set[str]]:
+    """The files in folder and those its manifest lists, read from one folder even if another
+    writer swaps a new one in meanwhile (the walk holds the folder open)."""
+    present: list[str] = []
+    ours: set[str] = set()
+    try:
+        for root, _dirs, files, fd in os.fwalk(folder):
+            relative = Path(root).relative_to(folder)
+            present += [(relative / name).as_posix() for name in files]
+            if relative == Path(".") and MARK in files:
+                ours = _manifest(fd)
+    except FileNotFoundError:
+        pass  # the folder went away while read (another writer's swap): nothing to keep
+    return sorted(present), ours
+
+
+def _manifest(folder_fd: int) -> set[str]:
+    """The files foodchain wrote in a folder (its manifest and what it lists), or none."""
+    try:
+        descriptor = os.open(MARK, os.O_RDONLY, dir_fd=folder_fd)
+        with os.fdopen(descriptor, encoding="utf-8") as manifest:
+            lines = manifest.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return set()
+    if not lines or not lines[0].startswith(MANIFEST_HEADER):
+        return set()  # an older marker without the list: nothing is known to be ours
+    return {MARK, *lines[1:]}
+
+
+def _aside(folder: Path, purpose: str) -> Path:
+    """A sibling name for a folder being written or replaced, with this process's id, so a
+    later writer can tell a crashed writer's leftovers from a live one's."""
+    return folder.parent / f".{folder.name}.{purpose}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, not ours to signal
+    return True
+
+
+def _recover(folder: Path) -> None:
+    """Undo what a writer killed mid-swap left: the folder moved aside but not replaced is put
+    back; staging and old folders of dead writers are removed."""
+    leftovers: list[tuple[str, Path]] = []
+    for path in folder.parent.glob(f".{folder.name}.*-*-*"):
+        purpose, _, rest = path.name[len(folder.name) + 2 :].partition("-")
+        pid = rest.split("-")[0]
+        if purpose in ("writing", "old") and pid.isdigit() and not _alive(int(pid)):
+            leftovers.append((purpose, path))
+    for purpose, path in leftovers:
+        if purpose == "old" and not folder.exists() and (path / MARK).exists():
+            os.rename(path, folder)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _put_in_place(staging: Path, folder: Path) -> None:
@@ -75,7 +158,7 @@ def _put_in_place(staging: Path, folder: Path) -> None:
         except OSError as exc:
             if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                 raise
-            old = folder.parent / f".{folder.name}.old-{uuid.uuid4().hex[:8]}"
+            old = _aside(folder, "old")
             try:
                 os.rename(folder, old)
             except FileNotFoundError:
@@ -101,4 +184,4 @@ def _write_all(view: PlanView, folder: Path) -> list[Path]:
     return [path for document in documents for path in document.paths] + [index]
 
 
-__all__ = ["write_documents"]
+__all__ = ["MARK", "check_replaceable", "holds_documents", "write_documents"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,16 +16,27 @@ from foodchain.files.reading import column_letter
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _hidden(char: str) -> bool:
+    """A character a spreadsheet (or our XLSX writer, which drops the control characters a
+    worksheet cannot hold) may skip before a formula: spaces, control and format characters."""
+    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf")
+
+
 def neutralise(text: str) -> str:
-    """Stop a spreadsheet from running a cell as a formula (CSV/formula injection)."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    """Stop a spreadsheet from running a cell as a formula (CSV/formula injection): a cell
+    whose text starts with ``= + - @``, a tab or a CR, even behind control characters or
+    spaces, is written with a leading apostrophe."""
+    visible = next((i for i, char in enumerate(text) if not _hidden(char)), len(text))
+    starts = text.startswith(_FORMULA_STARTS) or text[visible:].startswith(_FORMULA_STARTS)
+    return "'" + text if starts else text
 
 
 def _xlsx_text(text: str) -> str:
-    """Neutralised, without the control characters a worksheet cannot hold."""
+    """Without the control characters a worksheet cannot hold, then neutralised (in that
+    order: a control character must not hide a formula)."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    return ILLEGAL_CHARACTERS_RE.sub("", neutralise(text))
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", text))
 
 
 def _csv_cell(value: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -12,6 +13,7 @@ from sqlalchemy import Engine
 
 from foodchain.allocation import AllocationParameters, AllocationProblem, AllocationResult, allocate
 from foodchain.allocation.load import problem_of
+from foodchain.errors import FoodchainError
 from foodchain.inputs import Snapshot, read_snapshot
 from foodchain.plan.kpis import compute_kpis
 from foodchain.plan.record import PlanRecord, build_record, earlier_rounds
@@ -25,6 +27,13 @@ DEFAULT_TIME_LIMIT_S = 2.0
 benchmarks/README.md: 2 s gives the same rounds (km to the metre) as 5 s, and a median wall
 time of 5.0 s instead of 7.5 s; rounds come out however busy the machine (the portfolio's
 construction), a busy machine may give worse ones."""
+
+
+MAX_TIME_LIMIT_S = 86_400.0
+"""A day of search at most."""
+
+MAX_SEED = 2**31 - 1
+"""Seeds are stored as 32-bit integers (PostgreSQL's ``integer``) and fed to both engines."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,20 @@ class PlanOptions:
     """The stored run whose rounds the routing searches start from (``earlier``), recorded."""
     engine: str = "auto"
     """Routing engine (``SolverOptions.engine``)."""
+
+    def __post_init__(self) -> None:
+        """Refuse values no run can store or no search can use, before any work is done."""
+        if not (math.isfinite(self.time_limit_s) and 0 < self.time_limit_s <= MAX_TIME_LIMIT_S):
+            raise FoodchainError(
+                f"time limit {self.time_limit_s}: give a number of seconds above 0 and at most "
+                f"{MAX_TIME_LIMIT_S:g}"
+            )
+        if not 0 <= self.seed <= MAX_SEED:
+            raise FoodchainError(f"seed {self.seed}: give a whole number from 0 to {MAX_SEED}")
+        if not 1 <= self.solution_limit <= 1_000_000:
+            raise FoodchainError(
+                f"solution limit {self.solution_limit}: give a whole number from 1 to 1000000"
+            )
 
     def parameters(self) -> dict[str, Any]:
         """What a run records of how it was made."""
