@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import math
 import time
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 from rich.table import Table
 from sqlalchemy import Engine
 
@@ -50,6 +51,17 @@ from foodchain.runs import (
 from foodchain.scenario import ensure_scenario, install_scenario, load_scenario
 from foodchain.store import ImportReport
 from foodchain.weeks import WEEKDAYS, Week, clock, parse_weekday, week_range
+
+
+def escape(text: str) -> str:
+    """Text from people's files made safe to print: rich markup escaped, and control
+    characters (a terminal escape sequence in a dish name) shown as ``\\x1b``."""
+    shown = "".join(
+        c.encode("unicode_escape").decode() if c != "\n" and unicodedata.category(c) == "Cc" else c
+        for c in text
+    )
+    return escape_markup(shown)
+
 
 app = typer.Typer(
     help="Plan the week of a short food supply chain (Loos-en-Gohelle and the Lensois).",
@@ -893,7 +905,9 @@ def _kpi_cell(value: Any) -> str:
     return escape(str(value))
 
 
-RunId = Annotated[int, typer.Argument(help="Run id (see 'foodchain runs list').")]
+RunId = Annotated[
+    int, typer.Argument(min=1, max=2**31 - 1, help="Run id (see 'foodchain runs list').")
+]
 
 
 @runs_app.command("list")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -21,6 +22,8 @@ from foodchain.weeks import WEEKDAYS, Week, parse_window
 
 _WEEKDAY_SET = frozenset(WEEKDAYS)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+MAX_COVERS = 100_000
+"""Meals a canteen may serve a day (a central kitchen serves a few thousand)."""
 
 
 class SiteKind(StrEnum):
@@ -103,6 +106,19 @@ def _slug(value: str) -> str:
     return value
 
 
+def _printable(value: str) -> str:
+    """Names are shown on screens and in documents: line breaks and tabs (a spreadsheet cell
+    may hold them) become spaces, other control characters (NUL, escapes) are refused."""
+    value = re.sub(r"[\t\n\r]+", " ", value)
+    bad = next((c for c in value if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        raise ValueError(
+            f"{value!r} holds the control character {bad!r} (position {value.index(bad) + 1}): "
+            "remove it"
+        )
+    return value
+
+
 def _weekdays(days: list[str]) -> list[str]:
     """Known weekday codes, once each, in week order."""
     wanted = set(days)
@@ -135,6 +151,7 @@ class SiteIn(SQLModel):
     delivery_days: list[str] = Field(default_factory=list, sa_type=JSON)
 
     _id = field_validator("id")(_slug)
+    _name = field_validator("name")(_printable)
     _days = field_validator("delivery_days")(_weekdays)
 
     @field_validator("windows")
@@ -187,8 +204,8 @@ class CanteenIn(SQLModel):
     @classmethod
     def _covers(cls, covers: dict[str, int]) -> dict[str, int]:
         _weekdays(list(covers))
-        if any(c < 0 for c in covers.values()):
-            raise ValueError("covers cannot be negative")
+        if any(not 0 <= c <= MAX_COVERS for c in covers.values()):
+            raise ValueError(f"covers must be between 0 and {MAX_COVERS:,} a day")
         return {d: covers[d] for d in WEEKDAYS if covers.get(d)}
 
     @model_validator(mode="before")
@@ -206,7 +223,7 @@ class Canteen(CanteenIn, table=True):
 
 class ShopIn(SQLModel):
     site_id: str = Field(primary_key=True, foreign_key="site.id", max_length=64)
-    max_kg_per_week: float = Field(ge=0)
+    max_kg_per_week: float = Field(ge=0, le=1_000_000)
     families: list[str] = Field(default_factory=list, sa_type=JSON)
     price_factor: float = Field(default=0.7, gt=0, le=2)
 
@@ -230,6 +247,7 @@ class ProductIn(SQLModel):
     kg_per_crate: float = Field(default=10.0, gt=0, le=100)
 
     _id = field_validator("id")(_slug)
+    _name = field_validator("name")(_printable)
 
 
 class Product(ProductIn, table=True):
@@ -244,6 +262,7 @@ class SubstitutionGroupIn(SQLModel):
     members: list[str] = Field(sa_type=JSON, min_length=1)
 
     _id = field_validator("id")(_slug)
+    _name = field_validator("name")(_printable)
 
 
 class SubstitutionGroup(SubstitutionGroupIn, table=True):
@@ -292,13 +311,14 @@ class BasketTypeIn(SQLModel):
     max_kg: float = Field(gt=0, le=50)
     min_products: int = Field(ge=1, le=30)
     max_products: int = Field(ge=1, le=30)
-    price_eur: float = Field(default=0.0, ge=0)
+    price_eur: float = Field(default=0.0, ge=0, le=1000)
     max_share_per_product: float = Field(default=1.0, gt=0, le=1)
     product_caps: dict[str, float] = Field(default_factory=dict, sa_type=JSON)
     family_caps: dict[str, float] = Field(default_factory=dict, sa_type=JSON)
     organic_only: bool = False
 
     _id = field_validator("id")(_slug)
+    _name = field_validator("name")(_printable)
 
     @field_validator("product_caps", "family_caps")
     @classmethod
@@ -388,9 +408,11 @@ class MenuLineIn(SQLModel):
     course: Course = Field(primary_key=True, sa_type=String(16))
     item_id: str = Field(primary_key=True, max_length=64)
     dish: str = ""
-    covers: int | None = Field(default=None, ge=0, le=100_000)
+    covers: int | None = Field(default=None, ge=0, le=MAX_COVERS)
     portion_g: float | None = Field(default=None, gt=0, le=2000)
     kg: float | None = Field(default=None, ge=0, le=100_000)
+
+    _dish = field_validator("dish")(_printable)
 
 
 class MenuLine(MenuLineIn, table=True):
@@ -418,6 +440,7 @@ class VehicleIn(SQLModel):
     allowed_kinds: list[SiteKind] = Field(default_factory=list, sa_type=JSON)
 
     _id = field_validator("id")(_slug)
+    _name = field_validator("name")(_printable)
 
     @field_validator("shift")
     @classmethod

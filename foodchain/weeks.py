@@ -34,6 +34,10 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2999
+"""Weeks a plan can be about: their days and the weeks around them stay valid dates."""
+
+
 @dataclass(frozen=True, order=True)
 class Week:
     """An ISO 8601 week, written ``2026-W49``."""
@@ -42,6 +46,10 @@ class Week:
     number: int
 
     def __post_init__(self) -> None:
+        if not FIRST_YEAR <= self.year <= LAST_YEAR:
+            raise ValueError(
+                f"{self.year}: foodchain plans weeks of the years {FIRST_YEAR} to {LAST_YEAR}"
+            )
         last = dt.date(self.year, 12, 28).isocalendar().week
         if not 1 <= self.number <= last:
             raise ValueError(f"{self.year} has ISO weeks 1 to {last}, not {self.number}")

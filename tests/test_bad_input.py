@@ -374,6 +374,25 @@ SCENARIO_CASES = [
         ["road_factor: 1.3"],
     ),
     (
+        "site_name_with_a_nul_character",
+        {"tiny.yaml": [('name: "Ferme du Nord"', 'name: "Ferme du\\0 Nord"')]},
+        ["line 39", "column 'sites[1].name'", "control character", "position 9"],
+        ["remove it"],
+    ),
+    (
+        "covers_of_ten_to_the_twenty",
+        {
+            "tiny.yaml": [
+                (
+                    "canteen: {age_group: maternelle, covers: {mon: 20,",
+                    "canteen: {age_group: maternelle, covers: {mon: 100000000000000000000,",
+                )
+            ]
+        },
+        ["column 'canteens", "covers must be between 0 and 100,000"],
+        [],
+    ),
+    (
         "bundled_forecast_with_negative_kg",
         {"tiny/forecasts.csv": [("farm_nord,leek,2026-W49,20,", "farm_nord,leek,2026-W49,-20,")]},
         ["forecasts.csv", "line 4", "column 'kg'", "'-20'", "at least 0"],

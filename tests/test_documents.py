@@ -98,13 +98,22 @@ def _check_documents(record: PlanRecord, folder: Path, written: list[Path]) -> N
     flows = record.flows
     total = sum(f.kg for f in flows)
     assert _total(folder / "allocation.csv", "kg") == _kg(total, len(flows))
-    # Pick lists: each farm's rows and its day totals are its flows.
+    # Pick lists: each farm's rows are its flows, summed per pickup day and product.
     for farm in {f.farm_id for f in flows}:
         farm_kg = sum(f.kg for f in flows if f.farm_id == farm)
+        expected: dict[tuple[str, str], float] = {}
+        for f in flows:
+            if f.farm_id == farm:
+                picked = (f"{f.pickup_day:%d/%m/%Y}", record.products[f.product_id].name)
+                expected[picked] = expected.get(picked, 0.0) + f.kg
         for suffix in ("csv", "xlsx"):
             path = folder / "pick_lists" / f"{farm}.{suffix}"
             assert _total(path, "Quantité (kg)") == _kg(farm_kg, len(flows)), path
-            assert _total(path, "Total du produit ce jour (kg)") == _kg(farm_kg, len(flows))
+            sheet = read_table(path)
+            columns = ("Jour de collecte", "Produit", "Quantité (kg)")
+            day_at, product_at, kg_at = (sheet.header.index(c) for c in columns)
+            picks = {(c[day_at][-10:], c[product_at]): _number(c[kg_at]) for _, c in sheet.rows}
+            assert picks == pytest.approx(expected, abs=0.006), path
     # Canteens' delivery notes, shops' packing lists.
     for purpose, subfolder in (("canteen", "delivery_notes"), ("shop", "packing_lists")):
         for site in {f.destination_id for f in flows if f.purpose == purpose}:

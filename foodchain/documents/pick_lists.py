@@ -1,8 +1,10 @@
-"""A pick list per farm: what to harvest and prepare each day, and for whom.
+"""A pick list per farm: what to harvest and prepare each day, and how it reaches the hub.
 
-The table has a row per destination of each product and day (the allocation's flows for
-different basket sizes or menu needs merged); the product's total of the day is written on the
-first row of each (day, product) so the farmer reads how much to harvest, then how to split it.
+One row per pickup day and product, as the farmer works: how much, and how it is handed over
+(collected at a time, or brought to the hub). Where each kilo goes is the hub's business (the
+packing lists, delivery notes and ``allocation.csv``), not the farmer's: a farm supplying 60
+destinations reads a one-page list, and the region's 300 lists are written 20 times faster
+than with a row per destination.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from foodchain.allocation import Flow
 from foodchain.allocation.export import kg
@@ -18,66 +20,31 @@ from foodchain.documents.pages import Page, Section, Written, file_stem, write_p
 from foodchain.documents.view import PlanView
 from foodchain.files.writing import write_table
 
-COLUMNS = (
-    *("pickup_day", "product", "day_total_kg", "kg", "units", "destination"),
-    *("delivery_day", "purpose", "handover"),
-)
-TOTAL_COLUMNS = ("pickup_day", "product", "kg", "units", "handover")
-DETAIL_COLUMNS = ("pickup_day", "product", "kg", "units", "destination", "delivery_day", "purpose")
+COLUMNS = ("pickup_day", "product", "kg", "units", "handover")
+
+Picks = list[tuple[tuple[dt.date, str], float]]
 
 
-class _Pick(NamedTuple):
-    pickup_day: dt.date
-    product_id: str
-    destination_id: str
-    delivery_day: dt.date
-    purpose: str
-
-
-def _picks(view: PlanView, flows: list[Flow]) -> list[tuple[_Pick, float]]:
-    """kg per (day, product, destination...), in the order the farmer works."""
-    kgs: dict[_Pick, float] = defaultdict(float)
+def _picks(view: PlanView, flows: list[Flow]) -> Picks:
+    """kg per (pickup day, product), in the order the farmer works."""
+    kgs: dict[tuple[dt.date, str], float] = defaultdict(float)
     for f in flows:
-        kgs[_Pick(f.pickup_day, f.product_id, f.destination_id, f.delivery_day, f.purpose)] += f.kg
-    return sorted(
-        kgs.items(),
-        key=lambda item: (
-            item[0].pickup_day,
-            view.order(item[0].product_id),
-            item[0].delivery_day,
-            view.order(item[0].destination_id),
-        ),
-    )
+        kgs[(f.pickup_day, f.product_id)] += f.kg
+    return sorted(kgs.items(), key=lambda item: (item[0][0], view.order(item[0][1])))
 
 
-def _day_totals(picks: list[tuple[_Pick, float]]) -> dict[tuple[dt.date, str], float]:
-    totals: dict[tuple[dt.date, str], float] = defaultdict(float)
-    for pick, kilograms in picks:
-        totals[(pick.pickup_day, pick.product_id)] += kilograms
-    return totals
-
-
-def _table(view: PlanView, farm_id: str, picks: list[tuple[_Pick, float]]) -> list[list[Any]]:
+def _table(view: PlanView, farm_id: str, picks: Picks) -> list[list[Any]]:
     t = view.t
-    totals = _day_totals(picks)
-    rows, seen = [], set()
-    for pick, kilograms in picks:
-        key = (pick.pickup_day, pick.product_id)
-        rows.append(
-            [
-                *(t.day(pick.pickup_day), view.name(pick.product_id)),
-                None if key in seen else kg(totals[key]),
-                *(kg(kilograms), view.units(pick.product_id, kilograms)),
-                *(view.name(pick.destination_id), t.day(pick.delivery_day)),
-                t.optional("purpose", pick.purpose),
-                view.handover(farm_id, pick.pickup_day),
-            ]
-        )
-        seen.add(key)
-    return rows
+    return [
+        [
+            *(t.day(day), view.name(product), kg(kilograms)),
+            *(view.units(product, kilograms), view.handover(farm_id, day)),
+        ]
+        for (day, product), kilograms in picks
+    ]
 
 
-def _page(view: PlanView, farm_id: str, picks: list[tuple[_Pick, float]]) -> Page:
+def _page(view: PlanView, farm_id: str, picks: Picks) -> Page:
     t = view.t
     site = view.record.sites.get(farm_id)
     lines = [t("week", week=view.record.week), view.address(farm_id)]
@@ -92,31 +59,16 @@ def _page(view: PlanView, farm_id: str, picks: list[tuple[_Pick, float]]) -> Pag
         sections=[
             Section(
                 title=t("pick_total_section"),
-                header=[t(c) for c in TOTAL_COLUMNS],
+                header=[t(c) for c in COLUMNS],
                 rows=[
                     [
                         *(t.day(day), view.name(product), t.number(kilograms)),
                         view.units(product, kilograms),
                         view.handover(farm_id, day),
                     ]
-                    for (day, product), kilograms in _day_totals(picks).items()
+                    for (day, product), kilograms in picks
                 ],
                 footer=[t("total"), "", total, "", ""],
-                numeric=frozenset({2}),
-            ),
-            Section(
-                title=t("pick_detail_section"),
-                header=[t(c) for c in DETAIL_COLUMNS],
-                rows=[
-                    [
-                        *(t.day(pick.pickup_day), view.name(pick.product_id)),
-                        *(t.number(kilograms), view.units(pick.product_id, kilograms)),
-                        *(view.name(pick.destination_id), t.day(pick.delivery_day)),
-                        t.optional("purpose", pick.purpose),
-                    ]
-                    for pick, kilograms in picks
-                ],
-                footer=[t("total"), "", total, "", "", "", ""],
                 numeric=frozenset({2}),
             ),
         ],

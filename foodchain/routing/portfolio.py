@@ -10,8 +10,9 @@ Order of work, so that a plan always comes out and never one that breaks a rule:
 Every candidate is checked by the exact rules (``verify``) and repaired if it breaks one;
 the kept one has the fewest mandatory stops left out, then the lowest cost
 (``RoutingResult.rank``). If it still leaves mandatory stops out for want of room, the
-searches go on once more with twice the time (``MORE_TIME_MAX_S`` at most), and the
-statistics say so. A search that crashes is reported in the statistics, never silently dropped.
+searches of a day given little time (under ``MORE_TIME_MAX_S``) go on once more with twice
+the time, and the statistics say so. A search that crashes is reported in the statistics,
+never silently dropped.
 """
 
 from __future__ import annotations
@@ -54,10 +55,11 @@ MORE_TIME_ROUNDS = 1
 in the statistics): a day whose rounds serve every stop stays within its limit..."""
 
 MORE_TIME_MAX_S = 10.0
-"""...and a repeated search takes twice the day's time, this many seconds at most: it gives
-a search cut short on a busy machine its chance (a Lensois day has 0.4-0.5 s), but on the
-regional days where stops stay out (300 farms, 322 stops, a morning no fleet covers whole)
-45 s more placed none of 8 (benchmarks/README.md)."""
+"""...only on a day whose time limit is under this many seconds, and for twice that limit
+at most this long: it gives a search cut short on a busy machine its chance (a Lensois day
+has 0.4-0.5 s of the plan's 2 s), while on the regional days where stops stay out (300
+farms, 322 stops, a morning no fleet covers whole) 45 s more after 22 s placed none of 8
+(benchmarks/README.md)."""
 
 IMPROVE_SHARE = 0.1
 """Share of a day's time limit that improving the best repaired rounds may take..."""
@@ -475,10 +477,15 @@ def solve(
                 candidates.append(improved)
                 best = min(candidates, key=lambda c: c.result.rank())
         saturated = any(u.reason is UnservedReason.FLEET_SATURATED for u in best.result.unserved)
-        if not saturated or chosen.time_limit_s is None or rounds >= MORE_TIME_ROUNDS:
+        if (
+            not saturated
+            or options.time_limit_s is None
+            or options.time_limit_s >= MORE_TIME_MAX_S
+            or rounds >= MORE_TIME_ROUNDS
+        ):
             break
         rounds += 1
-        chosen = replace(chosen, time_limit_s=min(MORE_TIME_MAX_S, chosen.time_limit_s * 2))
+        chosen = replace(chosen, time_limit_s=min(MORE_TIME_MAX_S, options.time_limit_s * 2))
     statistics: dict[str, float | int | str] = {
         **best.result.statistics,
         "engine": best.name,
