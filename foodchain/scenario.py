@@ -82,8 +82,43 @@ PRODUCT_SPEC = TableSpec(
 )
 
 
+MAX_YAML_VALUES = 2_000_000
+"""Values a scenario may hold once its aliases (``*name``) are expanded: the Lensois scenario
+holds about 10,000; a few lines of nested aliases (a "billion laughs") would hold 10⁹."""
+
+
 class _LineLoader(yaml.SafeLoader):
-    """Safe YAML loader that remembers the line of every mapping (for error messages)."""
+    """Safe YAML loader that remembers the line of every mapping (for error messages) and
+    refuses a document whose aliases expand beyond ``MAX_YAML_VALUES``."""
+
+    def compose_document(self) -> yaml.Node | None:
+        node: yaml.Node | None = super().compose_document()
+        sizes: dict[int, int] = {}
+        if node is not None and _expanded_size(node, sizes) > MAX_YAML_VALUES:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"its aliases (*name) expand to more than {MAX_YAML_VALUES:,} values",
+                node.start_mark,
+            )
+        return node
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """Values under ``node`` with every alias expanded, each shared node counted once per use
+    but measured once (``sizes``): linear in the document, whatever it expands to."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(
+            _expanded_size(key, sizes) + _expanded_size(value, sizes) for key, value in node.value
+        )
+    sizes[id(node)] = size = min(size, MAX_YAML_VALUES + 1)
+    return size
 
 
 class LineDict(dict[str, Any]):

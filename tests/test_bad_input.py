@@ -376,7 +376,7 @@ SCENARIO_CASES = [
     (
         "site_name_with_a_nul_character",
         {"tiny.yaml": [('name: "Ferme du Nord"', 'name: "Ferme du\\0 Nord"')]},
-        ["line 39", "column 'sites[1].name'", "control character", "position 9"],
+        ["line 38", "column 'sites[1].name'", "control character", "position 9"],
         ["remove it"],
     ),
     (

@@ -139,6 +139,8 @@ def _killed_plan(db_url: str, cwd: Path, module: str, name: str, after: bool) ->
 @pytest.mark.parametrize(
     ("module", "name", "after", "runs"),
     [
+        ("foodchain.plan.weekly", "allocate", False, 1),  # allocating
+        ("foodchain.plan.weekly", "route_flows", False, 1),  # routing
         ("foodchain.plan.saving", "save_run", False, 1),  # before the run is stored
         ("foodchain.documents", "_write_all", True, 2),  # documents written aside, not in place
         ("foodchain.documents", "_put_in_place", False, 2),  # the same, at the swap

@@ -22,6 +22,7 @@ from foodchain.scenario import install_scenario
 from foodchain.weeks import iter_weeks
 
 from .conftest import TINY
+from .snapshot import snapshot
 
 
 def _forecast(engine, farm, product, week):
@@ -268,3 +269,67 @@ def test_subscriber_names_and_contacts_never_reach_output_logs_or_documents(cli,
     for name, text in texts.items():
         for secret in private:
             assert secret not in text, (name, secret)
+
+
+def test_a_terminal_escape_in_a_dish_name_never_reaches_the_screen(cli, engine, tmp_path):
+    """A dish named with escape sequences (clear the screen, move the cursor) is refused
+    where it stands, and the message shows the characters escaped, not executed."""
+    path = tmp_path / "menu.csv"
+    path.write_bytes(
+        "Date;Repas;Composante;Plat;Produit;Couverts\r\n"
+        "30/11/2026;Déjeuner;Entrée;Carottes\x1b[2J\x1b[H râpées;Carottes;25\r\n".encode()
+    )
+    before = snapshot(engine)
+    output = cli("menu", "import", path, "--canteen", "mat_basly", "--dry-run", code=1)
+    assert "\x1b" not in output
+    flat = " ".join(output.split())
+    assert "line 2" in flat and "control character" in flat and "\\x1b" in flat
+    assert snapshot(engine) == before
+
+
+def test_text_printed_to_the_terminal_shows_control_characters_escaped():
+    from foodchain.cli import escape
+
+    assert escape("Ferme\x1b[31m rouge\x9b2J [bold]") == "Ferme\\x1b[31m rouge\\x9b2J \\[bold]"
+    assert escape("deux\nlignes") == "deux\nlignes"
+
+
+BILLION_LAUGHS = """\
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+sites: [*i]
+"""
+
+
+def test_a_yaml_alias_bomb_is_refused_quickly_in_little_memory(tmp_path):
+    """A 1 KB scenario whose aliases expand to 10⁹ values (it took 66 s and 3.2 GB, then was
+    "valid"): refused in a process limited to 1 GB and 60 s, naming the cause."""
+    import resource
+    import subprocess
+    import sys
+
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(BILLION_LAUGHS, encoding="utf-8")
+
+    def limits() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+        resource.setrlimit(resource.RLIMIT_CPU, (60, 60))
+
+    code = "from foodchain.cli import app; app()"
+    child = subprocess.run(
+        [sys.executable, "-c", code, "scenario", "validate", str(bomb)],
+        preexec_fn=limits,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "NO_COLOR": "1", "PATH": "/usr/bin:/bin"},
+    )
+    assert child.returncode == 1, child.stderr[-2000:]
+    assert "aliases" in child.stdout + child.stderr and "2,000,000" in child.stdout + child.stderr
