@@ -389,8 +389,8 @@ SCENARIO_CASES = [
                 )
             ]
         },
-        ["column 'canteens", "covers must be between 0 and 100,000"],
-        [],
+        ["line 81", "column 'sites[5].canteen.covers'", "covers must be between 0 and 100,000"],
+        ["correct the value"],
     ),
     (
         "bundled_forecast_with_negative_kg",
