@@ -105,6 +105,10 @@ def main(
     Options.debug = debug
 
 
+PROBLEMS_SHOWN = 100
+"""Problems of a refused file printed at most (an 8 MB file could have a million)."""
+
+
 @contextmanager
 def reported() -> Iterator[None]:
     """Turn foodchain errors into a red message and exit code 1 (traceback only with --debug)."""
@@ -115,8 +119,13 @@ def reported() -> Iterator[None]:
             raise
         if isinstance(exc, InputError):
             console.print(f"[red]{len(exc.problems)} problem(s); nothing was written:[/red]")
-            for problem in exc.problems:
+            for problem in exc.problems[:PROBLEMS_SHOWN]:
                 console.print(f"  [red]✗[/red] {escape(str(problem))}")
+            if len(exc.problems) > PROBLEMS_SHOWN:
+                console.print(
+                    f"  … and {len(exc.problems) - PROBLEMS_SHOWN:,} more: fix these first "
+                    "(the same mistake often repeats on every line), then run again"
+                )
         else:
             console.print(f"[red]Error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
@@ -125,8 +134,9 @@ def reported() -> Iterator[None]:
             raise
         console.print(
             "[yellow]Interrupted.[/yellow] Nothing is half-written: each import, scenario load "
-            "and plan run is saved in one transaction, so what was not finished was not saved "
-            "(a plan's documents folder may be incomplete). Run the command again."
+            "and plan run is saved in one transaction, so what was not finished was not saved, "
+            "and documents are put in place whole. A run saved without its documents gets them "
+            "with 'foodchain runs export RUN'. Run the command again."
         )
         raise typer.Exit(130) from None
     except typer.Exit:

@@ -7,7 +7,10 @@ import csv
 import io
 import logging
 import re
+import resource
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -308,28 +311,83 @@ sites: [*i]
 """
 
 
-def test_a_yaml_alias_bomb_is_refused_quickly_in_little_memory(tmp_path):
-    """A 1 KB scenario whose aliases expand to 10⁹ values (it took 66 s and 3.2 GB, then was
-    "valid"): refused in a process limited to 1 GB and 60 s, naming the cause."""
-    import resource
-    import subprocess
-    import sys
-
-    bomb = tmp_path / "bomb.yaml"
-    bomb.write_text(BILLION_LAUGHS, encoding="utf-8")
+def _limited(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """foodchain run in a process limited to 1 GB of memory and 60 s of CPU."""
 
     def limits() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
         resource.setrlimit(resource.RLIMIT_CPU, (60, 60))
 
-    code = "from foodchain.cli import app; app()"
-    child = subprocess.run(
-        [sys.executable, "-c", code, "scenario", "validate", str(bomb)],
+    return subprocess.run(
+        [sys.executable, "-c", "from foodchain.cli import app; app()", *map(str, args)],
         preexec_fn=limits,
         capture_output=True,
         text=True,
         timeout=120,
         env={"COLUMNS": "200", "NO_COLOR": "1", "PATH": "/usr/bin:/bin"},
     )
+
+
+def test_a_yaml_alias_bomb_is_refused_quickly_in_little_memory(tmp_path):
+    """A 1 KB scenario whose aliases expand to 10⁹ values (it took 66 s and 3.2 GB, then was
+    "valid"): refused within the limits, naming the cause."""
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(BILLION_LAUGHS, encoding="utf-8")
+    child = _limited("scenario", "validate", bomb)
     assert child.returncode == 1, child.stderr[-2000:]
-    assert "aliases" in child.stdout + child.stderr and "2,000,000" in child.stdout + child.stderr
+    assert "aliases" in child.stdout and "2,000,000" in child.stdout
+
+
+def _rezipped(source: Path, target: Path, change=lambda name, data: data, padding_mb=0):
+    """``source`` (an XLSX) copied member by member into ``target``, ``change`` applied; with
+    ``padding_mb``, that many MB of blanks inside its sheet (a few hundred KB once deflated,
+    all of it parsed by a reader that trusts the file)."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for item in old.infolist():
+            data = change(item.filename, old.read(item.filename))
+            if not (padding_mb and item.filename == "xl/worksheets/sheet1.xml"):
+                new.writestr(item, data)
+                continue
+            end = data.rindex(b"</worksheet>")
+            with new.open(item.filename, "w") as sheet:
+                sheet.write(data[:end])
+                for _ in range(padding_mb):
+                    sheet.write(b" " * (1 << 20))
+                sheet.write(data[end:])
+
+
+def test_an_xlsx_declaring_a_huge_sheet_is_read_by_the_cells_it_holds(cli, tmp_path):
+    """A forecast template whose sheet declares A1:XFD1048576 and holds one more cell there
+    (such a file kept an import busy 200+ s): read by the cells it holds, within the limits,
+    and the stray cell reported where it is."""
+    template = tmp_path / "template.xlsx"
+    cli("forecast", "template", "--weeks", "2026-W50", "--farm", "farm_nord", "-o", template)
+    huge = tmp_path / "huge.xlsx"
+    corner = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+
+    def declare(name: str, data: bytes) -> bytes:
+        if name.startswith("xl/worksheets/"):
+            data = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', data)
+            return data.replace(b"</sheetData>", corner + b"</sheetData>")
+        return data
+
+    _rezipped(template, huge, declare)
+    assert b"XFD1048576" in zipfile.ZipFile(huge).read("xl/worksheets/sheet1.xml")
+    child = _limited("--db", cli.db_url, "forecast", "import", huge, "--dry-run")
+    flat = " ".join(child.stdout.split())
+    assert child.returncode in (0, 1), child.stderr[-2000:]
+    assert "Internal error" not in flat
+    if child.returncode == 1:
+        assert "line 1048576" in flat, flat[-2000:]
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_it_is_unzipped(cli, tmp_path):
+    template = tmp_path / "template.xlsx"
+    cli("forecast", "template", "--weeks", "2026-W50", "--farm", "farm_nord", "-o", template)
+    bomb = tmp_path / "bomb.xlsx"
+    _rezipped(template, bomb, padding_mb=300)
+    assert bomb.stat().st_size < 2 << 20
+    child = _limited("--db", cli.db_url, "forecast", "import", bomb, "--dry-run")
+    assert child.returncode == 1, child.stderr[-2000:]
+    flat = " ".join(child.stdout.split())
+    assert "unzips to 300 MB" in flat and "export it as CSV" in flat
