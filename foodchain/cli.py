@@ -19,13 +19,14 @@ from rich.console import Console
 from rich.markup import escape as escape_markup
 from rich.table import Table
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from foodchain import forecasts, menus, subscriptions, travel_matrix
 from foodchain.allocation import BASKET, CANTEEN, SHOP, AllocationResult
 from foodchain.allocation.export import write_allocation
 from foodchain.allocation.load import allocate_week
 from foodchain.catalogue import load_catalogue
-from foodchain.db import open_database, shown_url, transaction
+from foodchain.db import describe_fault, open_database, shown_url, transaction
 from foodchain.demand import WeekDemand, load_week_demand
 from foodchain.documents import holds_documents
 from foodchain.errors import FoodchainError, InputError, NotFoundError
@@ -128,6 +129,21 @@ def reported() -> Iterator[None]:
                 )
         else:
             console.print(f"[red]Error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    except SQLAlchemyError as exc:
+        if Options.debug:
+            raise
+        console.print(f"[red]Error:[/red] {escape(describe_fault(exc))}")
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        if Options.debug:
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        console.print(
+            f"[red]Error:[/red] cannot use{escape(where)}: {escape(exc.strerror or str(exc))}. "
+            "Fix: check that the folder exists, is writable and has free space, or choose "
+            "another path"
+        )
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         if Options.debug:

@@ -20,6 +20,9 @@ from sqlmodel import Session, create_engine
 from foodchain.errors import DatabaseError
 
 DEFAULT_URL = "sqlite:///foodchain.db"
+LOCK_WAIT_VAR = "FOODCHAIN_LOCK_WAIT_S"
+DEFAULT_LOCK_WAIT_S = 180.0
+"""How long a command waits for another foodchain writer (or a lock) before giving up."""
 WRITERS_LOCK = 0x666F6F64
 """PostgreSQL advisory lock key ("food") that foodchain's writers take in turn."""
 ENV_VAR = "FOODCHAIN_DB"
@@ -51,11 +54,28 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def lock_wait_s() -> float:
+    """``FOODCHAIN_LOCK_WAIT_S`` seconds (default ``DEFAULT_LOCK_WAIT_S``)."""
+    text_value = os.environ.get(LOCK_WAIT_VAR, "")
+    try:
+        seconds = float(text_value) if text_value else DEFAULT_LOCK_WAIT_S
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 86_400:
+        raise DatabaseError(
+            f"{LOCK_WAIT_VAR}={text_value!r}: give the seconds to wait for a busy database "
+            "(above 0, at most 86400)"
+        )
+    return seconds
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url`` with SQLite's foreign keys on; ``sqlite://`` stays in memory."""
+    """An engine for ``url`` with SQLite's foreign keys on; ``sqlite://`` stays in memory.
+    Waiting for a lock another command holds ends after ``lock_wait_s`` on both backends."""
+    wait = lock_wait_s()
     try:
         if url.startswith("sqlite"):
-            kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+            kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": wait}}
             if url in ("sqlite://", "sqlite:///:memory:"):
                 kwargs["poolclass"] = StaticPool
             engine = create_engine(url, **kwargs)
@@ -63,7 +83,8 @@ def make_engine(url: str) -> Engine:
         else:
             if url.startswith("postgresql://"):
                 url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-            engine = create_engine(url, pool_pre_ping=True)
+            options = f"-c lock_timeout={round(wait * 1000)}"
+            engine = create_engine(url, pool_pre_ping=True, connect_args={"options": options})
     except (ArgumentError, ModuleNotFoundError, ImportError) as exc:
         raise DatabaseError(
             f"cannot use database URL {shown_url(url)}: {exc}. Use sqlite:///FILE.db or "
@@ -86,7 +107,52 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
     except OperationalError as exc:
-        raise DatabaseError(f"cannot open or upgrade the database: {exc.orig}") from exc
+        raise DatabaseError(f"cannot open or upgrade the database: {describe_fault(exc)}") from exc
+
+
+_FAULTS = (
+    (
+        ("readonly database", "read-only", "read only"),
+        "the database is read-only (file rights, a read-only disk or mount). Fix: check the "
+        "rights of the database file and its folder, or use another --db",
+    ),
+    (
+        ("database is locked", "lock timeout", "deadlock"),
+        "another command kept the database busy for more than {wait:g} s. Fix: run again "
+        f"once it is done ({LOCK_WAIT_VAR} sets how long to wait)",
+    ),
+    (
+        ("disk is full", "no space left", "disk full", "could not extend file"),
+        "the disk holding the database is full; nothing was saved. Fix: free some space, "
+        "then run again",
+    ),
+    (
+        ("file is not a database", "malformed", "not a database"),
+        "the database file is damaged or is not a foodchain database. Fix: restore a backup, "
+        "or give another --db",
+    ),
+    (
+        ("unable to open database file",),
+        "cannot open the database file (its folder is missing or not writable). Fix: check "
+        "the path given to --db",
+    ),
+    (
+        ("connection refused", "could not connect", "connection failed", "timeout expired"),
+        "cannot reach the database server. Fix: check that it runs and the URL given to --db",
+    ),
+)
+
+
+def describe_fault(exc: BaseException) -> str:
+    """What a database error means for the person running the command, and the fix: the
+    driver's own words only when nothing better is known, never the SQL statement."""
+    cause = getattr(exc, "orig", None) or exc
+    words = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    lowered = str(cause).lower()
+    for needles, message in _FAULTS:
+        if any(needle in lowered for needle in needles):
+            return message.format(wait=lock_wait_s())
+    return f"the database refused the operation ({words[:200]})"
 
 
 def schema_revision(engine: Engine) -> str | None:
@@ -129,7 +195,7 @@ def _take_writers_lock(connection: Connection) -> None:
     Writers read what is stored, then write the difference; two at once would both read
     "not there yet". SQLite: ``BEGIN IMMEDIATE`` takes the write lock at the start (a deferred
     transaction that read first fails when it needs the lock another writer holds; waiting
-    here is bounded by the driver's 5 s busy timeout). PostgreSQL: a transaction-level
+    here is bounded by ``lock_wait_s``). PostgreSQL: a transaction-level
     advisory lock; statements after it see what the previous writer committed.
     """
     if connection.dialect.name == "sqlite":

@@ -25,7 +25,7 @@ from .snapshot import snapshot
 
 WEEK = Week.parse("2026-W49")
 PAUSE_S = 2.0
-"""How long the plan holds its read open for the import (below SQLite's 5 s busy timeout)."""
+"""How long the plan holds its read open for the import (below the lock wait)."""
 
 
 def _plan_pausing_mid_read(url: str, paused: Any, imported: Any, results: Any) -> None:

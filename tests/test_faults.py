@@ -24,7 +24,9 @@ from foodchain.runs import list_runs, load_run
 from foodchain.scenario import Scenario, install_scenario
 from foodchain.weeks import Week
 
-from .conftest import Cli
+from .conftest import TINY, Cli
+
+TINY_SUBSCRIPTIONS = TINY.parent / "tiny" / "subscriptions.csv"
 
 WEEK = "2026-W49"
 
@@ -216,3 +218,44 @@ def test_a_seed_out_of_range_is_refused_before_any_work(cli: Cli, engine: Engine
     error = _plan(cli, "--seed", "2147483648", code=2)
     assert "--seed" in error and "2147483647" in error
     assert list_runs(engine) == []
+
+
+def test_storage_faults_get_a_message_with_the_fix_and_no_sql(
+    tmp_path: Path, tiny_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database opened read-only, a file that is not a database, a write lock held by
+    another process past the wait: each is a sentence with its fix, never an SQL dump."""
+    database = tmp_path / "tiny.db"
+    changed = tmp_path / "abonnements.csv"
+    changed.write_text(
+        TINY_SUBSCRIPTIONS.read_text(encoding="utf-8").replace(",small,4,", ",small,5,"),
+        encoding="utf-8",
+    )
+    read_only = Cli(f"sqlite:///file:{database}?mode=ro&uri=true")
+    error = " ".join(read_only("subscriptions", "import", changed, code=1).split())
+    assert "read-only" in error and "Fix:" in error and "INSERT" not in error
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(b"this is not a database, it is a letter to the cook" * 200)
+    error = " ".join(Cli(f"sqlite:///{damaged}")("runs", "list", code=1).split())
+    assert "damaged or is not a foodchain database" in error and "SELECT" not in error
+    monkeypatch.setenv("FOODCHAIN_LOCK_WAIT_S", "1")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(database)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        error = " ".join(Cli(tiny_db)("subscriptions", "import", changed, code=1).split())
+        assert "kept the database busy for more than 1 s" in error
+        assert "FOODCHAIN_LOCK_WAIT_S" in error
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+_HOLD_LOCK = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(60)
+"""
