@@ -391,3 +391,29 @@ def test_an_xlsx_zip_bomb_is_refused_before_it_is_unzipped(cli, tmp_path):
     assert child.returncode == 1, child.stderr[-2000:]
     flat = " ".join(child.stdout.split())
     assert "unzips to 300 MB" in flat and "export it as CSV" in flat
+
+
+def test_a_csv_with_old_mac_line_endings_is_read(cli, engine, tmp_path):
+    path = tmp_path / "prevision.csv"
+    path.write_bytes(b"ferme;produit;semaine;kg;prix\rfarm_nord;carrot;2026-W50;12;2,5\r")
+    cli("forecast", "import", path)
+    assert _forecast(engine, "farm_nord", "carrot", "2026-W50").kg == 12
+
+
+def test_a_header_of_100000_columns_is_refused_where_it_is(cli, engine, tmp_path):
+    path = tmp_path / "prevision.csv"
+    header = ";".join(["ferme", "produit", "semaine", "kg", *(f"c{i}" for i in range(100_000))])
+    path.write_text("\n" + header + "\nfarm_nord;carrot;2026-W50;12\n", encoding="utf-8")
+    before = snapshot(engine)
+    output = " ".join(cli("forecast", "import", path, code=1).split())
+    assert "line 2" in output and "100,004 columns" in output and "at most 1,000" in output
+    assert snapshot(engine) == before
+
+
+def test_thousands_of_bad_lines_print_at_most_a_hundred_problems_and_the_count(cli, tmp_path):
+    path = tmp_path / "prevision.csv"
+    rows = "".join(f"ferme_{i};carotte;2026-W50;1\n" for i in range(5000))
+    path.write_text("ferme;produit;semaine;kg\n" + rows, encoding="utf-8")
+    output = cli("forecast", "import", path, code=1)
+    assert output.count("✗") <= 100
+    assert "more: fix these first" in " ".join(output.split())

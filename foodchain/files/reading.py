@@ -124,21 +124,46 @@ def _decode(data: bytes, source: str) -> str:
     )
 
 
+MAX_COLUMNS = 1000
+"""Columns a header may have: people's files have a few dozen."""
+
+
 def sniff_delimiter(header_line: str) -> str:
     """The separator that splits the header into the most columns (``;`` wins ties)."""
-    counts = {d: next(csv.reader([header_line], delimiter=d), []) for d in DELIMITERS}
-    return max(DELIMITERS, key=lambda d: len(counts[d]))
+
+    def columns(delimiter: str) -> int:
+        try:
+            return len(next(csv.reader([header_line], delimiter=delimiter), []))
+        except csv.Error:  # a field longer than the csv module takes: not this separator
+            return 0
+
+    counts = {d: columns(d) for d in DELIMITERS}
+    return max(DELIMITERS, key=lambda d: counts[d])
 
 
 def parse_csv_text(text: str, source: str) -> RawTable:
-    lines = text.splitlines(keepends=True)
+    # Old Mac files end lines with CR alone; the csv module reads LF (and CR LF) only.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
         raise InputError(
             [Problem(source, "the file is empty", "export the sheet again with its header row")]
         )
     delimiter = sniff_delimiter(lines[first])
-    reader = csv.reader(io.StringIO("".join(lines[first:])), delimiter=delimiter)
+    width = lines[first].count(delimiter) + 1
+    if width > MAX_COLUMNS:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    f"the header has {width:,} columns, foodchain reads at most {MAX_COLUMNS:,}",
+                    "keep only the columns to import (see the template), and export again",
+                    line=first + 1,
+                )
+            ]
+        )
+    reader = csv.reader(io.StringIO("\n".join(lines[first:])), delimiter=delimiter)
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     previous_end = first
