@@ -17,15 +17,17 @@ from foodchain.inputs import read_snapshot
 from foodchain.models import Forecast
 from foodchain.plan import Plan, PlanOptions, PlanRecord, plan_week
 from foodchain.routing.travel import great_circle_km
-from foodchain.scenario import install_scenario, load_scenario
+from foodchain.scenario import Scenario, install_scenario, load_scenario
 from foodchain.weeks import Week
 
 from .allocation_checker import check_allocation
 from .conftest import LENSOIS
 from .routing_checker import check_result
+from .week_checker import check_week
 
 DETERMINISTIC = PlanOptions(deterministic=True, solution_limit=30)
 KG = 1e-6
+LENSOIS_SCENARIO = load_scenario(LENSOIS)
 URBAN_KM = 7.0
 """Bikes stay within 7 road km of the hub (scenario), so within 7 km as the crow flies."""
 
@@ -33,17 +35,18 @@ URBAN_KM = 7.0
 @pytest.fixture(scope="module")
 def lensois_engine(module_db_url: str) -> Iterator[Engine]:
     engine = open_database(module_db_url)
-    install_scenario(engine, load_scenario(LENSOIS))
+    install_scenario(engine, LENSOIS_SCENARIO)
     yield engine
     engine.dispose()
 
 
-def _checked(plan: Plan) -> PlanRecord:
-    """Run both independent checkers and the record's own agreements; return the record."""
+def _checked(plan: Plan, scenario: Scenario) -> PlanRecord:
+    """Run the three independent checkers and the record's own agreements; return the record."""
     assert check_allocation(plan.allocation_problem, plan.allocation) == []
     for day in plan.rounds:
         assert check_result(day.problem, day.result) == [], day.day
     record = plan.record
+    assert check_week(scenario, record.flows, record.stops, record.unserved) == []
     assert PlanRecord.model_validate_json(record.model_dump_json()) == record
     # The rounds carry what the allocation decided: per day and site, delivered and picked up.
     unserved = {(u.day, u.site_id, u.action) for u in record.unserved}
@@ -76,9 +79,9 @@ def _checked(plan: Plan) -> PlanRecord:
     return record
 
 
-def test_tiny_plan_passes_both_checkers(engine: Engine) -> None:
+def test_tiny_plan_passes_the_checkers(engine: Engine, tiny: Scenario) -> None:
     plan = plan_week(engine, Week(2026, 49), DETERMINISTIC)
-    record = _checked(plan)
+    record = _checked(plan, tiny)
     assert not record.unserved
     assert [d.day.isoformat() for d in record.days] == ["2026-11-30", "2026-12-03"]
     # Hand-checked (tests/test_allocation.py): baskets all filled, the shop takes 100 kg.
@@ -123,7 +126,7 @@ def test_fingerprint_follows_the_inputs(engine: Engine) -> None:
 
 def test_school_holidays_deliver_no_school(lensois_engine: Engine) -> None:
     plan = plan_week(lensois_engine, Week(2026, 52), DETERMINISTIC)
-    record = _checked(plan)
+    record = _checked(plan, LENSOIS_SCENARIO)
     schools = {s for s in record.sites if s.startswith(("mat_", "elem_"))}
     assert schools
     assert not [f for f in record.flows if f.destination_id in schools]
@@ -134,7 +137,7 @@ def test_school_holidays_deliver_no_school(lensois_engine: Engine) -> None:
 @pytest.mark.parametrize("week", [Week(2026, 49), Week(2027, 20)])
 def test_lensois_week_keeps_the_fleet_rules(lensois_engine: Engine, week: Week) -> None:
     plan = plan_week(lensois_engine, week, DETERMINISTIC)
-    record = _checked(plan)
+    record = _checked(plan, LENSOIS_SCENARIO)
     assert record.kpis["fulfilment"]["canteens"]["share"] == 1.0
     assert not [u for u in record.unserved if u.reason != "optional_dropped"]
     hub = record.sites[record.hub_id]
@@ -164,7 +167,7 @@ def test_a_warm_started_replan_keeps_or_improves_every_day(lensois_engine: Engin
     days = [d.isoformat() for d in sorted({r.day for r in first.record.stops})]
     assert len(days) >= 2
     again = plan_week(lensois_engine, week, DETERMINISTIC, earlier=first.record)
-    _checked(again)
+    _checked(again, LENSOIS_SCENARIO)
     assert again.record.statistics["warm_started_days"] == days
     before = {d.day: d.result.cost for d in first.rounds}
     for day in again.rounds:
@@ -179,3 +182,16 @@ def test_a_warm_started_replan_keeps_or_improves_every_day(lensois_engine: Engin
     assert set(other.record.statistics["warm_started_days"]) == set(days) - {
         dropped.day.isoformat()
     }
+
+
+@pytest.mark.parametrize("week", ["2026-W45", "2027-W10", "2027-W26"])
+def test_lensois_weeks_at_the_default_limit_pass_the_week_checker(
+    lensois_engine: Engine, week: str
+) -> None:
+    """The plan as a coordinator runs it (time-limited search, both engines): the rounds carry
+    the allocation, same-day goods loaded after they reach the hub, nothing left out."""
+    plan = plan_week(lensois_engine, Week.parse(week))
+    record = _checked(plan, LENSOIS_SCENARIO)
+    assert not [u for u in record.unserved if u.reason != "optional_dropped"]
+    same_day = [f for f in record.flows if f.pickup_day == f.delivery_day]
+    assert same_day  # so the timing rule is exercised
