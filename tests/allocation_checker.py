@@ -4,15 +4,22 @@ and the result's flows — it shares no code with the model that produced them."
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 
 from foodchain.allocation import AllocationProblem, AllocationResult
+from foodchain.scenario import Scenario
 
 TOL = 2e-3  # kg: the result lists shortfalls and surplus from 1 g
 
 
-def check_allocation(problem: AllocationProblem, result: AllocationResult) -> list[str]:
-    """Every broken rule, in words (empty: the result is valid)."""
+def check_allocation(
+    problem: AllocationProblem, result: AllocationResult, scenario: Scenario | None = None
+) -> list[str]:
+    """Every broken rule, in words (empty: the result is valid). With ``scenario``, a same-day
+    flow is judged by timing computed here from the scenario (sites, fleet, crow-flies km),
+    not by the times the problem carries."""
+    timing = OwnTiming(scenario) if scenario is not None else None
     errors: list[str] = []
     week_days = {problem.week.monday() + dt.timedelta(days=i) for i in range(7)}
     supply = {(s.farm_id, s.product_id): s for s in problem.supplies}
@@ -34,6 +41,14 @@ def check_allocation(problem: AllocationProblem, result: AllocationResult) -> li
         shelf = problem.products[f.product_id].shelf_life_days
         if storage < 0 or storage >= shelf:
             errors.append(f"delivered {storage} days after pickup, shelf life {shelf}: {f}")
+        if storage == 0 and timing is not None:
+            ready = timing.at_hub(f.farm_id, f.pickup_day)
+            deadline = timing.leave_by(f.destination_id, f.delivery_day)
+            if ready > deadline + 1e-6:
+                errors.append(
+                    f"same-day flow: goods at the hub at minute {ready:.0f} at best, must "
+                    f"leave by {deadline:.0f} (timed from the scenario): {f}"
+                )
         if storage == 0 and s.at_hub:
             ready = s.at_hub[f.pickup_day.weekday()]
             deadline = _leave_by(problem, f)
@@ -54,6 +69,63 @@ def check_allocation(problem: AllocationProblem, result: AllocationResult) -> li
     errors += _check_baskets(problem, result, supply)
     errors += _check_shops(problem, result)
     return errors
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _minutes(hhmm: str) -> float:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _crow_km(a, b) -> float:
+    """Haversine, written here (not the solver's travel module)."""
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    h = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b.lon - a.lon) / 2) ** 2
+    )
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+
+
+class OwnTiming:
+    """The rule "a trip of its own by the slowest van brings the farm's goods to the hub
+    before the destination's goods must leave", from the scenario alone."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.sites = {s.id: s for s in scenario.sites}
+        self.brings = {f.site_id: f.brings_own_produce for f in scenario.farms}
+        self.hub = self.sites[scenario.hub]
+        vans = [v for v in scenario.vehicles if v.max_km_from_hub is None]
+        self.speed = min(v.speed_kmh for v in vans)
+        self.starts = [_minutes(v.shift.split("-")[0]) for v in vans]
+        self.road_factor = float(scenario.settings.get("road_factor", 1.3))
+
+    def window(self, site_id: str, day: dt.date) -> tuple[float, float]:
+        windows = self.sites[site_id].windows
+        text = windows.get(WEEKDAYS[day.weekday()]) or windows.get("*")
+        if not text:
+            return 0.0, 24 * 60.0
+        opens, closes = text.split("-")
+        return _minutes(opens), _minutes(closes)
+
+    def drive(self, site_id: str) -> float:
+        km = _crow_km(self.hub, self.sites[site_id]) * self.road_factor
+        return km / self.speed * 60
+
+    def at_hub(self, farm_id: str, day: dt.date) -> float:
+        opens = self.window(farm_id, day)[0]
+        if self.brings[farm_id]:
+            return opens
+        hub_opens = self.window(self.hub.id, day)[0]
+        leave = min(max(start, hub_opens) for start in self.starts) + self.hub.service_minutes
+        reach = leave + self.drive(farm_id)
+        return max(reach, opens) + self.sites[farm_id].service_minutes + self.drive(farm_id)
+
+    def leave_by(self, site_id: str, day: dt.date) -> float:
+        closes = self.window(site_id, day)[1]
+        return closes - self.drive(site_id) - self.hub.service_minutes
 
 
 def _leave_by(problem, flow):

@@ -4,8 +4,12 @@ inputs with the same seed give the same plan."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +24,7 @@ from foodchain.routing.travel import great_circle_km
 from foodchain.scenario import Scenario, install_scenario, load_scenario
 from foodchain.weeks import Week
 
-from .allocation_checker import check_allocation
+from .allocation_checker import OwnTiming, check_allocation
 from .conftest import LENSOIS
 from .routing_checker import check_result
 from .week_checker import check_week
@@ -42,7 +46,7 @@ def lensois_engine(module_db_url: str) -> Iterator[Engine]:
 
 def _checked(plan: Plan, scenario: Scenario) -> PlanRecord:
     """Run the three independent checkers and the record's own agreements; return the record."""
-    assert check_allocation(plan.allocation_problem, plan.allocation) == []
+    assert check_allocation(plan.allocation_problem, plan.allocation, scenario) == []
     for day in plan.rounds:
         assert check_result(day.problem, day.result) == [], day.day
     record = plan.record
@@ -195,3 +199,28 @@ def test_lensois_weeks_at_the_default_limit_pass_the_week_checker(
     assert not [u for u in record.unserved if u.reason != "optional_dropped"]
     same_day = [f for f in record.flows if f.pickup_day == f.delivery_day]
     assert same_day  # so the timing rule is exercised
+
+
+def test_a_same_day_flow_needs_the_drive_back_to_the_hub(tmp_path: Path, tiny: Scenario) -> None:
+    """farm_nord opens on Monday so late that its goods, driven back to the hub, arrive
+    (by the checker's own timing) a minute or two after the kindergarten's goods must leave:
+    no same-day flow from it, and the allocation checker, timing from the scenario, agrees."""
+    monday = dt.date(2026, 11, 30)
+    timing = OwnTiming(tiny)
+    farm = next(s for s in tiny.sites if s.id == "farm_nord")
+    latest = timing.leave_by("mat_basly", monday) - farm.service_minutes
+    opens = math.ceil(latest - timing.drive("farm_nord") / 2)
+    assert latest - timing.drive("farm_nord") < opens < latest  # the drive back decides
+    late = farm.model_copy(
+        update={"windows": {**farm.windows, "mon": f"{opens // 60:02d}:{opens % 60:02d}-10:00"}}
+    )
+    scenario = replace(tiny, sites=[late if s.id == "farm_nord" else s for s in tiny.sites])
+    engine = open_database(f"sqlite:///{tmp_path / 'late.db'}")
+    install_scenario(engine, scenario)
+    plan = plan_week(engine, Week(2026, 49), DETERMINISTIC)
+    assert not [
+        f
+        for f in plan.record.flows
+        if f.farm_id == "farm_nord" and f.pickup_day == f.delivery_day == monday
+    ]
+    _checked(plan, scenario)
