@@ -61,7 +61,7 @@ def synthetic_problem(size: str, seed: int = 7) -> Any:
         Supply,
         basket_spec,
     )
-    from foodchain.models import OrganicStatus
+    from foodchain.organic import OrganicStatus
     from foodchain.scenario import load_scenario
     from foodchain.weeks import Week
 

@@ -14,7 +14,8 @@ from foodchain.errors import NotFoundError
 from foodchain.files.columns import Column, Row, TableSpec, choice, number, text, week, weekdays
 from foodchain.files.writing import Sheet
 from foodchain.importing import Importer, RowError, ref, validated
-from foodchain.models import Forecast, ForecastIn, OrganicStatus, SiteKind
+from foodchain.models import Forecast, ForecastIn, SiteKind
+from foodchain.organic import OrganicStatus
 from foodchain.store import stored_rows
 from foodchain.weeks import WEEKDAYS, Week
 

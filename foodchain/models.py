@@ -18,6 +18,7 @@ from pydantic import field_validator, model_validator
 from sqlalchemy import JSON, DateTime, Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
+from foodchain.organic import OrganicStatus
 from foodchain.weeks import WEEKDAYS, Week, parse_window
 
 _WEEKDAY_SET = frozenset(WEEKDAYS)
@@ -32,24 +33,6 @@ class SiteKind(StrEnum):
     RELAY = "relay"
     CANTEEN = "canteen"
     SHOP = "shop"
-
-
-class OrganicStatus(StrEnum):
-    """Certification of a harvest. EGalim counts organic in both shares, hve as quality only."""
-
-    ORGANIC = "organic"
-    CONVERSION = "conversion"
-    HVE = "hve"
-    CONVENTIONAL = "conventional"
-
-    @property
-    def is_organic(self) -> bool:
-        return self is OrganicStatus.ORGANIC
-
-    @property
-    def is_quality(self) -> bool:
-        """EGalim 'sustainable and quality' (organic, in-conversion and HVE products count)."""
-        return self is not OrganicStatus.CONVENTIONAL
 
 
 class OrganicRule(StrEnum):

@@ -1,6 +1,6 @@
 """The one timing of a trip, so that "can these goods make it today?" has one answer.
 
-A trip loads at the hub, drives to its stops in order (waiting for a window to open, serving),
+A site's window (``site_window``) says when it takes visits. A trip loads at the hub, drives to its stops in order (waiting for a window to open, serving),
 drives back and unloads. The allocation asks it before any vehicle is chosen (a same-day
 flow is kept only if a trip of its own could bring the farm's goods to the hub before the
 destination's goods must leave); routing asks it for each vehicle (``schedule.time_trip``,
@@ -12,7 +12,34 @@ share.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+WHOLE_DAY = (0.0, 24 * 60.0)
+
+
+class HasWindows(Protocol):
+    @property
+    def windows(self) -> Mapping[str, str]: ...
+
+
+def minutes_of(clock: str) -> float:
+    """``07:30`` as minutes since midnight."""
+    hours, minutes = clock.split(":")
+    return int(hours) * 60.0 + int(minutes)
+
+
+def window_of(text: str) -> tuple[float, float]:
+    """``07:00-09:30`` (already normalised by the models) as minutes since midnight."""
+    opens, closes = text.split("-")
+    return minutes_of(opens), minutes_of(closes)
+
+
+def site_window(site: HasWindows, weekday: str) -> tuple[float, float]:
+    """The site's window that weekday; a site without one takes visits all day."""
+    text = site.windows.get(weekday)
+    return window_of(text) if text else WHOLE_DAY
+
 
 Call = tuple[float, float, float]
 """A stop as the timing sees it: (drive from the previous place, window opens, service)."""

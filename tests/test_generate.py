@@ -13,9 +13,9 @@ from foodchain.db import open_database
 from foodchain.generate import REACH_KM, generate_scenario
 from foodchain.models import SiteKind
 from foodchain.plan import PlanOptions, plan_week
-from foodchain.routing.build import site_window, window_of
 from foodchain.routing.travel import great_circle_km
 from foodchain.scenario import Scenario, install_scenario, load_scenario
+from foodchain.timing import site_window, window_of
 from foodchain.weeks import Week, iter_weeks
 
 from .conftest import SCENARIOS, Cli

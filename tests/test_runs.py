@@ -21,7 +21,8 @@ import foodchain.runs as runs
 from foodchain.allocation import BasketFill, BasketLine, Flow
 from foodchain.db import head_revision, make_engine, open_database, schema_revision, upgrade
 from foodchain.errors import FoodchainError
-from foodchain.models import OrganicStatus, RunStatus
+from foodchain.models import RunStatus
+from foodchain.organic import OrganicStatus
 from foodchain.plan.kpis import compute_kpis
 from foodchain.plan.record import (
     DayStats,

@@ -9,9 +9,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from foodchain.allocation.explain import explain_shortfalls, explain_surplus
-from foodchain.allocation.problem import AllocationProblem, build_problem
 from foodchain.allocation.result import (
     BASKET,
     CANTEEN,
@@ -23,10 +22,25 @@ from foodchain.allocation.result import (
     Flow,
     Shortfall,
     Surplus,
-    assemble,
     overall_fairness,
 )
-from foodchain.allocation.solver import AllocationParameters, TierStats, solve
+from foodchain.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from foodchain.allocation.problem import AllocationProblem, build_problem
+    from foodchain.allocation.solver import AllocationParameters, TierStats
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "AllocationParameters": "foodchain.allocation.solver",
+        "AllocationProblem": "foodchain.allocation.problem",
+        "TierStats": "foodchain.allocation.solver",
+        "build_problem": "foodchain.allocation.problem",
+    },
+)
+"""The solver (OR-Tools) and the problem's builder (the catalogue, the database's models) are
+imported when first used, not by readers of results."""
 
 __all__ = [
     "BASKET",
@@ -54,6 +68,10 @@ def allocate(
     progress: Callable[[str, float], None] | None = None,
 ) -> AllocationResult:
     """Solve the week's allocation and explain every kg short and every kg unsold."""
+    from foodchain.allocation.explain import explain_shortfalls, explain_surplus
+    from foodchain.allocation.result import assemble
+    from foodchain.allocation.solver import solve
+
     solution = solve(problem, params, progress)
     return assemble(
         problem, solution, explain_shortfalls(problem, solution), explain_surplus(problem, solution)

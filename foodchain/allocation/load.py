@@ -12,8 +12,8 @@ from foodchain.catalogue import Catalogue
 from foodchain.errors import FoodchainError
 from foodchain.inputs import Snapshot, read_snapshot
 from foodchain.models import VehicleIn
-from foodchain.routing.build import site_window, window_of
 from foodchain.routing.travel import Place, Travel
+from foodchain.timing import site_window, window_of
 from foodchain.weeks import WEEKDAYS, Week
 
 DEFAULT_SPEED_KMH = 30.0

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from foodchain.catalogue import Catalogue
 from foodchain.demand import WeekDemand
-from foodchain.models import BasketTypeIn, ForecastIn, OrganicStatus, SiteKind, Unit
-from foodchain.routing.build import site_window
-from foodchain.timing import can_feed, goods_at_hub, latest_loading_start
+from foodchain.models import BasketTypeIn, ForecastIn, SiteKind, Unit
+from foodchain.organic import OrganicStatus
+from foodchain.timing import can_feed, goods_at_hub, latest_loading_start, site_window
 from foodchain.weeks import WEEKDAYS, Week
 
 

@@ -6,11 +6,14 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from foodchain.allocation.problem import AllocationProblem
-from foodchain.allocation.solver import Solution, TierStats
-from foodchain.models import OrganicStatus
+from foodchain.organic import OrganicStatus
 from foodchain.weeks import Week
+
+if TYPE_CHECKING:  # the solver's types only: readers of results need no solver
+    from foodchain.allocation.problem import AllocationProblem
+    from foodchain.allocation.solver import Solution, TierStats
 
 CANTEEN, BASKET, SHOP = "canteen", "basket", "shop"
 

@@ -44,7 +44,7 @@ from ortools.math_opt import (
 from ortools.math_opt.core.python import solver as mathopt_solver
 
 from foodchain.allocation.problem import AllocationProblem, Supply
-from foodchain.models import OrganicStatus
+from foodchain.organic import OrganicStatus
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

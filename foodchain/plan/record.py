@@ -12,11 +12,11 @@ import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from foodchain.allocation import (
+from foodchain.allocation.result import (
     AllocationResult,
     BasketFill,
     BasketLine,
@@ -25,11 +25,13 @@ from foodchain.allocation import (
     Shortfall,
     Surplus,
 )
-from foodchain.catalogue import Catalogue
-from foodchain.models import VehicleIn
 from foodchain.routing.problem import HUB, StopKind
 from foodchain.routing.travel import Place, Travel
-from foodchain.routing.week import DayRounds, EarlierRoutes
+
+if TYPE_CHECKING:  # building a record takes them; reading one does not
+    from foodchain.catalogue import Catalogue
+    from foodchain.models import VehicleIn
+    from foodchain.routing.week import DayRounds, EarlierRoutes
 
 
 class _Row(BaseModel):

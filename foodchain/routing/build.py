@@ -21,9 +21,9 @@ from foodchain.errors import FoodchainError
 from foodchain.models import FarmIn, SiteIn, SiteKind, VehicleIn, VehicleType
 from foodchain.routing.problem import RoutingProblem, Stop, StopKind, Vehicle
 from foodchain.routing.travel import Place, Travel, TravelMatrix
+from foodchain.timing import site_window, window_of
 from foodchain.weeks import WEEKDAYS
 
-WHOLE_DAY = (0.0, 24 * 60.0)
 DEFAULT_KG_PER_CRATE = 10.0
 
 
@@ -36,23 +36,6 @@ class Flow:
     destination_id: str
     day: date
     kg: float
-
-
-def minutes_of(clock: str) -> float:
-    hours, minutes = clock.split(":")
-    return int(hours) * 60.0 + int(minutes)
-
-
-def window_of(text: str) -> tuple[float, float]:
-    """``07:00-09:30`` (already normalised by the models) as minutes since midnight."""
-    opens, closes = text.split("-")
-    return minutes_of(opens), minutes_of(closes)
-
-
-def site_window(site: SiteIn, weekday: str) -> tuple[float, float]:
-    """The site's window that weekday; a site without one takes visits all day."""
-    text = site.windows.get(weekday)
-    return window_of(text) if text else WHOLE_DAY
 
 
 def _crates(kg_by_product: Mapping[str, float], kg_per_crate: Mapping[str, float] | None) -> float:
