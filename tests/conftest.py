@@ -133,3 +133,16 @@ class Cli:
 def cli(engine: Engine, db_url: str) -> Cli:
     """The CLI on a database already holding the tiny scenario."""
     return Cli(db_url)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say which databases the tests ran on, so a run without PostgreSQL is not mistaken for
+    one with it."""
+    if PG_TEST:
+        where = PG_ADMIN.rsplit("@", 1)[-1]
+        terminalreporter.write_line(f"databases: SQLite and PostgreSQL ({where})")
+    else:
+        terminalreporter.write_line(
+            "databases: SQLite only; set FOODCHAIN_TEST_PG to a PostgreSQL URL to run every "
+            "database test on PostgreSQL too"
+        )
