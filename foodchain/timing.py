@@ -1,12 +1,12 @@
 """The one timing of a trip, so that "can these goods make it today?" has one answer.
 
-A site's window (``site_window``) says when it takes visits. A trip loads at the hub, drives to its stops in order (waiting for a window to open, serving),
-drives back and unloads. The allocation asks it before any vehicle is chosen (a same-day
-flow is kept only if a trip of its own could bring the farm's goods to the hub before the
-destination's goods must leave); routing asks it for each vehicle (``schedule.time_trip``,
-the hub deadlines of ``echelons``, the reasons of ``diagnosis``). Times are minutes since
-midnight, durations minutes. This module knows no problem class: it is the seam both sides
-share.
+A site's window (``site_window``) says when it takes visits. A trip loads at the hub, drives
+to its stops in order (waiting for a window to open, serving), drives back and unloads. The
+allocation asks it before any vehicle is chosen (a same-day flow is kept only if a trip of
+its own could bring the farm's goods to the hub before the destination's goods must leave);
+routing asks it for each vehicle (``schedule.time_trip``, the hub deadlines of ``echelons``,
+the reasons of ``diagnosis``). Times are minutes since midnight, durations minutes. This
+module knows no problem class: it is the seam both sides share.
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ from ortools.math_opt import (
 from ortools.math_opt.core.python import solver as mathopt_solver
 
 from foodchain.allocation.problem import AllocationProblem, Supply
+from foodchain.errors import FoodchainError
 from foodchain.organic import OrganicStatus
 
 FloatArray = npt.NDArray[np.float64]
@@ -54,6 +55,23 @@ _LP_SOLVERS = ("GLOP", "CLP", "SCIP")
 _MIP_SOLVERS = ("HIGHS", "SCIP")
 """HiGHS is called through MathOpt's model proto: through the model builder (1.12 in OR-Tools
 9.15) it crashed the process on the basket MIP and printed a banner."""
+
+
+class AllocationFailedError(FoodchainError):
+    """A tier of the allocation ended without any solution (its LP/MIP solver's status).
+
+    Every tier has a solution by construction (shortfalls and surplus are variables), so this
+    is a solver's numerical trouble or a time limit too short to find one: no allocation is
+    returned, and the plan is not made."""
+
+    def __init__(self, tier: str, status: str) -> None:
+        super().__init__(
+            f"the allocation's {tier} tier found no solution ({status}). Fix: run again; if it "
+            "persists, give the allocation more time or report the week (foodchain plan "
+            "--debug) with its inputs"
+        )
+        self.tier = tier
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -569,7 +587,7 @@ def _solve(
         "canteens", first, objective, False, params.lp_solver, False, None
     )
     if values is None:
-        raise RuntimeError(f"the canteen tier found no solution ({status})")
+        raise AllocationFailedError("canteens", status)
     if pool and not builder.egalim_certified(first):
         return tiers
     hold_short = short_opt + params.tolerance_abs + params.tolerance_rel * abs(short_opt)
@@ -702,7 +720,7 @@ def _solve(
                 break
 
     if final is None:
-        raise RuntimeError(f"the shops tier found no solution ({status}): numerical trouble?")
+        raise AllocationFailedError("shops", status)
     solution = builder.solution(final, counts, shares)
     solution.tiers = tiers
     # A tier cut short by its time limit keeps the tiers before it: the plan stays valid.
