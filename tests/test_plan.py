@@ -19,7 +19,8 @@ from sqlmodel import select
 from foodchain.db import open_database, transaction
 from foodchain.inputs import read_snapshot
 from foodchain.models import Forecast
-from foodchain.plan import Plan, PlanOptions, PlanRecord, plan_week
+from foodchain.plan import Plan, PlanOptions, PlanRecord, compute_kpis, plan_week
+from foodchain.plan.record import StopRow
 from foodchain.routing.travel import great_circle_km
 from foodchain.scenario import Scenario, install_scenario, load_scenario
 from foodchain.weeks import Week
@@ -229,3 +230,59 @@ def test_a_same_day_flow_needs_the_drive_back_to_the_hub(tmp_path: Path, tiny: S
         if f.farm_id == "farm_nord" and f.pickup_day == f.delivery_day == monday
     ]
     _checked(plan, scenario)
+
+
+def test_transport_kpis_match_a_hand_computed_week(engine: Engine) -> None:
+    """Two trips of van_1 (tiny: 20 € a day, 0.20 €/km, 24 €/h, 0.2 kg CO2/km) on one day,
+    written by hand: 14 km, 100 minutes from loading to unloading, the fixed cost once."""
+    record = plan_week(engine, Week(2026, 49), DETERMINISTIC).record
+    monday = dt.date(2026, 11, 30)
+    hub = record.hub_id
+
+    def trip(number: int, start: float, site: str, km: float, back: float) -> list[StopRow]:
+        common: dict[str, Any] = {
+            "day": monday,
+            "vehicle_id": "van_1",
+            "trip": number,
+            "load_kg": 0.0,
+        }
+        return [
+            StopRow(
+                **common,
+                seq=0,
+                site_id=hub,
+                action="depart",
+                arrival=start,
+                departure=start + 10,
+                km=0.0,
+            ),
+            StopRow(
+                **common,
+                seq=1,
+                site_id=site,
+                action="delivery",
+                arrival=start + 20,
+                departure=start + 25,
+                delivery_kg=5.0,
+                km=km / 2,
+            ),
+            StopRow(
+                **common,
+                seq=2,
+                site_id=hub,
+                action="return",
+                arrival=back - 10,
+                departure=back,
+                km=km / 2,
+            ),
+        ]
+
+    stops = trip(1, 480.0, "mat_basly", 6.0, 530.0) + trip(2, 600.0, "relay_loos", 8.0, 650.0)
+    transport = compute_kpis(record.model_copy(update={"stops": stops, "unserved": []}))[
+        "transport"
+    ]
+    assert transport["trips"] == 2 and transport["vehicle_days"] == 1
+    assert transport["km"] == pytest.approx(14.0)
+    assert transport["hours"] == pytest.approx(100 / 60, abs=1e-3)
+    assert transport["cost_eur"] == pytest.approx(20 + 14 * 0.20 + 100 / 60 * 24, abs=0.01)
+    assert transport["co2_kg"] == pytest.approx(14 * 0.2)
