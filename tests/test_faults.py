@@ -276,3 +276,38 @@ def test_an_allocation_tier_without_a_solution_is_a_clear_refusal(
     assert "the allocation's canteens tier found no solution (abnormal)" in error
     assert "Internal error" not in error
     assert list_runs(engine) == []
+
+
+_HOLD_PG_LOCK = """
+import sys, time
+import psycopg
+from foodchain.db import WRITERS_LOCK
+with psycopg.connect(sys.argv[1].replace("postgresql+psycopg", "postgresql")) as connection:
+    connection.execute("select pg_advisory_lock(%s)", (WRITERS_LOCK,))
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_writer_waiting_on_postgresql_gives_up_with_a_message(
+    pg_url: str, tiny: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer holds foodchain's lock: the import waits FOODCHAIN_LOCK_WAIT_S (it
+    waited forever), then says so; nothing written."""
+    install_scenario(open_database(pg_url), tiny)
+    changed = tmp_path / "abonnements.csv"
+    changed.write_text(
+        TINY_SUBSCRIPTIONS.read_text(encoding="utf-8").replace(",small,4,", ",small,5,"),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("FOODCHAIN_LOCK_WAIT_S", "1")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_PG_LOCK, pg_url], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        error = " ".join(Cli(pg_url)("subscriptions", "import", changed, code=1).split())
+        assert "kept the database busy for more than 1 s" in error, error
+    finally:
+        holder.kill()
+        holder.wait()
