@@ -114,6 +114,27 @@ def _check_documents(record: PlanRecord, folder: Path, written: list[Path]) -> N
             day_at, product_at, kg_at = (sheet.header.index(c) for c in columns)
             picks = {(c[day_at][-10:], c[product_at]): _number(c[kg_at]) for _, c in sheet.rows}
             assert picks == pytest.approx(expected, abs=0.006), path
+    # Delivery notes: every row (day, product, farm) is the canteen's flows, summed.
+    for canteen in {f.destination_id for f in flows if f.purpose == "canteen"}:
+        wanted: dict[tuple[str, str, str], float] = {}
+        for f in flows:
+            if f.destination_id == canteen:
+                line = (
+                    f"{f.delivery_day:%d/%m/%Y}",
+                    record.products[f.product_id].name,
+                    record.sites[f.farm_id].name,
+                )
+                wanted[line] = wanted.get(line, 0.0) + f.kg
+        note = read_table(folder / "delivery_notes" / f"{canteen}.csv")
+        titles = ("Jour de livraison", "Produit", "Ferme", "Quantité (kg)")
+        day_at, product_at, farm_at, kg_at = (note.header.index(c) for c in titles)
+        noted: dict[tuple[str, str, str], float] = {}
+        for _, c in note.rows:
+            if not c[day_at]:
+                continue  # a total row
+            line = (c[day_at][-10:], c[product_at], c[farm_at])
+            noted[line] = noted.get(line, 0.0) + _number(c[kg_at])
+        assert noted == pytest.approx(wanted, abs=0.006), canteen
     # Canteens' delivery notes, shops' packing lists.
     for purpose, subfolder in (("canteen", "delivery_notes"), ("shop", "packing_lists")):
         for site in {f.destination_id for f in flows if f.purpose == purpose}:
