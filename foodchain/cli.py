@@ -35,12 +35,12 @@ from foodchain.generate import generate_scenario
 from foodchain.importing import Importer, import_file
 from foodchain.models import SiteKind
 from foodchain.plan import PlanOptions, PlanRecord, plan_week
+from foodchain.plan.rounds import WeekRounds, route_week
 from foodchain.plan.saving import export_run, save_plan
 from foodchain.plan.weekly import DEFAULT_TIME_LIMIT_S, MAX_SEED
 from foodchain.report import COLUMNS as REPORT_COLUMNS
 from foodchain.report import weekly_kpis, write_report
 from foodchain.routing.options import SolverOptions
-from foodchain.routing.week import WeekRounds, route_week
 from foodchain.runs import (
     DISPLAY_KPIS,
     diff_runs,

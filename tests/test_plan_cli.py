@@ -163,7 +163,7 @@ def test_a_day_without_any_rounds_is_not_saved_nor_written(
         unserved = [saturated(problem, stop) for stop in range(len(problem.stops))]
         return evaluate(problem, {}, unserved, found_solution=False)
 
-    monkeypatch.setattr("foodchain.routing.week.solve", out_of_time)
+    monkeypatch.setattr("foodchain.plan.rounds.solve", out_of_time)
     code, output = _plan(db_url, tmp_path / "plan")
     assert code == 1 and "Traceback" not in output
     assert len(calls) == 2 and "found no rounds for Thu 03 Dec" in output

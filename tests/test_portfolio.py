@@ -158,7 +158,7 @@ def _leave_one_out(problem: RoutingProblem, options: SolverOptions, **kwargs: An
 def test_a_plan_leaving_mandatory_stops_out_is_saved_and_published_only_when_asked(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("foodchain.routing.week.solve", _leave_one_out)
+    monkeypatch.setattr("foodchain.plan.rounds.solve", _leave_one_out)
     code, output = _plan(db_url, tmp_path / "refused")
     assert code == 1 and "Traceback" not in output
     assert "mandatory stop(s) unserved" in output and "--allow-unserved" in output
@@ -257,7 +257,7 @@ def test_each_engine_routes_the_tiny_and_lensois_weeks(
 ) -> None:
     """Every engine alone, and the portfolio, on real weeks: every day passes the checker,
     every stop is served (the fleets are large enough), and the day says which engine won."""
-    from foodchain.routing.week import route_week
+    from foodchain.plan.rounds import route_week
     from foodchain.scenario import install_scenario
     from foodchain.weeks import Week
 

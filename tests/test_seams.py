@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -25,9 +26,17 @@ def test_readers_of_a_plan_load_no_solver_and_no_database(module: str) -> None:
     assert not sorted(m for m in loaded if m.split(".")[0] in HEAVY or m in HEAVY)
 
 
-def test_routing_does_not_import_the_allocation() -> None:
-    loaded = _loaded("foodchain.routing.portfolio")
-    assert not sorted(m for m in loaded if m.startswith("foodchain.allocation"))
+def test_routing_imports_neither_the_allocation_nor_the_database() -> None:
+    """Every module of ``foodchain.routing``: the week's rounds from the allocation's flows
+    live in ``foodchain.plan.rounds`` (routing used to import the allocation and back)."""
+    modules = sorted(
+        f"foodchain.routing.{path.stem}"
+        for path in (Path(__file__).parents[1] / "foodchain" / "routing").glob("*.py")
+        if path.stem != "__init__"
+    )
+    loaded = _loaded(", ".join(modules))
+    assert not sorted(m for m in loaded if m.startswith(("foodchain.allocation", "foodchain.plan")))
+    assert not {"foodchain.db", "foodchain.inputs"} & loaded
 
 
 def test_the_allocation_solver_does_not_import_the_routing_engines() -> None:

@@ -11,8 +11,8 @@ from foodchain.allocation import Flow
 from foodchain.db import open_database
 from foodchain.plan import PlanOptions, plan_week
 from foodchain.plan.record import earlier_rounds
+from foodchain.plan.rounds import WeekRounds, carry_over, route_week
 from foodchain.routing.options import SolverOptions
-from foodchain.routing.week import WeekRounds, carry_over, route_week
 from foodchain.runs import load_run
 from foodchain.scenario import install_scenario
 from foodchain.weeks import Week

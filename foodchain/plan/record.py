@@ -31,7 +31,7 @@ from foodchain.routing.travel import Place, Travel
 if TYPE_CHECKING:  # building a record takes them; reading one does not
     from foodchain.catalogue import Catalogue
     from foodchain.models import VehicleIn
-    from foodchain.routing.week import DayRounds, EarlierRoutes
+    from foodchain.plan.rounds import DayRounds, EarlierRoutes
 
 
 class _Row(BaseModel):

@@ -17,9 +17,9 @@ from foodchain.errors import FoodchainError
 from foodchain.inputs import Snapshot, read_snapshot
 from foodchain.plan.kpis import compute_kpis
 from foodchain.plan.record import PlanRecord, build_record, earlier_rounds
+from foodchain.plan.rounds import DayRounds, route_flows
 from foodchain.routing.options import SolverOptions
 from foodchain.routing.travel import Travel
-from foodchain.routing.week import DayRounds, route_flows
 from foodchain.weeks import Week
 
 DEFAULT_TIME_LIMIT_S = 2.0
