@@ -34,7 +34,7 @@ from foodchain.errors import (
     UnservedPlanError,
 )
 from foodchain.models import Run, RunStatus
-from foodchain.plan.record import PlanRecord
+from foodchain.plan.record import RECORD_FORMAT, PlanRecord
 from foodchain.weeks import Week
 
 KG_TOLERANCE = 1e-3
@@ -234,6 +234,11 @@ def load_run(engine: Engine, run_id: int) -> StoredRun:
             raise _missing(run_id)
     try:
         record = PlanRecord.model_validate_json(run.record)
+        if record.format > RECORD_FORMAT:
+            raise FoodchainError(
+                f"run {run_id} was saved by a newer foodchain (record format {record.format}, "
+                f"this version reads up to {RECORD_FORMAT}): upgrade foodchain to read it"
+            )
     except ValidationError as exc:
         raise FoodchainError(
             f"run {run_id}'s record cannot be read by this version of foodchain "

@@ -6,10 +6,12 @@ Runs are made from small hand-built records: nothing is solved here.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import multiprocessing
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,11 +22,13 @@ from sqlmodel import Session
 import foodchain.runs as runs
 from foodchain.allocation import BasketFill, BasketLine, Flow
 from foodchain.db import head_revision, make_engine, open_database, schema_revision, upgrade
+from foodchain.documents import write_documents
 from foodchain.errors import FoodchainError
 from foodchain.models import RunStatus
 from foodchain.organic import OrganicStatus
 from foodchain.plan.kpis import compute_kpis
 from foodchain.plan.record import (
+    RECORD_FORMAT,
     DayStats,
     PlanRecord,
     ProductInfo,
@@ -503,3 +507,34 @@ def test_upgrading_a_0002_database_keeps_its_data(db_url, tiny):
     run = save_run(engine, FakePlan(make_record()))
     assert publish_run(engine, run).status is RunStatus.PUBLISHED
     engine.dispose()
+
+
+STORED_RECORDS = sorted((Path(__file__).parent / "data" / "runs").glob("*.json"))
+"""A record saved by each format's version (tiny, 2026-W49): every later version reads them."""
+
+
+@pytest.mark.parametrize("path", STORED_RECORDS, ids=[p.stem for p in STORED_RECORDS])
+def test_a_run_saved_by_an_earlier_version_is_read_and_exported(
+    engine: Engine, path: Path, tmp_path: Path
+) -> None:
+    """Renaming a field of the record (or of the allocation's classes it holds) would break
+    every stored run: this record, written by the version that introduced its format, must
+    load with its figures unchanged and give its documents."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    record = PlanRecord.model_validate(raw)
+    run_id = save_run(engine, FakePlan(record))
+    stored = load_run(engine, run_id).record
+    assert stored.format == raw.get("format", 1) <= RECORD_FORMAT
+    assert len(stored.flows) == len(raw["flows"]) and len(stored.stops) == len(raw["stops"])
+    assert sum(f.kg for f in stored.flows) == pytest.approx(sum(f["kg"] for f in raw["flows"]))
+    assert stored.kpis == raw["kpis"]
+    written = write_documents(stored, tmp_path / "documents")
+    assert (tmp_path / "documents" / "index.html") in written
+
+
+def test_a_run_from_a_newer_version_is_refused_with_a_message(engine: Engine) -> None:
+    raw = json.loads(STORED_RECORDS[0].read_text(encoding="utf-8"))
+    newer = PlanRecord.model_validate({**raw, "format": RECORD_FORMAT + 1})
+    run_id = save_run(engine, FakePlan(newer))
+    with pytest.raises(FoodchainError, match="saved by a newer foodchain"):
+        load_run(engine, run_id)

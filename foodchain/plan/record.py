@@ -126,11 +126,18 @@ class DayStats(_Row):
     """Searches that failed that day, with what went wrong (the day kept the others')."""
 
 
+RECORD_FORMAT = 1
+"""Version of the stored record's format. A change that an older record cannot be read with
+raises it and reads the older formats on (tests/data/runs holds a record of each)."""
+
+
 class PlanRecord(BaseModel):
     """The week's plan, self-contained; ``kpis`` is filled by :func:`foodchain.plan.kpis`."""
 
     model_config = ConfigDict(extra="forbid")
 
+    format: int = 1
+    """``RECORD_FORMAT`` of the version that wrote it (records before versioning: 1)."""
     week: str
     scenario: str = ""
     language: str = "fr"
@@ -321,6 +328,7 @@ def build_record(
         b.id: b.name for b in catalogue.basket_types.values()
     }
     return PlanRecord(
+        format=RECORD_FORMAT,
         week=str(allocation.week),
         scenario=scenario,
         language=language or str(catalogue.settings.get("language", "fr")),
@@ -382,6 +390,7 @@ def earlier_rounds(record: PlanRecord) -> dict[dt.date, EarlierRoutes]:
 
 
 __all__ = [
+    "RECORD_FORMAT",
     "DayStats",
     "PlanRecord",
     "ProductInfo",
