@@ -315,3 +315,27 @@ def test_scip_reaches_the_same_tiny_optimum_as_highs(tiny):
     assert tiers["transport"] == pytest.approx(
         next(t.objective for t in result.tiers if t.name == "transport"), rel=0.02
     )
+
+
+def test_over_subscribed_baskets_are_shared_not_collapsed(tiny):
+    """100 one-basket relay points more than the tiny week's produce can fill: the share of
+    each size that fits is given out across relay points (it was floored at each point, so
+    6 of 110 baskets were filled while a shop took 100 kg and 88 kg stayed unsold). Adding
+    demand never fills fewer baskets than a smaller demand the same produce filled whole."""
+    problem: AllocationProblem = _problem(tiny, W49)
+
+    def with_extra(points: int) -> AllocationProblem:
+        extra = tuple(BasketDelivery("small", f"relay_x{i:03d}", 3, 1) for i in range(points))
+        names = {**problem.names, **{f"relay_x{i:03d}": f"Point {i}" for i in range(points)}}
+        return dataclasses.replace(
+            problem, basket_deliveries=problem.basket_deliveries + extra, names=names
+        )
+
+    fits = allocate(with_extra(30))
+    assert (fits.baskets_filled, fits.baskets_due) == (40, 40)
+    crowded = with_extra(100)
+    result = allocate(crowded)
+    assert check_allocation(crowded, result) == []
+    assert result.baskets_due == 110
+    assert result.baskets_filled >= fits.baskets_filled
+    assert result.unsold_kg == pytest.approx(0.0, abs=1e-3)  # nothing unsold while baskets wait

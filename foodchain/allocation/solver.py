@@ -43,7 +43,7 @@ from ortools.math_opt import (
 )
 from ortools.math_opt.core.python import solver as mathopt_solver
 
-from foodchain.allocation.problem import AllocationProblem, Supply
+from foodchain.allocation.problem import AllocationProblem, BasketDelivery, Supply
 from foodchain.errors import FoodchainError
 from foodchain.organic import OrganicStatus
 
@@ -502,14 +502,31 @@ def offer_classes(
 def _filled_counts(
     problem: AllocationProblem, shares: dict[str, float]
 ) -> dict[tuple[str, str, int], int]:
-    """Baskets filled at each relay point when a share of each size can be filled."""
-    return {
-        (d.basket_type_id, d.relay_point_id, d.day): math.floor(
-            shares[d.basket_type_id] * d.baskets + 1e-9
+    """Baskets filled at each relay point when a share of each size can be filled.
+
+    The share applies to the size's total, shared among its relay points in proportion to
+    their baskets by largest remainder (ties: more baskets due, then earlier day, then relay
+    id): half of 110 one-basket points is 55 baskets, not 110 × floor(0.5) = 0."""
+    counts: dict[tuple[str, str, int], int] = {}
+    by_size: dict[str, list[BasketDelivery]] = defaultdict(list)
+    for d in problem.basket_deliveries:
+        if d.baskets > 0:
+            by_size[d.basket_type_id].append(d)
+    for type_id, deliveries in by_size.items():
+        share = shares[type_id]
+        total = math.floor(share * sum(d.baskets for d in deliveries) + 1e-9)
+        exact = {d: share * d.baskets for d in deliveries}
+        floors = {d: min(d.baskets, math.floor(exact[d] + 1e-9)) for d in deliveries}
+        left = total - sum(floors.values())
+        order = sorted(
+            deliveries,
+            key=lambda d: (-(exact[d] - floors[d]), -d.baskets, d.day, d.relay_point_id),
         )
-        for d in problem.basket_deliveries
-        if d.baskets > 0
-    }
+        for d in order:
+            extra = 1 if left > 0 and floors[d] < d.baskets else 0
+            left -= extra
+            counts[(type_id, d.relay_point_id, d.day)] = floors[d] + extra
+    return counts
 
 
 def solve(
