@@ -145,6 +145,14 @@ def reported() -> Iterator[None]:
             "another path"
         )
         raise typer.Exit(1) from None
+    except MemoryError:
+        if Options.debug:
+            raise
+        console.print(
+            "[red]Error:[/red] not enough memory for this command; nothing was written. Fix: "
+            "close other programs, or split the file and import each part"
+        )
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         if Options.debug:
             raise

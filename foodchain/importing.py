@@ -19,7 +19,7 @@ from foodchain.catalogue import Catalogue, Unknown, load_catalogue
 from foodchain.db import write_transaction
 from foodchain.errors import InputError, Problem
 from foodchain.files.columns import ParsedTable, Row, TableSpec, parse_rows
-from foodchain.files.reading import RawTable, parse_bytes
+from foodchain.files.reading import RawTable, parse_bytes, read_file
 from foodchain.store import ImportReport, apply, diff, key_of, primary_key, record_import
 
 R = TypeVar("R", bound=SQLModel)
@@ -128,12 +128,7 @@ def import_file(
 ) -> ImportReport:
     """Import ``path`` entirely or not at all; ``dry_run`` reports without writing."""
     options = options or {}
-    try:
-        data = path.read_bytes()
-    except (OSError, ValueError) as exc:
-        raise InputError(
-            [Problem(str(path), f"cannot read the file ({exc})", "check the path")]
-        ) from None
+    data = read_file(path)
     raw = parse_bytes(data, str(path), path.suffix.lower())
     with write_transaction(engine) as session:
         catalogue = load_catalogue(session)

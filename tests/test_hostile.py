@@ -417,3 +417,15 @@ def test_thousands_of_bad_lines_print_at_most_a_hundred_problems_and_the_count(c
     output = cli("forecast", "import", path, code=1)
     assert output.count("✗") <= 100
     assert "more: fix these first" in " ".join(output.split())
+
+
+def test_a_200_mb_csv_is_refused_before_it_is_read(cli, engine, tmp_path):
+    """It took 5-6 GB (or a MemoryError traceback): refused by its size within the limits."""
+    path = tmp_path / "prevision.csv"
+    with path.open("wb") as f:
+        f.write(b"ferme;produit;semaine;kg\n")
+        f.truncate(200 * 2**20)  # sparse: no 200 MB written to the test disk
+    child = _limited("--db", cli.db_url, "forecast", "import", path)
+    flat = " ".join(child.stdout.split())
+    assert child.returncode == 1, child.stderr[-2000:]
+    assert "the file is 200 MB" in flat and "split it" in flat
