@@ -8,8 +8,10 @@ documents folders agree: every documents folder is a stored run's."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -311,3 +313,67 @@ def test_a_writer_waiting_on_postgresql_gives_up_with_a_message(
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MB tmpfs mounted for the test (skipped, saying why, where mounting is not allowed)."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.strip()[:80]})")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def _fill(disk: Path) -> None:
+    """Take every free byte of the disk."""
+    with (disk / "filler").open("wb") as filler:
+        try:
+            while True:
+                filler.write(bytes(64 * 1024))
+                filler.flush()
+        except OSError:
+            pass
+
+
+def test_a_full_disk_leaves_the_database_intact_and_says_so(
+    small_disk: Path, tiny: Scenario, tmp_path: Path
+) -> None:
+    """The database on a disk that fills up: the import is refused with the fix, nothing is
+    half-written, the database still reads; documents on a full disk leave the run saved and
+    no half-written folder."""
+    url = f"sqlite:///{small_disk / 'foodchain.db'}"
+    install_scenario(open_database(url), tiny)
+    changed = tmp_path / "abonnements.csv"
+    changed.write_text(
+        TINY_SUBSCRIPTIONS.read_text(encoding="utf-8").replace(",small,4,", ",small,5,"),
+        encoding="utf-8",
+    )
+    cli = Cli(url)
+    _fill(small_disk)
+    error = " ".join(cli("subscriptions", "import", changed, code=1).split())
+    assert "disk holding the database is full" in error or "No space left" in error, error
+    (small_disk / "filler").unlink()
+    assert "0 added, 1 changed" in cli("subscriptions", "import", changed, "--dry-run")
+    # Documents: the run is saved (the disk has room for it), its folder cannot be written.
+    _fill_but(small_disk, keep=128 * 1024)
+    out = small_disk / "documents"
+    error = " ".join(_plan(cli, "--out", out, code=1).split())
+    assert "is saved as a draft" in error and "runs export" in error, error
+    assert not out.exists()
+    assert not [p for p in small_disk.iterdir() if p.name.startswith(".documents.")]
+
+
+def _fill_but(disk: Path, keep: int) -> None:
+    """Take the disk's free space but ``keep`` bytes."""
+    free = shutil.disk_usage(disk).free - keep
+    with (disk / "filler").open("wb") as filler:
+        filler.write(bytes(max(0, free)))
