@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import math
 import time
 import unicodedata
@@ -104,6 +105,16 @@ def main(
 ) -> None:
     Options.db = db
     Options.debug = debug
+    library = logging.getLogger("foodchain")
+    if not any(isinstance(h, _ConsoleWarnings) for h in library.handlers):
+        library.addHandler(_ConsoleWarnings(logging.WARNING))
+
+
+class _ConsoleWarnings(logging.Handler):
+    """The library's warnings (a writer waiting for the database) shown as the CLI's own."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        console.print(f"[yellow]{escape(record.getMessage())}[/yellow]")
 
 
 PROBLEMS_SHOWN = 100

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from sqlmodel import Session, create_engine
 
 from foodchain.errors import DatabaseError
 
+logger = logging.getLogger(__name__)
 DEFAULT_URL = "sqlite:///foodchain.db"
 LOCK_WAIT_VAR = "FOODCHAIN_LOCK_WAIT_S"
 DEFAULT_LOCK_WAIT_S = 180.0
@@ -199,9 +201,38 @@ def _take_writers_lock(connection: Connection) -> None:
     advisory lock; statements after it see what the previous writer committed.
     """
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {QUICK_TRY_MS}")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except OperationalError as exc:
+            if "locked" not in str(exc.orig).lower():
+                raise
+            _say_waiting()
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {round(lock_wait_s() * 1000)}")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {round(lock_wait_s() * 1000)}")
     elif connection.dialect.name == "postgresql":
-        connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": WRITERS_LOCK})
+        taken = connection.execute(
+            text("select pg_try_advisory_xact_lock(:key)"), {"key": WRITERS_LOCK}
+        ).scalar()
+        if not taken:
+            _say_waiting()
+            connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": WRITERS_LOCK})
+
+
+QUICK_TRY_MS = 200
+"""How long a writer tries for the lock before it says that it waits."""
+
+
+def _say_waiting() -> None:
+    """A warning (on standard error, unless the caller's logging says otherwise): the
+    library does not print, but nobody should wait minutes without a word."""
+    logger.warning(
+        "Waiting for another foodchain command to finish writing (up to %.0f s, %s)...",
+        lock_wait_s(),
+        LOCK_WAIT_VAR,
+    )
 
 
 @contextmanager

@@ -247,6 +247,7 @@ def test_storage_faults_get_a_message_with_the_fix_and_no_sql(
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         error = " ".join(Cli(tiny_db)("subscriptions", "import", changed, code=1).split())
+        assert "Waiting for another foodchain command to finish writing" in error
         assert "kept the database busy for more than 1 s" in error
         assert "FOODCHAIN_LOCK_WAIT_S" in error
     finally:
@@ -309,6 +310,7 @@ def test_a_writer_waiting_on_postgresql_gives_up_with_a_message(
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         error = " ".join(Cli(pg_url)("subscriptions", "import", changed, code=1).split())
+        assert "Waiting for another foodchain command to finish writing" in error
         assert "kept the database busy for more than 1 s" in error, error
     finally:
         holder.kill()
