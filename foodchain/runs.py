@@ -200,7 +200,7 @@ def save_run(engine: Engine, plan: PlanLike, allow_unserved: bool = False) -> in
         record=record.model_dump_json(),
         scenario=record.scenario,
     )
-    with transaction(engine) as session:
+    with write_transaction(engine) as session:  # writers take turns, and say when they wait
         session.add(run)
         session.flush()
         assert run.id is not None

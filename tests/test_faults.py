@@ -123,7 +123,7 @@ real = target.{name}
 def killed(*args, **kwargs):
     if {after}:
         real(*args, **kwargs)
-    os.kill(os.getpid(), signal.SIGKILL)
+    os.kill(os.getpid(), signal.{signal})
 
 target.{name} = killed
 from foodchain.cli import app
@@ -131,8 +131,10 @@ app(sys.argv[1:], prog_name="foodchain")
 """
 
 
-def _killed_plan(db_url: str, cwd: Path, module: str, name: str, after: bool) -> int:
-    script = _KILLER.format(module=module, name=name, after=after)
+def _killed_plan(
+    db_url: str, cwd: Path, module: str, name: str, after: bool, signal: str = "SIGKILL"
+) -> int:
+    script = _KILLER.format(module=module, name=name, after=after, signal=signal)
     args = ["--db", db_url, "plan", "--week", WEEK, "--deterministic"]
     child = subprocess.run(
         [sys.executable, "-c", script, *args], cwd=cwd, capture_output=True, timeout=300
@@ -150,6 +152,7 @@ def _killed_plan(db_url: str, cwd: Path, module: str, name: str, after: bool) ->
         ("foodchain.documents", "_put_in_place", False, 2),  # the same, at the swap
     ],
 )
+@pytest.mark.parametrize(("signal", "code"), [("SIGKILL", -9), ("SIGINT", 130)])
 def test_a_plan_killed_at_each_stage_leaves_runs_and_folders_that_agree(
     cli: Cli,
     engine: Engine,
@@ -159,12 +162,15 @@ def test_a_plan_killed_at_each_stage_leaves_runs_and_folders_that_agree(
     name: str,
     after: bool,
     runs: int,
+    signal: str,
+    code: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """SIGKILL (nothing runs after it) or Ctrl-C (exit 130) at each stage."""
     monkeypatch.chdir(tmp_path)
     _plan(cli)  # run 1 and its documents
     first = _tree(tmp_path / "plans" / WEEK / "run-1")
-    assert _killed_plan(db_url, tmp_path, module, name, after) == -9
+    assert _killed_plan(db_url, tmp_path, module, name, after, signal) == code
     assert [r.id for r in list_runs(engine)][::-1] == list(range(1, runs + 1))
     names = [p.name for p in (tmp_path / "plans" / WEEK).iterdir()]
     assert [n for n in names if not n.startswith(".")] == ["run-1"]  # no folder without a run
@@ -379,3 +385,26 @@ def _fill_but(disk: Path, keep: int) -> None:
     free = shutil.disk_usage(disk).free - keep
     with (disk / "filler").open("wb") as filler:
         filler.write(bytes(max(0, free)))
+
+
+def test_a_lock_taken_during_the_plan_leaves_no_run_and_no_documents(
+    tiny_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds the write lock while the plan runs: the plan says it waits,
+    gives up after FOODCHAIN_LOCK_WAIT_S, and leaves neither a run nor a documents folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FOODCHAIN_LOCK_WAIT_S", "1")
+    database = tmp_path / "tiny.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(database)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        error = _plan(Cli(tiny_db), code=1)
+        assert "Waiting for another foodchain command" in error
+        assert "kept the database busy" in error
+    finally:
+        holder.kill()
+        holder.wait()
+    assert list_runs(open_database(tiny_db)) == []
+    assert not (tmp_path / "plans").exists()
