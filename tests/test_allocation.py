@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from typing import Any
 
 import pytest
@@ -116,6 +117,7 @@ def instances(draw):
                     draw(st.sampled_from(list(OrganicStatus))),
                     tuple(sorted(draw(st.sets(st.integers(0, 4), min_size=1, max_size=3)))),
                     draw(st.floats(0, 80)),
+                    (draw(st.sampled_from([360.0, 480.0, 600.0])),) * 7,  # at the hub
                 )
             )
     needs = []
@@ -131,16 +133,21 @@ def instances(draw):
                     draw(st.integers(0, 4)),
                     draw(st.integers(1, 20)) * 1.0,
                     organic_only,
+                    draw(st.sampled_from([math.inf, 420.0, 540.0])),  # goods leave the hub by
                 )
             )
     unique = {(n.canteen_id, n.item_id, n.day): n for n in needs}
     rules = {
-        "school": CanteenRule("school", 0.0, 0.0),
+        "school": CanteenRule(  # fractional EGalim shares, so that they bind
+            "school", draw(st.sampled_from([0.0, 0.2, 0.5])), draw(st.sampled_from([0.0, 0.5]))
+        ),
         "kindergarten": CanteenRule("kindergarten", 1.0, 1.0),
     }
     spec = BasketSpec("small", 2.0, 3.0, 2, 3, {p: 0.6 for p in products}, {"fruit": 0.5}, False)
     deliveries = tuple(
-        BasketDelivery("small", relay, day, draw(st.integers(0, 8)))
+        BasketDelivery(
+            "small", relay, day, draw(st.integers(0, 8)), draw(st.sampled_from([math.inf, 500.0]))
+        )
         for relay, day in (("relay_1", 3), ("relay_2", draw(st.integers(1, 4))))
     )
     shops = (
@@ -167,10 +174,21 @@ FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthChe
 
 
 def _fresh(problem, supply, need):
+    """Whether ``supply`` could serve ``need`` whatever else the canteen gets: its product,
+    organic if the canteen's rules ask for any organic or EGalim share (other produce may lower
+    a share below its minimum), picked up on an earlier day within shelf life, or the same day
+    if at the hub before goods must leave."""
+    shelf = problem.products[supply.product_id].shelf_life_days
+    ready = supply.at_hub or (0.0,) * 7
+    rule = problem.rules[need.canteen_id]
+    shares = need.organic_only or rule.organic_min > 0 or rule.quality_min > 0
     return (
         supply.product_id in need.products
-        and (supply.organic or not need.organic_only)
-        and problem.pickup_day(supply, need.day) is not None
+        and (supply.organic or not shares)
+        and any(
+            need.day - shelf < day < need.day or (day == need.day and ready[day] <= need.leave_by)
+            for day in supply.days
+        )
     )
 
 
