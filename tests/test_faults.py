@@ -275,12 +275,12 @@ def test_an_allocation_tier_without_a_solution_is_a_clear_refusal(
 ) -> None:
     """An LP solver that ends with no solution (numerical trouble) is named, with the tier and
     its status, and the plan is not made (it was a RuntimeError and an internal error)."""
-    from foodchain.allocation import solver
+    from foodchain.allocation import lp
 
     def no_solution(*args: object, **kwargs: object) -> tuple[str, float, None, None]:
         return "abnormal", float("nan"), None, None
 
-    monkeypatch.setattr(solver._Model, "solve", no_solution)
+    monkeypatch.setattr(lp.Model, "solve", no_solution)
     error = _plan(cli, code=1)
     assert "the allocation's canteens tier found no solution (abnormal)" in error
     assert "Internal error" not in error

@@ -27,15 +27,15 @@ from foodchain.allocation.result import (
 from foodchain.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from foodchain.allocation.parameters import AllocationParameters, TierStats
     from foodchain.allocation.problem import AllocationProblem, build_problem
-    from foodchain.allocation.solver import AllocationParameters, TierStats
 
 __getattr__ = lazy_exports(
     __name__,
     {
-        "AllocationParameters": "foodchain.allocation.solver",
+        "AllocationParameters": "foodchain.allocation.parameters",
         "AllocationProblem": "foodchain.allocation.problem",
-        "TierStats": "foodchain.allocation.solver",
+        "TierStats": "foodchain.allocation.parameters",
         "build_problem": "foodchain.allocation.problem",
     },
 )

@@ -8,7 +8,7 @@ import numpy as np
 
 from foodchain.allocation.problem import AllocationProblem, CanteenNeed, Supply
 from foodchain.allocation.result import Shortfall, Surplus
-from foodchain.allocation.solver import Solution
+from foodchain.allocation.solution import Solution
 from foodchain.weeks import WEEKDAYS
 
 EPS = 1e-3

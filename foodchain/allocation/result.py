@@ -12,8 +12,9 @@ from foodchain.organic import OrganicStatus
 from foodchain.weeks import Week
 
 if TYPE_CHECKING:  # the solver's types only: readers of results need no solver
+    from foodchain.allocation.parameters import TierStats
     from foodchain.allocation.problem import AllocationProblem
-    from foodchain.allocation.solver import Solution, TierStats
+    from foodchain.allocation.solution import Solution
 
 CANTEEN, BASKET, SHOP = "canteen", "basket", "shop"
 

@@ -1,0 +1,70 @@
+"""How the allocation is solved (solvers, time limits, tolerances) and what each tier
+reports: the settings a caller chooses, free of any solver import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LP_SOLVERS = ("GLOP", "CLP", "SCIP")
+"""PDLP (first-order) is left out: its answers missed the tiers' optima on the tiny scenario."""
+MIP_SOLVERS = ("HIGHS", "SCIP")
+"""HiGHS is called through MathOpt's model proto: through the model builder (1.12 in OR-Tools
+9.15) it crashed the process on the basket MIP and printed a banner."""
+
+
+@dataclass(frozen=True)
+class AllocationParameters:
+    lp_solver: str = "GLOP"
+    """For the LP tiers (chosen by measurement: see benchmarks/README.md)."""
+    mip_solver: str = "HIGHS"
+    """For tier 2 (and tiers 3-5 when their basket choice is not fixed): HiGHS decided the
+    basket probes of large regions where SCIP ran out of time (benchmarks/README.md)."""
+    time_limit_s: float = 20.0
+    """Per MIP solve; the best solution found so far is kept when it is reached."""
+    relative_gap: float = 1e-4
+    glop_parameters: str = ""
+    """Extra GLOP settings, in the text format of its GlopParameters."""
+    scip_parameters: str = ""
+    """Extra SCIP settings, one ``name = value`` a line."""
+    tolerance_abs: float = 1e-6
+    """How far a lower tier may move a higher tier's optimum (kg, or the tier's unit) ..."""
+    tolerance_rel: float = 1e-6
+    """... plus this share of it."""
+    min_kg_per_product: float = 0.2
+    """Least kg of a product (sold by weight) worth putting in a basket."""
+    basket_fill_steps: int = 8
+    """Bisection steps on the share of baskets filled when supply cannot fill them all."""
+    probe_time_limit_s: float = 2.0
+    """Per feasibility probe of that search; a probe undecided by then counts as 'no'."""
+    weight_time_limit_s: float = 5.0
+    """For the weights once that search has found the share it fills: the search's own
+    solution for that share is the start, the best found by then is kept (the gap is in
+    the tier's bound)."""
+    reroute_canteens_in_tier2: bool = False
+    """While searching how many baskets can be filled, keep tier 1's canteen flows (fast);
+    True lets the search re-route them too (exact, but a much larger MIP in large regions)."""
+    keep_canteen_flows: bool = False
+    """Keep tier 1's canteen flows in tiers 3-5 too: fairness and transport then act through
+    baskets and shops only; much faster in large regions (see benchmarks/README.md)."""
+    pool_offers_above: int = 20_000
+    """Above this many candidate flows, route classes of interchangeable offers as one (exact
+    unless an EGalim row binds, which is detected: then solved again per farm; see ``Offers``).
+    Below, one column per farm and destination (fast enough, and the same vertices as ever)."""
+    fix_baskets_after_tier2: bool = True
+    """Keep tier 2's choice of products in each basket for tiers 3-5 (then LPs, much faster);
+    False re-optimises the choice in every tier (a MIP each)."""
+    cost_per_kgkm: float = 1.0
+    """Tier 5 weighs € of purchase against kg·km: 1 € counts as this many kg·km."""
+
+    def __post_init__(self) -> None:
+        if self.lp_solver not in LP_SOLVERS or self.mip_solver not in MIP_SOLVERS:
+            raise ValueError(f"solvers: LP one of {LP_SOLVERS}, MIP one of {MIP_SOLVERS}")
+
+
+@dataclass(frozen=True)
+class TierStats:
+    name: str
+    objective: float
+    status: str
+    seconds: float
+    bound: float | None = None

@@ -1,0 +1,36 @@
+"""What the tiers decided, as arrays over the arcs (read by the result's assembly)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from foodchain.allocation.arcs import Arcs
+from foodchain.allocation.lp import FloatArray
+from foodchain.allocation.parameters import TierStats
+
+
+@dataclass
+class Solution:
+    """Raw values of a solved allocation, indexed like the problem and the arcs."""
+
+    canteen_arcs: Arcs
+    basket_arcs: Arcs
+    """target = basket type index (into ``basket_type_ids``)."""
+    shop_arcs: Arcs
+    basket_type_ids: list[str]
+    canteen_kg: FloatArray
+    basket_kg: FloatArray
+    shop_kg: FloatArray
+    short_kg: FloatArray
+    composition: dict[tuple[str, str], float]
+    """(basket type, product) → kg per basket."""
+    baskets_filled: dict[tuple[str, str, int], int]
+    """(basket type, relay point, day) → baskets filled."""
+    fill_share: dict[str, float]
+    """Basket size → share of its baskets filled."""
+    tiers: list[TierStats] = field(default_factory=list)
+    status: str = "optimal"
+    variables: int = 0
+    constraints: int = 0
+    integers: int = 0
+    build_seconds: float = 0.0
