@@ -16,9 +16,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from foodchain.allocation import Flow
 from foodchain.db import open_database, transaction
 from foodchain.inputs import read_snapshot
 from foodchain.models import Forecast
+from foodchain.organic import OrganicStatus
 from foodchain.plan import Plan, PlanOptions, PlanRecord, compute_kpis, plan_week
 from foodchain.plan.record import StopRow
 from foodchain.routing.travel import great_circle_km
@@ -286,3 +288,49 @@ def test_transport_kpis_match_a_hand_computed_week(engine: Engine) -> None:
     assert transport["hours"] == pytest.approx(100 / 60, abs=1e-3)
     assert transport["cost_eur"] == pytest.approx(20 + 14 * 0.20 + 100 / 60 * 24, abs=0.01)
     assert transport["co2_kg"] == pytest.approx(14 * 0.2)
+
+
+def test_food_miles_and_egalim_shares_match_a_hand_computed_week(engine: Engine) -> None:
+    """Two flows to the kindergarten written by hand: 10 kg of organic carrots at 2 €/kg from
+    farm_nord, 5 kg of in-conversion potatoes at 4 €/kg from farm_sud (brought to the hub).
+    Value 40 €, of which organic 20 € (50%) and EGalim quality 40 € (100%: conversion counts
+    as quality, not as organic); food-miles: each kg from its farm to the hub, then out."""
+    record = plan_week(engine, Week(2026, 49), DETERMINISTIC).record
+    monday = dt.date(2026, 11, 30)
+    flows = [
+        Flow(
+            "farm_nord",
+            "carrot",
+            "mat_basly",
+            monday,
+            monday,
+            10.0,
+            "canteen",
+            "carrot",
+            organic_status=OrganicStatus.ORGANIC,
+            price_eur_per_kg=2.0,
+        ),
+        Flow(
+            "farm_sud",
+            "potato",
+            "mat_basly",
+            monday,
+            monday,
+            5.0,
+            "canteen",
+            "potato",
+            organic_status=OrganicStatus.CONVERSION,
+            price_eur_per_kg=4.0,
+        ),
+    ]
+    kpis = compute_kpis(record.model_copy(update={"flows": flows}))
+    canteen = kpis["canteens"]["mat_basly"]
+    assert canteen["value_eur"] == pytest.approx(40.0)
+    assert canteen["organic_share"] == pytest.approx(0.5)
+    assert canteen["quality_share"] == pytest.approx(1.0)
+    sites = record.sites
+    out = sites["mat_basly"].km_from_hub
+    expected = 10 * (sites["farm_nord"].km_to_hub + out) + 5 * (sites["farm_sud"].km_to_hub + out)
+    assert sites["farm_nord"].km_to_hub != out  # so that a leg taken twice would show
+    assert kpis["food_miles_kg_km"] == pytest.approx(expected, abs=0.1)
+    assert kpis["purchase_value_eur"] == pytest.approx(40.0)
