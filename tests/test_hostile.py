@@ -429,3 +429,13 @@ def test_a_200_mb_csv_is_refused_before_it_is_read(cli, engine, tmp_path):
     flat = " ".join(child.stdout.split())
     assert child.returncode == 1, child.stderr[-2000:]
     assert "the file is 200 MB" in flat and "split it" in flat
+
+
+def test_a_file_of_separators_only_is_refused_not_a_crash(cli, engine, tmp_path):
+    """Found by the fuzzer: ';' alone (or ';;;' lines) was an internal error."""
+    path = tmp_path / "prevision.csv"
+    path.write_text(";\n;;;\n", encoding="utf-8")
+    before = snapshot(engine)
+    output = " ".join(cli("forecast", "import", path, code=1).split())
+    assert "no header row" in output
+    assert snapshot(engine) == before

@@ -208,7 +208,7 @@ def assemble(
         shortfalls=shortfalls,
         surplus=surplus,
         fairness=fairness,
-        tiers=solution.tiers,
+        tiers=list(solution.tiers),
         supply_kg=sum(s.kg for s in problem.supplies),
         canteen_demand_kg=sum(n.kg for n in problem.needs),
         stats={

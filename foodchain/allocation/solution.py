@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from foodchain.allocation.arcs import Arcs
 from foodchain.allocation.lp import FloatArray
 from foodchain.allocation.parameters import TierStats
 
 
-@dataclass
+@dataclass(frozen=True)
 class Solution:
-    """Raw values of a solved allocation, indexed like the problem and the arcs."""
+    """Raw values of a solved allocation, indexed like the problem and the arcs (frozen: the
+    tiers' statistics are added by making a new one, never by changing one in place)."""
 
     canteen_arcs: Arcs
     basket_arcs: Arcs
@@ -28,7 +29,7 @@ class Solution:
     """(basket type, relay point, day) → baskets filled."""
     fill_share: dict[str, float]
     """Basket size → share of its baskets filled."""
-    tiers: list[TierStats] = field(default_factory=list)
+    tiers: tuple[TierStats, ...] = ()
     status: str = "optimal"
     variables: int = 0
     constraints: int = 0

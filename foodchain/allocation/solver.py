@@ -109,8 +109,7 @@ def solve(
         ]
     solution = _solve(problem, params, progress, arcs, type_ids, False, time.perf_counter())
     assert isinstance(solution, Solution)
-    solution.tiers = spent + solution.tiers
-    return solution
+    return dataclasses.replace(solution, tiers=(*spent, *solution.tiers))
 
 
 def _solve(
@@ -293,20 +292,22 @@ def _solve(
 
     if final is None:
         raise AllocationFailedError("shops", status)
-    solution = builder.solution(final, counts, shares)
-    solution.tiers = tiers
     # A tier cut short by its time limit keeps the tiers before it: the plan stays valid.
     kept = [t for t in tiers if t.name in ("canteens", "shops", "fairness", "transport")]
     if pool and final is not None and not builder.egalim_certified(model):
         return tiers
     kept.append(next(t for t in reversed(tiers) if t.name.startswith("baskets")))
-    solution.status = (
-        "optimal" if all(t.status == "optimal" for t in kept) and len(kept) == 5 else "feasible"
+    return dataclasses.replace(
+        builder.solution(final, counts, shares),
+        tiers=tuple(tiers),
+        status="optimal"
+        if all(t.status == "optimal" for t in kept) and len(kept) == 5
+        else "feasible",
+        variables=model.n,
+        constraints=model.m,
+        integers=integers,
+        build_seconds=build_seconds,
     )
-    solution.variables, solution.constraints = model.n, model.m
-    solution.integers = integers
-    solution.build_seconds = build_seconds
-    return solution
 
 
 def _fairness_with_transport(

@@ -217,7 +217,16 @@ def parse_csv_text(text: str, source: str) -> RawTable:
                 )
             ]
         ) from None
-    assert header is not None
+    if header is None:  # only separators and blanks, e.g. ";;;"
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "the file has no header row (its lines hold only separators)",
+                    "export the sheet again with its header row",
+                )
+            ]
+        )
     return RawTable(source, header, rows)
 
 
