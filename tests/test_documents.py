@@ -141,6 +141,38 @@ def _check_documents(record: PlanRecord, folder: Path, written: list[Path]) -> N
             site_kg = sum(f.kg for f in flows if f.destination_id == site)
             path = folder / subfolder / f"{site}.csv"
             assert _total(path, "Quantité (kg)") == _kg(site_kg, len(flows)), path
+    # Packing lists: each row (day, size, product) is the week's composition of that size
+    # for the baskets filled at that relay point that day.
+    for relay in {f.relay_point_id for f in record.fills}:
+        composed: dict[tuple[str, str, str], tuple[float, float]] = {}
+        for fill in record.fills:
+            if fill.relay_point_id != relay or not fill.filled:
+                continue
+            for basket_line in record.baskets:
+                if basket_line.basket_type_id == fill.basket_type_id:
+                    row_key = (
+                        f"{fill.day:%d/%m/%Y}",
+                        record.names[fill.basket_type_id],
+                        record.products[basket_line.product_id].name,
+                    )
+                    composed[row_key] = (float(fill.filled), basket_line.kg_per_basket)
+        sheet = read_table(folder / "packing_lists" / f"{relay}.csv")
+        titles = ("Jour de livraison", "Taille de panier", "Produit", "Paniers remplis")
+        day_at, size_at, product_at, filled_at = (sheet.header.index(c) for c in titles)
+        per_basket_at = sheet.header.index("Par panier (kg)")
+        packed_rows = {
+            (c[day_at][-10:], c[size_at], c[product_at]): (
+                _number(c[filled_at]),
+                _number(c[per_basket_at]),
+            )
+            for _, c in sheet.rows
+            if c[day_at] and c[product_at]
+        }
+        assert packed_rows.keys() == composed.keys(), relay
+        for row_key, (filled, per_basket) in composed.items():
+            assert packed_rows[row_key][0] == filled and packed_rows[row_key][1] == pytest.approx(
+                per_basket, abs=0.0006
+            ), (relay, row_key)
     # Relay points: baskets filled x kg per basket is what the allocation sends them.
     for relay in {f.destination_id for f in flows if f.purpose == "basket"}:
         relay_kg = sum(f.kg for f in flows if f.destination_id == relay)
