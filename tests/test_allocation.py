@@ -357,3 +357,16 @@ def test_over_subscribed_baskets_are_shared_not_collapsed(tiny):
     assert result.baskets_due == 110
     assert result.baskets_filled >= fits.baskets_filled
     assert result.unsold_kg == pytest.approx(0.0, abs=1e-3)  # nothing unsold while baskets wait
+
+
+def test_fairness_matches_hand_computed_indices():
+    """Jain's index of sold shares weighted by kg offered, computed by hand: equal shares give
+    1; farm A (10 kg) selling all and farm B (30 kg) nothing give 10² / (40 x 10) = 0.25; the
+    overall index weights each product by its kg offered."""
+    from foodchain.allocation.result import Fairness, jain_index, overall_fairness
+
+    assert jain_index([10, 30], [5, 15]) == pytest.approx(1.0)
+    assert jain_index([10, 30], [10, 0]) == pytest.approx(0.25)
+    assert jain_index([10, 0], [4, 0]) == pytest.approx(1.0)  # a farm offering nothing: no say
+    products = [Fairness("carrot", 1.0, 40.0, {}), Fairness("leek", 0.25, 120.0, {})]
+    assert overall_fairness(products) == pytest.approx((40 * 1.0 + 120 * 0.25) / 160)
