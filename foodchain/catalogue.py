@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from foodchain.basket_rules import BasketRules, basket_rules
 from foodchain.models import (
     BasketType,
     BasketTypeIn,
@@ -66,6 +67,15 @@ class Catalogue:
     @property
     def road_factor(self) -> float:
         return float(self.settings.get("road_factor", 1.3))
+
+    @property
+    def hub_margin(self) -> float:
+        """The hub's margin on farm prices: it sells at farm price × (1 + margin)."""
+        return float(self.settings.get("hub_margin", 0.0))
+
+    @cached_property
+    def basket_rules(self) -> BasketRules:
+        return basket_rules(self.settings)
 
     def sites_of(self, kind: SiteKind) -> dict[str, SiteIn]:
         return {k: s for k, s in self.sites.items() if s.kind == kind}

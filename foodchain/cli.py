@@ -576,6 +576,10 @@ def _allocation_summary(result: AllocationResult) -> None:
         "baskets",
         f"{result.baskets_filled} of {result.baskets_due} filled, {result.kg_to(BASKET):,.1f} kg",
     )
+    if result.bought_kg:
+        table.add_row(
+            "bought in", f"{result.bought_kg:,.1f} kg, {result.bought_eur:,.2f} € before VAT"
+        )
     table.add_row("partner shops", f"{result.kg_to(SHOP):,.1f} kg")
     table.add_row("unsold", f"{result.unsold_kg:,.1f} kg")
     table.add_row("fairness index", f"{result.fairness_overall:.3f}")
@@ -585,20 +589,19 @@ def _allocation_summary(result: AllocationResult) -> None:
         f"{int(result.stats['integer_variables'])} integer",
     )
     console.print(table)
-    baskets = Table(title="Basket contents (kg per basket)")
+    baskets = Table(title="Basket contents (kg per basket, pieces in brackets)")
     types = sorted({b.basket_type_id for b in result.baskets})
     baskets.add_column("product")
     for t in types:
         baskets.add_column(t, justify="right")
     content = {(b.basket_type_id, b.product_id): b for b in result.baskets}
     for product in sorted({b.product_id for b in result.baskets}):
-        baskets.add_row(
-            product,
-            *[
-                f"{content[(t, product)].kg_per_basket:.2f}" if (t, product) in content else ""
-                for t in types
-            ],
-        )
+        cells = []
+        for t in types:
+            line = content.get((t, product))
+            units = f" ({line.units_per_basket})" if line and line.units_per_basket else ""
+            cells.append(f"{line.kg_per_basket:.2f}{units}" if line else "")
+        baskets.add_row(product, *cells)
     baskets.add_row(
         "total",
         *[
@@ -607,6 +610,8 @@ def _allocation_summary(result: AllocationResult) -> None:
         ],
     )
     console.print(baskets)
+    for note in result.notes:
+        console.print(f"[yellow]Note:[/yellow] {escape(note)}")
     for title, rows in (
         ("Largest shortfalls", sorted(result.shortfalls, key=lambda s: -s.kg)[:10]),
         ("Largest unsold", sorted(result.surplus, key=lambda s: -s.kg)[:10]),
@@ -799,7 +804,22 @@ def _plan_summary(record: PlanRecord, run_id: int, folder: Path | None) -> None:
         ),
     )
     table.add_row("fairness index", f"{kpis['fairness']['overall']:.3f}")
+    money = kpis.get("economics")
+    if money:
+        table.add_row(
+            "hub economics",
+            f"{money['revenue_eur']:,.2f} € in, farms {money['farm_payments_eur']:,.2f} €"
+            + (f", bought in {money['bought_in_eur']:,.2f} €" if money["bought_in_eur"] else "")
+            + f", rounds {money['transport_eur']:,.2f} €: margin {money['margin_eur']:,.2f} €"
+            + (
+                f" ({money['logistics_eur_per_kg']:.2f} € of rounds per kg)"
+                if money["logistics_eur_per_kg"] is not None
+                else ""
+            ),
+        )
     console.print(table)
+    for note in record.allocation_notes:
+        console.print(f"[yellow]Note:[/yellow] {escape(note)}")
 
     fleet = Table(title="Fleet")
     for column in ("vehicle type", "vehicles·days", "trips", "km", "hours", "CO2 kg", "cost €"):

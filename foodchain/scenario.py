@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 from sqlmodel import SQLModel, select
 
 from foodchain import forecasts, menus, subscriptions
+from foodchain.basket_rules import BasketRules
 from foodchain.catalogue import Catalogue
 from foodchain.db import transaction, write_transaction
 from foodchain.errors import FoodchainError, InputError, Problem
@@ -63,7 +64,7 @@ from foodchain.routing.problem import UnservedReason
 from foodchain.store import ImportReport, TableChanges, apply, diff, primary_key
 from foodchain.weeks import WEEKDAYS, Week
 
-M = TypeVar("M", bound=SQLModel)
+M = TypeVar("M", bound=BaseModel)
 
 PRODUCT_SPEC = TableSpec(
     "products",
@@ -371,6 +372,9 @@ def _read_header(check: _Checker, doc: dict[str, Any], path: Path, data: bytes) 
             "settings: {language: fr} (or en)",
             settings.get("language"),
         )
+    baskets = settings.get("baskets")
+    if baskets is not None:
+        check.model(BasketRules, baskets, settings, "settings.baskets")
     return Scenario(
         path=path,
         slug=slug,
@@ -385,6 +389,7 @@ def _read_header(check: _Checker, doc: dict[str, Any], path: Path, data: bytes) 
 _NUMERIC_SETTINGS: dict[str, tuple[float, float, str]] = {
     "road_factor": (1.0, 5.0, "1.3"),
     "diesel_co2_kg_per_km": (0.0, 10.0, "0.317"),
+    "hub_margin": (0.0, 5.0, "0.6"),
 }
 """Settings read as numbers elsewhere: (lowest, highest, an example)."""
 
@@ -624,6 +629,34 @@ def _parse_products(path: Path) -> list[ProductIn]:
     return products
 
 
+def _check_buy_in(
+    check: _Checker, buy_in: dict[str, Any], scenario: Scenario, product_ids: set[str]
+) -> None:
+    """The buy-in supplier is a farm site that brings its own produce; its products exist."""
+    where = "settings.baskets.buy_in"
+    farm = next((f for f in scenario.farms if f.site_id == buy_in.get("farm")), None)
+    if farm is None:
+        check.add(
+            buy_in,
+            f"{where}.farm",
+            "the buy-in supplier is not a farm site of the scenario",
+            "add it under sites with kind: farm and farm: {brings_own_produce: true}",
+            buy_in.get("farm"),
+        )
+    elif not farm.brings_own_produce:
+        check.add(
+            buy_in,
+            f"{where}.farm",
+            "the buy-in supplier delivers to the hub itself",
+            "give its site farm: {brings_own_produce: true}",
+            farm.site_id,
+        )
+    for key in ("products", "prices"):
+        named = buy_in.get(key) or []
+        for pid in sorted(set(named) - product_ids) if isinstance(named, list | dict) else []:
+            check.add(buy_in, f"{where}.{key}", "unknown product", "use a product id", pid)
+
+
 def _read_fleet_and_baskets(check: _Checker, doc: dict[str, Any], scenario: Scenario) -> None:
     product_ids = {p.id for p in scenario.products}
     families = {p.family for p in scenario.products}
@@ -651,6 +684,17 @@ def _read_fleet_and_baskets(check: _Checker, doc: dict[str, Any], scenario: Scen
             )
         ids.add(basket.id)
         scenario.basket_types.append(basket)
+    rules = scenario.settings.get("baskets")
+    if isinstance(rules, dict):
+        for key in ("steps_kg", "max_units"):
+            named = rules.get(key)
+            for pid in sorted(set(named or {}) - product_ids) if isinstance(named, dict) else []:
+                check.add(
+                    rules, f"settings.baskets.{key}", "unknown product", "use a product id", pid
+                )
+        buy_in = rules.get("buy_in")
+        if isinstance(buy_in, dict):
+            _check_buy_in(check, buy_in, scenario, product_ids)
     ids = set()
     raw_vehicles = _sequence(check, doc, "vehicles")
     for i, raw in enumerate(raw_vehicles):

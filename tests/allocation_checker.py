@@ -4,6 +4,7 @@ and the result's flows — it shares no code with the model that produced them."
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections import defaultdict
 
@@ -32,6 +33,8 @@ def check_allocation(
         s = supply[key]
         if f.kg < 0:
             errors.append(f"negative flow {f}")
+        if s.bought != f.bought or (s.bought and f.purpose != "basket"):
+            errors.append(f"bought-in produce is for baskets only, and said so: {f}")
         sold[key] += f.kg
         if f.pickup_day not in week_days or f.delivery_day not in week_days:
             errors.append(f"flow outside the week: {f}")
@@ -63,6 +66,10 @@ def check_allocation(
     for key, s in supply.items():
         if sold[key] > s.kg + 1e-6:
             errors.append(f"{key} sold {sold[key]:.4f} kg of {s.kg} offered")
+        if s.bought:
+            if unsold[key]:
+                errors.append(f"{key}: what is not bought in is no farm's surplus")
+            continue
         if abs(sold[key] + unsold[key] - s.kg) > TOL:
             errors.append(f"{key}: sold {sold[key]:.4f} + unsold {unsold[key]:.4f} != {s.kg}")
     errors += _check_canteens(problem, result, supply)
@@ -232,25 +239,72 @@ def _check_baskets(problem, result, supply) -> list[str]:
         for product in delivered[key]:
             if product not in composition[type_id] and delivered[key][product] > TOL:
                 errors.append(f"{key}: {product} delivered but not in the composition")
+    policy = problem.policy
+    floor, caps_by = (policy.floor, policy.caps_relaxed_by) if result.relaxed else (1.0, 0.0)
+    price = _selling_prices(problem)
     for type_id, items in composition.items():
         spec = problem.basket_types[type_id]
         if not any(n for (t, _, _), n in filled.items() if t == type_id):
             continue
         weight = sum(items.values())
-        if not spec.min_kg - 1e-6 <= weight <= spec.max_kg + 1e-6:
+        if not spec.min_kg * floor - 1e-6 <= weight <= spec.max_kg + 1e-6:
             errors.append(f"'{type_id}' weighs {weight:.3f} kg, band {spec.min_kg}-{spec.max_kg}")
         if not spec.min_products <= len(items) <= spec.max_products:
             errors.append(f"'{type_id}' holds {len(items)} products")
+        value = sum(price[p] * kg for p, kg in items.items())
+        if not spec.value_min * floor - 1e-6 <= value <= spec.value_max + 1e-6:
+            errors.append(
+                f"'{type_id}' is worth {value:.2f} €, band {spec.value_min:.2f}-{spec.value_max:.2f}"
+            )
         for product, kg in items.items():
-            if kg > spec.max_share.get(product, 1.0) * weight + 1e-6:
+            if kg > min(1.0, spec.max_share.get(product, 1.0) + caps_by) * weight + 1e-6:
                 errors.append(f"'{type_id}': {product} is {kg / weight:.0%} of the weight")
-            unit = problem.products[product].unit_kg
+            unit = problem.products[product].unit_kg or policy.step_kg.get(product)
             if unit and abs(kg / unit - round(kg / unit)) > 1e-6:
-                errors.append(f"'{type_id}': {kg} kg of {product} is not whole units of {unit}")
+                errors.append(f"'{type_id}': {kg} kg of {product} is not a multiple of {unit}")
+            most = policy.max_units.get(product)
+            if most and problem.products[product].unit_kg and kg / unit > most + 1e-6:
+                errors.append(f"'{type_id}': {kg / unit:.0f} units of {product}, at most {most}")
         for family, cap in spec.family_caps.items():
             share = sum(kg for p, kg in items.items() if problem.products[p].family == family)
-            if share > cap * weight + 1e-6:
+            if share > min(1.0, cap + caps_by) * weight + 1e-6:
                 errors.append(f"'{type_id}': family {family} is {share / weight:.0%} of the weight")
+    errors += _check_nesting(problem, composition)
+    unfilled = sum(due.values()) - sum(filled.values())
+    if unfilled and policy.can_relax and not result.relaxed:
+        errors.append(f"{unfilled} baskets left unfilled before the short week's rules were tried")
+    return errors
+
+
+def _selling_prices(problem) -> dict[str, float]:
+    """The week's selling price of each product, recomputed: farms' offers weighted by kg (the
+    buy-in's price where no farm offers it), times (1 + the hub's margin)."""
+    kg: dict[str, float] = defaultdict(float)
+    euros: dict[str, float] = defaultdict(float)
+    price: dict[str, float] = {}
+    for s in problem.supplies:
+        if s.bought:
+            price.setdefault(s.product_id, s.price_eur_per_kg)
+        else:
+            kg[s.product_id] += s.kg
+            euros[s.product_id] += s.kg * s.price_eur_per_kg
+    price.update({p: euros[p] / kg[p] for p in kg if kg[p] > 0})
+    return {p: x * (1 + problem.policy.hub_margin) for p, x in price.items()}
+
+
+def _check_nesting(problem, composition) -> list[str]:
+    """Each size of a chain holds the previous size's products (as much or more of each) and
+    at most ``max_added_products`` more; sizes without baskets this week are skipped."""
+    errors = []
+    for chain in problem.policy.chains:
+        sizes = [t for t in chain if composition.get(t)]
+        for small, large in itertools.pairwise(sizes):
+            for product, kg in composition[small].items():
+                if composition[large].get(product, 0.0) < kg - 1e-6:
+                    errors.append(f"'{large}' holds less {product} than '{small}'")
+            added = len(set(composition[large]) - set(composition[small]))
+            if added > problem.policy.max_added_products:
+                errors.append(f"'{large}' adds {added} products to '{small}'")
     return errors
 
 

@@ -15,14 +15,18 @@ from hypothesis import strategies as st
 from foodchain.allocation import AllocationProblem, allocate, build_problem
 from foodchain.allocation.problem import (
     BasketDelivery,
+    BasketPolicy,
     BasketSpec,
     CanteenNeed,
     CanteenRule,
     Product,
     Shop,
     Supply,
+    basket_spec,
+    selling_prices,
 )
 from foodchain.demand import compute_week_demand
+from foodchain.models import BasketTypeIn
 from foodchain.organic import OrganicStatus
 from foodchain.weeks import Week
 
@@ -82,12 +86,28 @@ def test_christmas_week_delivers_no_school(lensois):
     assert any(f.destination_id == "foyer_logement" for f in result.flows)
 
 
-def test_hunger_gap_fills_fewer_baskets_and_says_why(lensois):
-    result = allocate(_problem(lensois, Week.parse("2027-W20")))
-    assert 0 < result.baskets_filled < result.baskets_due
-    basket_short = [s for s in result.shortfalls if s.baskets]
-    assert sum(s.baskets for s in basket_short) == result.baskets_due - result.baskets_filled
-    assert all("not filled" in s.reason for s in basket_short)
+def test_hunger_gap_fills_every_basket_lighter_then_buys_in(lensois):
+    """2027-W20: the farms cannot fill 402 baskets even 20% lighter: every one is filled,
+    lighter, and the wholesaler's produce fills the rest (the least € of it)."""
+    problem = _problem(lensois, Week.parse("2027-W20"))
+    result = allocate(problem)
+    assert check_allocation(problem, result) == []
+    assert result.baskets_filled == result.baskets_due == 402
+    assert result.relaxed and result.bought_kg > 0
+    assert {f.farm_id for f in result.flows if f.bought} == {"grossiste_bio"}
+    assert len(result.notes) == 2 and "bought in" in result.notes[1]
+    assert not any(s.farm_id == "grossiste_bio" for s in result.surplus)
+    # Without the wholesaler, the lighter baskets are all the farms can fill, and each
+    # relay point's missing baskets come with their reason.
+    farms_only = dataclasses.replace(
+        problem, supplies=tuple(s for s in problem.supplies if not s.bought)
+    )
+    short = allocate(farms_only)
+    assert check_allocation(farms_only, short) == []
+    assert short.relaxed and 0 < short.baskets_filled < short.baskets_due
+    basket_short = [s for s in short.shortfalls if s.baskets]
+    assert sum(s.baskets for s in basket_short) == short.baskets_due - short.baskets_filled
+    assert all("not filled" in s.reason and "20% lighter" in s.reason for s in basket_short)
 
 
 # --------------------------------------------------------------------------- random instances
@@ -245,6 +265,158 @@ def test_everything_is_accounted_for(problem):
     assert all(
         problem.week.monday() <= d <= problem.week.monday() + dt.timedelta(days=6) for d in dt_days
     )
+
+
+# --------------------------------------------------------------------------- basket rules
+
+
+@st.composite
+def basket_instances(draw):
+    """Two nested sizes, value bands, steps and unit caps, a short week's rules and at times
+    a wholesaler: every rule of ``BasketPolicy`` with a chance to bind."""
+    products = list(PRODUCTS)
+    supplies = [
+        Supply(
+            farm,
+            product,
+            draw(st.integers(2, 40)) * 1.0,
+            draw(st.sampled_from([1.0, 2.0, 3.5])),
+            OrganicStatus.ORGANIC,
+            (1,),
+            5.0,
+        )
+        for farm in ("farm_a", "farm_b")
+        for product in draw(st.lists(st.sampled_from(products), min_size=1, unique=True))
+    ]
+    if draw(st.booleans()):
+        supplies += [
+            Supply("wholesaler", p, 500.0, 4.0, OrganicStatus.ORGANIC, (0,), 30.0, bought=True)
+            for p in draw(st.lists(st.sampled_from(products), min_size=1, unique=True))
+        ]
+    tolerance = draw(st.sampled_from([None, 0.1, 0.25]))
+    specs = {
+        size: basket_spec(
+            BasketTypeIn(
+                id=size,
+                name=size,
+                min_kg=low,
+                max_kg=high,
+                min_products=2,
+                max_products=3,
+                price_eur=price,
+                max_share_per_product=0.7,
+            ),
+            products,
+            draw(st.sampled_from([1.0, 0.87])),
+            tolerance,
+        )
+        for size, low, high, price in (("small", 1.5, 2.5, 5.0), ("large", 3.0, 4.0, 9.0))
+    }
+    policy = BasketPolicy(
+        chains=(("small", "large"),) if draw(st.booleans()) else (),
+        max_added_products=draw(st.integers(0, 2)),
+        value_per_kg=selling_prices(supplies, 0.5),
+        hub_margin=0.5,
+        step_kg={"carrot": 0.25, "leek": 0.1, "apple": 0.05},
+        max_units={"lettuce": draw(st.integers(1, 3))},
+        floor=draw(st.sampled_from([1.0, 0.8])),
+        caps_relaxed_by=draw(st.sampled_from([0.0, 0.1])),
+    )
+    deliveries = tuple(
+        BasketDelivery(size, "relay", 2, draw(st.integers(0, 12))) for size in ("small", "large")
+    )
+    return AllocationProblem(
+        Week(2026, 49), tuple(supplies), PRODUCTS, (), {}, specs, deliveries, (), policy=policy
+    )
+
+
+@FAST
+@given(problem=basket_instances())
+def test_basket_rules_hold_and_give_way_only_in_order(problem):
+    """The checker passes (nesting, value, steps, units, the short week's rules); the short
+    week's rules only when the usual ones cannot fill every basket, and buying in only when
+    the farms cannot fill every basket even under those."""
+    result = allocate(problem)
+    assert check_allocation(problem, result) == []
+    strict = dataclasses.replace(
+        problem,
+        supplies=tuple(s for s in problem.supplies if not s.bought),
+        policy=dataclasses.replace(problem.policy, floor=1.0, caps_relaxed_by=0.0),
+    )
+    if result.relaxed:
+        assert allocate(strict).baskets_filled < result.baskets_due
+    if result.bought_kg > 0:
+        farms_only = dataclasses.replace(
+            problem, supplies=tuple(s for s in problem.supplies if not s.bought)
+        )
+        assert allocate(farms_only).baskets_filled < result.baskets_due
+
+
+def test_a_short_week_shares_the_shortage_before_leaving_anyone_out():
+    """Hand-checked: 10 baskets of 2-3 kg (2 products, ≤ 60% each) and 18 kg of produce.
+    The usual rules fill 9 (18 kg / 2 kg); 20% lighter (1.6 kg) fills all 10."""
+    spec = BasketSpec("small", 2.0, 3.0, 2, 2, {"carrot": 0.6, "apple": 0.6}, {}, False)
+    supplies = tuple(
+        Supply("farm_a", p, 9.0, 2.0, OrganicStatus.ORGANIC, (1,), 5.0) for p in ("carrot", "apple")
+    )
+    problem = AllocationProblem(
+        Week(2026, 49),
+        supplies,
+        PRODUCTS,
+        (),
+        {},
+        {"small": spec},
+        (BasketDelivery("small", "relay", 2, 10),),
+        (),
+        policy=BasketPolicy(floor=0.8),
+    )
+    result = allocate(problem)
+    assert check_allocation(problem, result) == []
+    assert result.baskets_filled == 10 and result.relaxed
+    assert sum(b.kg_per_basket for b in result.baskets) == pytest.approx(1.8)
+    usual = allocate(dataclasses.replace(problem, policy=BasketPolicy()))
+    assert usual.baskets_filled == 9 and not usual.relaxed
+    # A wholesaler at hand changes nothing: lighter baskets come before buying.
+    wholesaler = tuple(
+        Supply("wholesaler", p, 50.0, 3.0, OrganicStatus.ORGANIC, (0,), 30.0, bought=True)
+        for p in ("carrot", "apple")
+    )
+    with_wholesaler = dataclasses.replace(problem, supplies=supplies + wholesaler)
+    result = allocate(with_wholesaler)
+    assert check_allocation(with_wholesaler, result) == []
+    assert result.baskets_filled == 10 and result.relaxed and result.bought_kg == 0
+
+
+def test_a_wholesaler_fills_what_the_farms_cannot_at_least_cost():
+    """Hand-checked: 10 baskets of exactly 2 kg (1 kg of carrot, 1 kg of apple); the farms
+    offer 10 kg of carrots and 6 kg of apples: the wholesaler sells the 4 kg of apples
+    missing, not one more (and no carrots)."""
+    spec = BasketSpec("small", 2.0, 2.0, 2, 2, {"carrot": 0.5, "apple": 0.5}, {}, False)
+    supplies = (
+        Supply("farm_a", "carrot", 10.0, 2.0, OrganicStatus.ORGANIC, (1,), 5.0),
+        Supply("farm_a", "apple", 6.0, 2.0, OrganicStatus.ORGANIC, (1,), 5.0),
+        *(
+            Supply("wholesaler", p, 40.0, 3.0, OrganicStatus.ORGANIC, (0,), 30.0, bought=True)
+            for p in ("carrot", "apple")
+        ),
+    )
+    problem = AllocationProblem(
+        Week(2026, 49),
+        supplies,
+        PRODUCTS,
+        (),
+        {},
+        {"small": spec},
+        (BasketDelivery("small", "relay", 2, 10),),
+        (),
+    )
+    result = allocate(problem)
+    assert check_allocation(problem, result) == []
+    assert result.baskets_filled == 10
+    bought = {(f.product_id): f.kg for f in result.flows if f.bought}
+    assert bought == pytest.approx({"apple": 4.0})
+    assert result.bought_eur == pytest.approx(12.0)
+    assert "bought in from wholesaler" in result.notes[-1]
 
 
 def test_allocate_command_prints_the_summary_and_writes_the_files(cli, tmp_path):

@@ -68,11 +68,15 @@ def allocate(
     progress: Callable[[str, float], None] | None = None,
 ) -> AllocationResult:
     """Solve the week's allocation and explain every kg short and every kg unsold."""
-    from foodchain.allocation.explain import explain_shortfalls, explain_surplus
+    from foodchain.allocation.explain import explain_rules, explain_shortfalls, explain_surplus
     from foodchain.allocation.result import assemble
     from foodchain.allocation.solver import solve
 
     solution = solve(problem, params, progress)
     return assemble(
-        problem, solution, explain_shortfalls(problem, solution), explain_surplus(problem, solution)
+        problem,
+        solution,
+        explain_shortfalls(problem, solution),
+        explain_surplus(problem, solution),
+        explain_rules(problem, solution),
     )

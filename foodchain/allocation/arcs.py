@@ -46,6 +46,7 @@ class Offers:
     quality: FloatArray
     price_low: FloatArray
     price_high: FloatArray
+    bought: FloatArray
 
     @property
     def size(self) -> int:
@@ -58,7 +59,8 @@ def make_arcs(rows: list[tuple[int, int, int, int]]) -> Arcs:
 
 
 def candidate_arcs(problem: AllocationProblem) -> tuple[Arcs, Arcs, Arcs, list[str]]:
-    """Every flow the rules allow: product, organic rule, delivery day within shelf life."""
+    """Every flow the rules allow: product, organic rule, delivery day within shelf life;
+    bought-in produce for baskets only."""
     by_product: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(problem.supplies):
         by_product[s.product_id].append(i)
@@ -67,7 +69,7 @@ def candidate_arcs(problem: AllocationProblem) -> tuple[Arcs, Arcs, Arcs, list[s
         for product in need.products:
             for i in by_product.get(product, []):
                 supply = problem.supplies[i]
-                if need.organic_only and not supply.organic:
+                if supply.bought or (need.organic_only and not supply.organic):
                     continue
                 pickup = problem.pickup_day(supply, need.day, need.leave_by)
                 if pickup is not None:
@@ -91,7 +93,7 @@ def candidate_arcs(problem: AllocationProblem) -> tuple[Arcs, Arcs, Arcs, list[s
     shop: list[tuple[int, int, int, int]] = []
     for h, shop_spec in enumerate(problem.shops):
         for i, supply in enumerate(problem.supplies):
-            if not shop_spec.takes(problem.products[supply.product_id].family):
+            if supply.bought or not shop_spec.takes(problem.products[supply.product_id].family):
                 continue
             for day in sorted(shop_spec.days):  # the shop's first delivery day the produce reaches
                 pickup = problem.pickup_day(supply, day, shop_spec.latest(day))
@@ -120,7 +122,9 @@ def offer_classes(
         keys: dict[tuple[object, ...], int] = {}
         of_supply = np.array(
             [
-                keys.setdefault((s.product_id, s.organic, s.quality, tuple(reach[i])), len(keys))
+                keys.setdefault(
+                    (s.product_id, s.organic, s.quality, s.bought, tuple(reach[i])), len(keys)
+                )
                 for i, s in enumerate(supplies)
             ],
             dtype=np.int64,
@@ -144,6 +148,7 @@ def offer_classes(
         np.array([supplies[i].quality for i in first.tolist()], dtype=np.float64),
         low,
         high,
+        np.array([supplies[i].bought for i in first.tolist()], dtype=np.float64),
     )
     if not pool:
         identity = tuple(np.arange(a.size, dtype=np.int64) for a in arcs)

@@ -4,6 +4,7 @@ tier's objective; and reading a solution back."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections import defaultdict
 
@@ -30,11 +31,15 @@ def leftover_builder(builder: Builder, tier1: FloatArray) -> Builder:
     reach: dict[int, set[int]] = defaultdict(set)
     for i, day in zip(arcs.supply.tolist(), arcs.day.tolist(), strict=True):
         reach[i].add(day)
-    classes: dict[tuple[str, bool, tuple[int, ...]], int] = {}
+    classes: dict[tuple[str, bool, tuple[int, ...], bool], int] = {}
     member_class = {}
+    price: dict[int, float] = defaultdict(float)
     for i in sorted(reach):
-        key = (offers.product[i], bool(offers.organic[i]), tuple(sorted(reach[i])))
-        member_class[i] = classes.setdefault(key, len(classes))
+        bought = bool(offers.bought[i])
+        key = (offers.product[i], bool(offers.organic[i]), tuple(sorted(reach[i])), bought)
+        member_class[i] = c = classes.setdefault(key, len(classes))
+        if bought:  # what buying costs is an objective: keep its price
+            price[c] = max(price[c], float(offers.price_high[i]))
     kg = np.zeros(len(classes))
     for i, c in member_class.items():
         kg[c] += max(0.0, leftover[i])
@@ -43,12 +48,13 @@ def leftover_builder(builder: Builder, tier1: FloatArray) -> Builder:
             f"class_{c}",
             product,
             float(kg[c]),
-            0.0,
+            price[c],
             OrganicStatus.ORGANIC if organic else OrganicStatus.CONVENTIONAL,
             days,
             0.0,
+            bought=bought,
         )
-        for (product, organic, days), c in sorted(classes.items(), key=lambda kv: kv[1])
+        for (product, organic, days, bought), c in sorted(classes.items(), key=lambda kv: kv[1])
     )
     rows = sorted(
         {
@@ -104,9 +110,17 @@ class Builder:
 
     # ---------------------------------------------------------------- layout and rows
 
-    def model(self, counts: dict[tuple[str, str, int], int] | None, market: bool = False) -> Model:
-        """Canteens (tier 1); baskets too if ``counts`` (tier 2); shops and fairness too if
-        ``market`` (tiers 3-5). Column indices of the last model built are kept on self."""
+    def model(
+        self,
+        counts: dict[tuple[str, str, int], int] | None,
+        market: bool = False,
+        relaxed: bool = False,
+        buying: bool = False,
+    ) -> Model:
+        """Canteens (tier 1); baskets too if ``counts`` (tier 2), under the short week's
+        rules if ``relaxed``, with bought-in produce only if ``buying``; shops and fairness
+        too if ``market`` (tiers 3-5). Column indices of the last model built are kept on
+        self."""
         p, m = self.p, Model()
         self.x_can = m.variables(self.ca.size, 0.0, np.inf)
         short = m.variables(len(p.needs), 0.0, np.array([n.kg for n in p.needs]))
@@ -123,7 +137,10 @@ class Builder:
         )
         self._egalim_rows(m)
         if counts is not None:
-            self._basket_layer(m, counts, sold_rows, sold_cols)
+            self._basket_layer(m, counts, sold_rows, sold_cols, relaxed)
+            bought = self.x_bsk[self.offers.bought[self.ba.supply] > 0]
+            if bought.size and not buying:
+                m.row(bought, np.ones(bought.size), -np.inf, 0.0)
             if market:
                 self._market_layer(m, sold_rows, sold_cols)
         m.rows(
@@ -180,6 +197,7 @@ class Builder:
         counts: dict[tuple[str, str, int], int],
         sold_rows: list[IntArray],
         sold_cols: list[IntArray],
+        relaxed: bool,
     ) -> None:
         p, params = self.p, self.params
         per_day: dict[tuple[int, int], int] = defaultdict(int)
@@ -189,6 +207,8 @@ class Builder:
         for (t, _day), n in per_day.items():
             per_type[t] += n
         specs = [p.basket_types[t] for t in self.type_ids]
+        if relaxed:
+            specs = [x.relaxed(p.policy.floor, p.policy.caps_relaxed_by) for x in specs]
         self.x_bsk = m.variables(self.ba.size, 0.0, np.inf)
         self.unit_cols: dict[tuple[int, str], int] = {}
         sold_rows.append(self.ba.supply)
@@ -240,6 +260,7 @@ class Builder:
         zeros = np.zeros(len(balance))
         m.rows(np.array(rows), np.array(cols), np.array(coefs), zeros, zeros)
         # Rules of each basket type.
+        policy = p.policy
         for t, spec in enumerate(specs):
             members = [k for k, (tt, _) in enumerate(keys) if tt == t]
             if not members:
@@ -252,6 +273,9 @@ class Builder:
             used = per_type[t] > 0
             m.row(z, ones, spec.min_kg if used else 0.0, spec.max_kg)
             m.row(u, ones, spec.min_products if used else 0.0, spec.max_products)
+            if used and (spec.value_min > 0 or spec.value_max < math.inf):
+                value = np.array([policy.value_per_kg.get(x, 0.0) for x in products])
+                m.row(z, value, spec.value_min, spec.value_max)
             for k, product in enumerate(products):
                 info = p.products[product]
                 least = info.unit_kg if info.unit_kg else params.min_kg_per_product
@@ -263,14 +287,20 @@ class Builder:
                     coef = -share * ones
                     coef[k] += 1.0
                     m.row(z, coef, -np.inf, 0.0)
-                if info.unit_kg:
-                    units = m.variables(1, 0.0, math.ceil(spec.max_kg / info.unit_kg), integer=True)
-                    m.row(np.array([z[k], units[0]]), np.array([1.0, -info.unit_kg]), 0.0, 0.0)
-                    self.unit_cols[(t, product)] = int(units[0])
+                # Whole units, or multiples of a practical step: a count of them per basket.
+                step = info.unit_kg or policy.step_kg.get(product)
+                if step:
+                    top = math.floor(most_kg / step + 1e-9)
+                    if info.unit_kg and product in policy.max_units:
+                        top = min(top, policy.max_units[product])
+                    count = m.variables(1, 0.0, float(top), integer=True)
+                    m.row(np.array([z[k], count[0]]), np.array([1.0, -step]), 0.0, 0.0)
+                    self.unit_cols[(t, product)] = int(count[0])
             for family, cap in spec.family_caps.items():
                 inside = np.array([p.products[x].family == family for x in products])
                 if cap < 1.0 and inside.any():
                     m.row(z, inside.astype(np.float64) - cap, -np.inf, 0.0)
+        self._nesting(m, per_type)
         # Closeness to the mid-band weight (tier 2's objective).
         self.weight_dev = m.variables(len(specs), 0.0, np.inf)
         for t, spec in enumerate(specs):
@@ -279,6 +309,30 @@ class Builder:
             m.row(cols_t, np.append(np.ones(len(members)), -1.0), -np.inf, spec.target_kg)
             m.row(cols_t, np.append(np.ones(len(members)), 1.0), spec.target_kg, np.inf)
         self.type_baskets = np.array([per_type[t] for t in range(len(specs))], dtype=np.float64)
+
+    def _nesting(self, m: Model, per_type: dict[int, int]) -> None:
+        """Each size of a chain holds the next smaller size's products, as much or more of
+        each, and adds at most ``max_added_products`` (sizes without baskets are skipped)."""
+        policy = self.p.policy
+        for chain in policy.chains:
+            sizes = [self.type_ids.index(x) for x in chain if x in self.type_ids]
+            sizes = [t for t in sizes if per_type[t] > 0]
+            for small, large in itertools.pairwise(sizes):
+                smaller = [k for k, (t, _) in enumerate(self.basket_products) if t == small]
+                larger = [k for k, (t, _) in enumerate(self.basket_products) if t == large]
+                for k in smaller:
+                    kk = self.bp_index.get((large, self.basket_products[k][1]))
+                    if kk is None:  # the larger size cannot hold it: neither can this one
+                        m.row(np.array([self.u[k]]), np.ones(1), -np.inf, 0.0)
+                        continue
+                    for cols in ((self.u[kk], self.u[k]), (self.z[kk], self.z[k])):
+                        m.row(np.array(cols), np.array([1.0, -1.0]), 0.0, np.inf)
+                m.row(
+                    np.concatenate([self.u[larger], self.u[smaller]]),
+                    np.concatenate([np.ones(len(larger)), -np.ones(len(smaller))]),
+                    -np.inf,
+                    float(policy.max_added_products),
+                )
 
     def _market_layer(self, m: Model, sold_rows: list[IntArray], sold_cols: list[IntArray]) -> None:
         p = self.p
@@ -306,18 +360,21 @@ class Builder:
             np.zeros(self.offers.size),
             np.zeros(self.offers.size),
         )
-        # Fairness: each farm's sold share of a product close to a common share rho_p.
+        # Fairness: each farm's sold share of a product close to a common share rho_p
+        # (among the farms: what is bought in is no farm's share).
+        farms = np.flatnonzero([not s.bought for s in p.supplies])
+        k = farms.size
         rho = m.variables(len(self.fair_products), 0.0, 1.0)
-        self.deviation = m.variables(n, 0.0, np.inf)
-        product_index = {x: k for k, x in enumerate(self.fair_products)}
-        rho_col = rho[[product_index[x] for x in self.product_of_supply]]
+        self.deviation = m.variables(k, 0.0, np.inf)
+        product_index = {x: j for j, x in enumerate(self.fair_products)}
+        rho_col = rho[[product_index[self.product_of_supply[i]] for i in farms]]
         for sign in (1.0, -1.0):
             m.rows(
-                np.concatenate([np.arange(n)] * 3),
-                np.concatenate([self.x_sold, rho_col, self.deviation]),
-                np.concatenate([np.full(n, sign), -sign * self.supply_kg, -np.ones(n)]),
-                np.full(n, -np.inf),
-                np.zeros(n),
+                np.concatenate([np.arange(k)] * 3),
+                np.concatenate([self.x_sold[farms], rho_col, self.deviation]),
+                np.concatenate([np.full(k, sign), -sign * self.supply_kg[farms], -np.ones(k)]),
+                np.full(k, -np.inf),
+                np.zeros(k),
             )
 
     def basket_choice(self, values: FloatArray) -> dict[tuple[int, str], tuple[float, float]]:
@@ -353,6 +410,13 @@ class Builder:
     def objective_weight(self, m: Model) -> FloatArray:
         c = np.zeros(m.n)
         c[self.weight_dev] = self.type_baskets
+        return c
+
+    def objective_bought(self, m: Model) -> FloatArray:
+        """€ of produce bought in for the baskets."""
+        c = np.zeros(m.n)
+        bought = self.offers.bought[self.ba.supply] > 0
+        c[self.x_bsk[bought]] = self.offers.price_high[self.ba.supply[bought]]
         return c
 
     def objective_shops(self, m: Model) -> FloatArray:

@@ -20,6 +20,35 @@ def _name(problem: AllocationProblem, key: str) -> str:
     return problem.names.get(key, key)
 
 
+def explain_rules(problem: AllocationProblem, solution: Solution) -> list[str]:
+    """What gave way this week so that baskets could be filled."""
+    notes = []
+    policy = problem.policy
+    if solution.relaxed and policy.can_relax:
+        notes.append(
+            "supply too short for the usual baskets: baskets may be lighter, down to "
+            f"{policy.floor:.0%} of their least weight and value, with product and family caps "
+            f"raised by {policy.caps_relaxed_by:.0%} of the weight"
+        )
+    bought: dict[str, float] = defaultdict(float)
+    euros = 0.0
+    for a in range(solution.basket_arcs.size):
+        supply = problem.supplies[int(solution.basket_arcs.supply[a])]
+        if supply.bought and solution.basket_kg[a] > EPS:
+            bought[supply.product_id] += float(solution.basket_kg[a])
+            euros += float(solution.basket_kg[a]) * supply.price_eur_per_kg
+    if bought:
+        farm = next(s.farm_id for s in problem.supplies if s.bought)
+        items = ", ".join(
+            f"{_name(problem, p).lower()} {kg:.1f} kg" for p, kg in sorted(bought.items())
+        )
+        notes.append(
+            f"bought in from {_name(problem, farm)} to fill every basket: {items} "
+            f"({sum(bought.values()):.1f} kg, {euros:.2f} € before VAT)"
+        )
+    return notes
+
+
 def explain_shortfalls(problem: AllocationProblem, solution: Solution) -> list[Shortfall]:
     result = [
         Shortfall(
@@ -118,10 +147,11 @@ def _basket_reason(
             f"{head}: only {len(usable)} {kind}products can be delivered fresh that day, "
             f"the size needs {spec.min_products}"
         )
+    lighter = f" even {1 - problem.policy.floor:.0%} lighter" if problem.policy.can_relax else ""
     return (
         f"{head}: after the canteens, the produce left fills only "
         f"{solution.fill_share[type_id]:.0%} of the baskets within "
-        f"{spec.min_kg:g}-{spec.max_kg:g} kg and the variety rules "
+        f"{spec.min_kg:g}-{spec.max_kg:g} kg{lighter} and the variety rules "
         "(taken by a higher priority: canteens)"
     )
 
@@ -140,7 +170,7 @@ def explain_surplus(problem: AllocationProblem, solution: Solution) -> list[Surp
     result = []
     for i, supply in enumerate(problem.supplies):
         unsold = supply.kg - sold[i]
-        if unsold > EPS:
+        if unsold > EPS and not supply.bought:
             result.append(
                 Surplus(
                     supply.farm_id,

@@ -6,9 +6,10 @@ checked by an independent checker in the tests.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from foodchain.catalogue import Catalogue
@@ -34,6 +35,8 @@ class Supply:
     at_hub: tuple[float, ...] = ()
     """Per weekday, the earliest minute picked-up goods can be loaded at the hub that day
     (the farm's window opens, the van drives back); empty: at midnight."""
+    bought: bool = False
+    """Bought in (``BuyIn``): for baskets only, only what farms cannot fill, no fairness."""
 
     def ready(self, day: int) -> float:
         return self.at_hub[day] if self.at_hub else 0.0
@@ -91,10 +94,57 @@ class BasketSpec:
     """Per product: the largest share of a basket's weight (product and family caps folded in)."""
     family_caps: dict[str, float]
     organic_only: bool
+    price_eur: float = 0.0
+    value_min: float = 0.0
+    """Least value of the contents at the week's selling prices (€; 0: no value rule)."""
+    value_max: float = math.inf
+    target: float | None = None
+    """The weight baskets are filled towards; None: the middle of the band."""
 
     @property
     def target_kg(self) -> float:
-        return (self.min_kg + self.max_kg) / 2
+        return self.target if self.target is not None else (self.min_kg + self.max_kg) / 2
+
+    def relaxed(self, floor: float, caps_by: float) -> BasketSpec:
+        """The rules of a short week: down to ``floor`` of the least weight and value, caps
+        up by ``caps_by`` (the target weight stays: baskets are filled as close as supply
+        lets them)."""
+        return dataclasses.replace(
+            self,
+            min_kg=self.min_kg * floor,
+            value_min=self.value_min * floor,
+            max_share={p: min(1.0, x + caps_by) for p, x in self.max_share.items()},
+            family_caps={f: min(1.0, x + caps_by) for f, x in self.family_caps.items()},
+            target=self.target_kg,
+        )
+
+
+@dataclass(frozen=True)
+class BasketPolicy:
+    """The week's basket rules beyond each size's own (``foodchain.basket_rules``).
+
+    The default keeps none of them: sizes independent, no value rule, any kg, no relaxing."""
+
+    chains: tuple[tuple[str, ...], ...] = ()
+    """Sizes that nest, smallest first: each holds the previous one's products, as much or
+    more of each, and at most ``max_added_products`` more."""
+    max_added_products: int = 2
+    value_per_kg: Mapping[str, float] = field(default_factory=dict)
+    """Per product, € per kg at the week's selling price (for the sizes' value bands)."""
+    hub_margin: float = 0.0
+    """The margin ``value_per_kg`` was computed with (from the offers' prices)."""
+    step_kg: Mapping[str, float] = field(default_factory=dict)
+    """Per product sold by weight, the step its kg per basket is a multiple of."""
+    max_units: Mapping[str, int] = field(default_factory=dict)
+    """Per product sold by the unit, the most units per basket."""
+    floor: float = 1.0
+    """In a short week, baskets may weigh and be worth down to this share of the minimums."""
+    caps_relaxed_by: float = 0.0
+    """... and caps may rise by this much, before any basket is left unfilled."""
+
+    @property
+    def can_relax(self) -> bool:
+        return self.floor < 1.0 or self.caps_relaxed_by > 0.0
 
 
 @dataclass(frozen=True)
@@ -137,6 +187,7 @@ class AllocationProblem:
     shops: tuple[Shop, ...]
     names: Mapping[str, str] = field(default_factory=dict)
     """Display names of sites and products, for explanations."""
+    policy: BasketPolicy = BasketPolicy()
 
     def date(self, day: int) -> dt.date:
         return self.week.day(WEEKDAYS[day])
@@ -168,17 +219,93 @@ class AllocationProblem:
         )
 
 
-def basket_spec(basket: BasketTypeIn, products: Iterable[str]) -> BasketSpec:
-    """A basket size's rules, with the per-product cap and the product caps folded together."""
+def basket_spec(
+    basket: BasketTypeIn,
+    products: Iterable[str],
+    weight_factor: float = 1.0,
+    value_tolerance: float | None = None,
+) -> BasketSpec:
+    """A basket size's rules, with the per-product cap and the product caps folded together,
+    the weight band scaled for the season and, with ``value_tolerance``, the value band."""
+    valued = value_tolerance is not None and basket.price_eur > 0
+    tolerance = value_tolerance or 0.0
     return BasketSpec(
         basket.id,
-        basket.min_kg,
-        basket.max_kg,
+        basket.min_kg * weight_factor,
+        basket.max_kg * weight_factor,
         basket.min_products,
         basket.max_products,
         {p: min(basket.max_share_per_product, basket.product_caps.get(p, 1.0)) for p in products},
         dict(basket.family_caps),
         basket.organic_only,
+        basket.price_eur,
+        basket.price_eur * (1 - tolerance) if valued else 0.0,
+        basket.price_eur * (1 + tolerance) if valued else math.inf,
+    )
+
+
+def basket_chains(baskets: Iterable[BasketTypeIn]) -> tuple[tuple[str, ...], ...]:
+    """Sizes that nest, smallest first: one chain per organic rule, by price then weight."""
+    chains = []
+    for organic_only in (False, True):
+        line = sorted(
+            (b for b in baskets if b.organic_only == organic_only),
+            key=lambda b: (b.price_eur, b.max_kg, b.id),
+        )
+        if len(line) > 1:
+            chains.append(tuple(b.id for b in line))
+    return tuple(chains)
+
+
+def selling_prices(supplies: Iterable[Supply], hub_margin: float) -> dict[str, float]:
+    """Each product's price this week as the hub sells it: the farms' offers' price weighted
+    by their kg (the buy-in's price for a product no farm offers), times (1 + the hub's
+    margin)."""
+    kg: dict[str, float] = {}
+    value: dict[str, float] = {}
+    bought: dict[str, float] = {}
+    for s in supplies:
+        if s.bought:
+            bought[s.product_id] = s.price_eur_per_kg
+            continue
+        kg[s.product_id] = kg.get(s.product_id, 0.0) + s.kg
+        value[s.product_id] = value.get(s.product_id, 0.0) + s.kg * s.price_eur_per_kg
+    farms = {p: value[p] / kg[p] for p in kg if kg[p] > 0}
+    return {p: price * (1 + hub_margin) for p, price in (bought | farms).items()}
+
+
+def _buy_in(
+    catalogue: Catalogue,
+    demand: WeekDemand,
+    km_to_hub: Mapping[str, float],
+    at_hub: Callable[[str], tuple[float, ...]],
+) -> tuple[Supply, ...]:
+    """The buy-in supplier's offers: as much as every basket of the week could hold."""
+    buy_in = catalogue.basket_rules.buy_in
+    farm = catalogue.farms.get(buy_in.farm) if buy_in is not None else None
+    if buy_in is None or farm is None:
+        return ()
+    enough = sum(
+        b.baskets * catalogue.basket_types[b.basket_type_id].max_kg
+        for b in demand.baskets
+        if b.basket_type_id in catalogue.basket_types
+    )
+    if enough <= 0:
+        return ()
+    return tuple(
+        Supply(
+            buy_in.farm,
+            product_id,
+            float(enough),
+            buy_in.price(product_id, catalogue.products[product_id].price_eur_per_kg),
+            OrganicStatus(farm.organic_status),
+            tuple(WEEKDAYS.index(d) for d in buy_in.days),
+            km_to_hub.get(buy_in.farm, 0.0),
+            at_hub(buy_in.farm),
+            bought=True,
+        )
+        for product_id in sorted(set(buy_in.products))
+        if product_id in catalogue.products
     )
 
 
@@ -252,6 +379,7 @@ def build_problem(
         for f in sorted(forecasts, key=lambda f: (f.farm_id, f.product_id))
         if f.week == str(week) and f.kg > 0
     )
+    supplies += _buy_in(catalogue, demand, km_to_hub, at_hub)
     needs = tuple(
         CanteenNeed(
             d.canteen_id,
@@ -264,11 +392,26 @@ def build_problem(
         )
         for d in demand.canteens
     )
-    rules = {
+    canteen_rules = {
         c.site_id: CanteenRule(c.site_id, c.organic_min_share, c.quality_min_share)
         for c in catalogue.canteens.values()
     }
-    baskets = {b.id: basket_spec(b, products) for b in catalogue.basket_types.values()}
+    rules = catalogue.basket_rules
+    factor = rules.weight_factor(week.day("thu"))
+    baskets = {
+        b.id: basket_spec(b, products, factor, rules.value_tolerance)
+        for b in catalogue.basket_types.values()
+    }
+    policy = BasketPolicy(
+        chains=basket_chains(catalogue.basket_types.values()) if rules.nested else (),
+        max_added_products=rules.max_added_products,
+        value_per_kg=selling_prices(supplies, catalogue.hub_margin),
+        hub_margin=catalogue.hub_margin,
+        step_kg={p.id: rules.step(p.id) for p in products.values() if p.unit_kg is None},
+        max_units={p: n for p, n in rules.max_units.items() if p in products},
+        floor=rules.shortage.floor,
+        caps_relaxed_by=rules.shortage.caps_relaxed_by,
+    )
     deliveries = tuple(
         BasketDelivery(
             b.basket_type_id,
@@ -296,5 +439,5 @@ def build_problem(
     names.update({k: p.name for k, p in catalogue.products.items()})
     names.update({k: g.name for k, g in catalogue.groups.items()})
     return AllocationProblem(
-        week, supplies, products, needs, rules, baskets, deliveries, shops, names
+        week, supplies, products, needs, canteen_rules, baskets, deliveries, shops, names, policy
     )

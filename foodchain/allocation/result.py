@@ -36,6 +36,8 @@ class Flow:
     organic_status: OrganicStatus = field(kw_only=True)
     price_eur_per_kg: float = field(kw_only=True)
     """The offer's status and price: what EGalim shares and delivery notes are made of."""
+    bought: bool = field(default=False, kw_only=True)
+    """Bought in from the buy-in supplier (``farm_id``), not a partner farm's offer."""
 
 
 @dataclass(frozen=True)
@@ -110,9 +112,21 @@ class AllocationResult:
     supply_kg: float
     canteen_demand_kg: float
     stats: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """How the week's rules gave way (a short week's lighter baskets), in words."""
+    relaxed: bool = False
+    """The baskets follow the short week's rules (``BasketPolicy.floor``, caps raised)."""
 
     def kg_to(self, purpose: str) -> float:
         return sum(f.kg for f in self.flows if f.purpose == purpose)
+
+    @property
+    def bought_kg(self) -> float:
+        return sum(f.kg for f in self.flows if f.bought)
+
+    @property
+    def bought_eur(self) -> float:
+        return sum(f.kg * f.price_eur_per_kg for f in self.flows if f.bought)
 
     @property
     def canteen_short_kg(self) -> float:
@@ -156,6 +170,7 @@ def assemble(
     solution: Solution,
     shortfalls: list[Shortfall],
     surplus: list[Surplus],
+    notes: list[str] | None = None,
 ) -> AllocationResult:
     flows = _flows(problem, solution)
     sold: dict[tuple[str, str], float] = defaultdict(float)
@@ -163,7 +178,8 @@ def assemble(
         sold[(flow.farm_id, flow.product_id)] += flow.kg
     by_product: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for s in problem.supplies:
-        by_product[s.product_id].append((s.farm_id, s.kg))
+        if not s.bought:
+            by_product[s.product_id].append((s.farm_id, s.kg))
     fairness = []
     for product, offers in sorted(by_product.items()):
         got = [sold[(farm, product)] for farm, _ in offers]
@@ -209,7 +225,7 @@ def assemble(
         surplus=surplus,
         fairness=fairness,
         tiers=list(solution.tiers),
-        supply_kg=sum(s.kg for s in problem.supplies),
+        supply_kg=sum(s.kg for s in problem.supplies if not s.bought),
         canteen_demand_kg=sum(n.kg for n in problem.needs),
         stats={
             "variables": solution.variables,
@@ -218,6 +234,8 @@ def assemble(
             "build_seconds": solution.build_seconds,
             "solve_seconds": sum(t.seconds for t in solution.tiers),
         },
+        notes=list(notes or []),
+        relaxed=solution.relaxed,
     )
 
 
@@ -269,6 +287,7 @@ def _flows(problem: AllocationProblem, solution: Solution) -> list[Flow]:
                         type_id,
                         organic_status=s.status,
                         price_eur_per_kg=s.price_eur_per_kg,
+                        bought=s.bought,
                     )
                 )
     arcs = solution.shop_arcs

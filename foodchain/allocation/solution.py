@@ -29,6 +29,8 @@ class Solution:
     """(basket type, relay point, day) → baskets filled."""
     fill_share: dict[str, float]
     """Basket size → share of its baskets filled."""
+    relaxed: bool = False
+    """Supply fell short: baskets under the short week's rules (lighter, caps raised)."""
     tiers: tuple[TierStats, ...] = ()
     status: str = "optimal"
     variables: int = 0

@@ -164,15 +164,18 @@ def _solve(
     hold_short = short_opt + params.tolerance_abs + params.tolerance_rel * abs(short_opt)
     canteen_flows = values[: builder.ca.size]
 
-    # Tier 2: baskets. Fill them all if the rules allow; else the largest share of each size
-    # (a uniform share by bisection, then each size raised on its own), then the weights.
-    # The search runs on the produce tier 1 leaves (see leftover_builder) unless asked to
-    # re-route the canteens' flows too.
+    # Tier 2: baskets. Fill them all if the rules allow; else all of them under the short
+    # week's rules (lighter, caps raised: every subscriber gets a basket before any gets
+    # none); else the largest share of each size under those (a uniform share by bisection,
+    # then each size raised on its own); then the weights. The search runs on the produce
+    # tier 1 leaves (see leftover_builder) unless asked to re-route the canteens' flows too.
     search = builder if params.reroute_canteens_in_tier2 else leftover_builder(builder, values)
+    relaxed = buying = False
+    bought_opt = 0.0
 
     def basket_model(shares: dict[str, float]) -> tuple[dict[tuple[str, str, int], int], Model]:
         counts = _filled_counts(problem, shares)
-        model = search.model(counts)
+        model = search.model(counts, relaxed=relaxed, buying=buying)
         if search is builder:
             model.row(builder.short_cols, np.ones(builder.short_cols.size), -np.inf, hold_short)
         return counts, model
@@ -197,25 +200,54 @@ def _solve(
             found_at[tuple(shares[t] for t in type_ids)] = found[2]
         return found[2] is not None
 
+    def settle(
+        name: str, model: Model, hint: FloatArray | None, time_limit_s: float | None
+    ) -> tuple[str, float, FloatArray | None]:
+        """The least bought in (when buying), held, then the weights closest to target.
+        Without ``hint``, whether there is a solution at all is decided within a probe's
+        time, then the search goes on with the full time."""
+        nonlocal bought_opt
+        objectives = [("bought in", search.objective_bought(model))] if buying else []
+        objectives.append(("", search.objective_weight(model)))
+        status, value, values = "infeasible", math.nan, hint
+        for label, objective in objectives:
+            title = f"{name}: {label}" if label else name
+            first_limit = params.probe_time_limit_s if values is None else time_limit_s
+            status, value, values = run(
+                title, model, objective, False, params.mip_solver, True, values, first_limit
+            )
+            if values is not None and status != "optimal" and first_limit != time_limit_s:
+                status, value, values = run(
+                    title, model, objective, False, params.mip_solver, True, values, time_limit_s
+                )
+            if values is None:
+                break
+            if label:
+                bought_opt = value
+                nz = np.flatnonzero(objective)
+                slack = params.tolerance_abs + params.tolerance_rel * abs(value)
+                model.row(nz, objective[nz], -np.inf, value + slack)
+        return status, value, values
+
+    # Every basket under the usual rules; else under a short week's; else buying in.
     shares = dict.fromkeys(type_ids, 1.0)
-    counts, model = basket_model(shares)
-    # Whether every basket can be filled is decided within a probe's time; the weights are
-    # then optimised with the full time.
-    status, weight_opt, values = run(
-        "baskets",
-        model,
-        search.objective_weight(model),
-        False,
-        params.mip_solver,
-        True,
-        None,
-        params.probe_time_limit_s,
-    )
-    if values is not None and status != "optimal":
-        status, weight_opt, values = run(
-            "baskets", model, search.objective_weight(model), False, params.mip_solver, True, values
-        )
+    values = None
+    for step, allowed in (
+        ("baskets", True),
+        ("baskets (short week: lighter)", problem.policy.can_relax),
+        ("baskets (buying in)", any(x.bought for x in problem.supplies)),
+    ):
+        if not allowed:
+            continue
+        relaxed = relaxed or step != "baskets"
+        buying = step == "baskets (buying in)"
+        counts, model = basket_model(shares)
+        status, weight_opt, values = settle(step, model, None, None)
+        if values is not None:
+            break
     if values is None:
+        # The largest share of each size (under the last rules tried): a uniform share by
+        # bisection, then each size raised on its own.
         low, high = 0.0, 1.0
         for _ in range(params.basket_fill_steps):
             middle = (low + high) / 2
@@ -234,13 +266,9 @@ def _solve(
                 low, high = (middle, high) if fits else (low, middle)
             shares[type_id] = low
         counts, model = basket_model(shares)
-        status, weight_opt, values = run(
+        status, weight_opt, values = settle(
             "baskets (filled share)",
             model,
-            search.objective_weight(model),
-            False,
-            params.mip_solver,
-            True,
             found_at.get(tuple(shares[t] for t in type_ids)),
             params.weight_time_limit_s,
         )
@@ -249,10 +277,15 @@ def _solve(
     choice = search.basket_choice(values)
 
     # Tiers 3-5 on the whole model, holding tiers 1 and 2, then each tier the ones before.
-    model = builder.model(counts, market=True)
+    model = builder.model(counts, market=True, relaxed=relaxed, buying=buying)
     model.row(builder.short_cols, np.ones(builder.short_cols.size), -np.inf, hold_short)
     if params.keep_canteen_flows:
         model.fix(builder.x_can, canteen_flows)
+    if buying:
+        bought = builder.objective_bought(model)
+        nz = np.flatnonzero(bought)
+        slack = params.tolerance_abs + params.tolerance_rel * abs(bought_opt)
+        model.row(nz, bought[nz], -np.inf, bought_opt + slack)
     weight = builder.objective_weight(model)
     nz = np.flatnonzero(weight)
     slack = params.tolerance_abs + params.tolerance_rel * abs(weight_opt)
@@ -299,6 +332,7 @@ def _solve(
     kept.append(next(t for t in reversed(tiers) if t.name.startswith("baskets")))
     return dataclasses.replace(
         builder.solution(final, counts, shares),
+        relaxed=relaxed,
         tiers=tuple(tiers),
         status="optimal"
         if all(t.status == "optimal" for t in kept) and len(kept) == 5

@@ -44,8 +44,8 @@ def _csv_cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "oui" if value else "non"
-    if isinstance(value, float):
-        return f"{value:.10g}".replace(".", ",")
+    if isinstance(value, float):  # + 0.0: a load rounded from -1e-12 is "0", not "-0"
+        return f"{value + 0.0:.10g}".replace(".", ",")
     if isinstance(value, int):
         return str(value)
     if isinstance(value, list | tuple):
@@ -90,6 +90,8 @@ def _write_xlsx(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]
                 if isinstance(v, list | tuple)
                 else _xlsx_text(v)
                 if isinstance(v, str)
+                else v + 0.0
+                if isinstance(v, float)
                 else v
                 for v in row
             ]

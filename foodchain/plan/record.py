@@ -143,6 +143,8 @@ class PlanRecord(BaseModel):
     language: str = "fr"
     hub_id: str
     allocation_status: str
+    allocation_notes: list[str] = []
+    """What gave way so that every basket could be filled (lighter baskets, buying in)."""
     supply_kg: float
     canteen_demand_kg: float
     diesel_co2_kg_per_km: float
@@ -153,6 +155,12 @@ class PlanRecord(BaseModel):
     """Display names of substitution groups and basket sizes."""
     canteen_rules: dict[str, tuple[float, float]]
     """Canteen -> (organic, quality) minimum shares of purchase value."""
+    hub_margin: float = 0.0
+    """Canteens pay the farm price × (1 + hub_margin)."""
+    basket_prices: dict[str, float] = {}
+    """Basket size -> what a subscriber pays (€)."""
+    shop_price_factors: dict[str, float] = {}
+    """Partner shop -> the share of the farm price it pays for surplus."""
     flows: list[Flow]
     baskets: list[BasketLine]
     fills: list[BasketFill]
@@ -334,6 +342,7 @@ def build_record(
         language=language or str(catalogue.settings.get("language", "fr")),
         hub_id=catalogue.hub,
         allocation_status=allocation.status,
+        allocation_notes=list(allocation.notes),
         supply_kg=allocation.supply_kg,
         canteen_demand_kg=allocation.canteen_demand_kg,
         diesel_co2_kg_per_km=float(
@@ -349,6 +358,9 @@ def build_record(
             c.site_id: (c.organic_min_share, c.quality_min_share)
             for c in catalogue.canteens.values()
         },
+        hub_margin=catalogue.hub_margin,
+        basket_prices={b.id: b.price_eur for b in catalogue.basket_types.values()},
+        shop_price_factors={s.site_id: s.price_factor for s in catalogue.shops.values()},
         flows=[f for f in allocation.flows if f.kg > 1e-9],
         baskets=allocation.baskets,
         fills=allocation.fills,
