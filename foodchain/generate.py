@@ -124,13 +124,49 @@ def pause_weeks(
 # --------------------------------------------------------------------------- forecasts
 
 
+STORE_LETTERS = frozenset({"S", "(S)", "H/S"})
+STORE_END_LEVEL = 0.4
+"""What is left to offer in a store's last month, as a share of its first month's: stores
+run down through the winter (apples are not offered in April as in November)."""
+
+
+def month_levels(calendar: Sequence[str], factors: Mapping[str, float]) -> list[float]:
+    """Each month's factor: its letter's, times the store's level in a run of store months
+    (from 1 in the run's first month down to ``STORE_END_LEVEL`` in its last)."""
+    levels = [factors[letter] for letter in calendar]
+    stored = [letter in STORE_LETTERS for letter in calendar]
+    if all(stored):
+        return levels
+    for first in range(12):
+        if stored[first] and not stored[first - 1]:  # a run of store months starts here
+            run = [first]
+            while stored[(run[-1] + 1) % 12]:
+                run.append((run[-1] + 1) % 12)
+            for position, month in enumerate(run):
+                share = position / (len(run) - 1) if len(run) > 1 else 0.0
+                levels[month] *= 1.0 - (1.0 - STORE_END_LEVEL) * share
+    return levels
+
+
+def season_factor(levels: Sequence[float], day: dt.date) -> float:
+    """The crop's factor on ``day``: each month's level holds at mid-month, linear between
+    (weekly ramps: a season starts and ends over weeks, not on the 1st of a month)."""
+    mid = dt.date(day.year, day.month, 15)
+    other = day.month % 12 + 1 if day >= mid else (day.month - 2) % 12 + 1
+    year = day.year + (1 if day >= mid and day.month == 12 else 0)
+    year -= 1 if day < mid and day.month == 1 else 0
+    other_mid = dt.date(year, other, 15)
+    share = abs((day - mid).days) / abs((other_mid - mid).days)
+    return levels[day.month - 1] * (1 - share) + levels[other - 1] * share
+
+
 def forecasts(
     scenario: Mapping[str, Any], crops: Mapping[str, Any], products: Mapping[str, Any]
 ) -> list[list[Any]]:
     """Forecast rows (``FORECAST_HEADER``) of every farm × crop × week of the horizon, kg > 0."""
     sites = {s["id"]: s for s in scenario["sites"]}
     weeks = horizon_weeks(scenario)
-    months = [thursday_month(w) for w in weeks]
+    thursdays = [w.day("thu") for w in weeks]
     labels = [str(w) for w in weeks]
     factors = {str(k): float(v) for k, v in crops["factors"].items()}
     calendars = {p: str(c).split() for p, c in crops["calendar"].items()}
@@ -159,8 +195,9 @@ def forecasts(
                 )
             status = crop.get("status", site["farm"]["organic_status"])
             price, shown_days = fmt(crop["price"], 2), " ".join(days)
-            for label, month in zip(labels, months, strict=True):
-                factor = factors[calendar[month - 1]] * week_factors.get(label, 1.0)
+            levels = month_levels(calendar, factors)
+            for label, thursday in zip(labels, thursdays, strict=True):
+                factor = season_factor(levels, thursday) * week_factors.get(label, 1.0)
                 if factor == 0:
                     continue
                 rng = random.Random(f"{seed}|{farm_id}|{product}|{label}")
@@ -516,6 +553,15 @@ def _area(site: Mapping[str, Any]) -> tuple[str, int, int]:
     return site["kind"], math.floor(site["lat"] / lat), math.floor(site["lon"] / lon)
 
 
+def _region_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The template's settings, but its buy-in supplier: a site of the template, not of the
+    region (the region's baskets give way down to their floor, then stay unfilled)."""
+    out = dict(settings)
+    if isinstance(out.get("baskets"), Mapping):
+        out["baskets"] = {k: v for k, v in out["baskets"].items() if k != "buy_in"}
+    return out
+
+
 class _Region:
     """The region being generated: its YAML document, crop plans and subscription rows."""
 
@@ -539,7 +585,7 @@ class _Region:
             "name": "",
             "horizon": horizon,
             "hub": hub["id"],
-            "settings": dict(tdoc.get("settings") or {}),
+            "settings": _region_settings(tdoc.get("settings") or {}),
             "calendars": tdoc.get("calendars") or {},
             "portions": tdoc["portions"],
             "products": f"{name}/products.csv",

@@ -18,18 +18,19 @@ files next to it, and rewrites three outputs:
 How quantities are derived
 --------------------------
 Forecasts: for every ISO week of the horizon (2026-W45 .. 2027-W26; 2026 has 53 weeks), every
-farm and every crop it grows, the week takes the calendar letter (facts.md §4.1) of the month of
-its Thursday, and
+farm and every crop it grows,
 
-    kg = peak_kg × factor(letter) × week_factor × noise, rounded to ``round_kg`` (0.5 kg)
+    kg = peak_kg × season(Thursday) × week_factor × noise, rounded to ``round_kg`` (0.5 kg)
 
-with factor H = 1.0, H/S = 0.8, S = 0.7, (H) = 0.4, (S) = 0.3, - = 0 (``factors`` in
-crops.yaml), week_factor from ``week_factors`` (1 by default; less over Christmas) and
-noise a uniform factor in [0.85, 1.15] drawn from a generator seeded with
-``seed|farm|product|week`` (so a row does not change when another farm or crop is added).
-Rows whose kg rounds to 0 are not written. Price, organic status and days available come from
-the crop entry (or the farm's defaults: status = the farm's ``organic_status`` in the YAML,
-days = the farm's ``days`` in crops.yaml).
+where season holds each month's level at mid-month and is linear in between; a month's level
+is its calendar letter's factor (facts.md §4.1; H = 1.0, H/S = 0.8, S = 0.7, (H) = 0.4,
+(S) = 0.3, - = 0, ``factors`` in crops.yaml) and, in a run of store months, the store's
+level (down to 40% in the run's last month); week_factor from ``week_factors`` (1 by
+default; less over Christmas) and noise a uniform factor in [0.85, 1.15] drawn from a
+generator seeded with ``seed|farm|product|week`` (so a row does not change when another
+farm or crop is added). Rows whose kg rounds to 0 are not written. Price, organic status
+and days available come from the crop entry (or the farm's defaults: status = the farm's
+``organic_status`` in the YAML, days = the farm's ``days`` in crops.yaml).
 
 Menus: each canteen follows the rotating cycle of its profile (``school`` for maternelle and
 élémentaire, ``senior`` for the elderly home); a week uses the season of its Thursday's month

@@ -25,7 +25,7 @@ def test_lensois_has_the_territory_of_the_brief(lensois):
     types = [v.type for v in lensois.vehicles]
     assert sum(t in (VehicleType.CNG_VAN_LARGE, VehicleType.CNG_VAN_SMALL) for t in types) == 7
     assert types.count(VehicleType.E_CARGO_BIKE) == 4
-    assert 25 <= len(lensois.products) <= 40
+    assert 25 <= len(lensois.products) <= 45
     assert len(lensois.basket_types) == 3
     shares = {c.age_group: c.local_share for c in lensois.canteens}
     assert shares["maternelle"] == 1.0 and shares["senior"] == 0.15
