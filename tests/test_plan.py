@@ -290,6 +290,59 @@ def test_transport_kpis_match_a_hand_computed_week(engine: Engine) -> None:
     assert transport["co2_kg"] == pytest.approx(14 * 0.2)
 
 
+def test_hub_economics_match_a_hand_computed_week(engine: Engine) -> None:
+    """Written by hand, no rounds (0 € of transport): 4 small baskets at 11 € (44 €); 10 kg
+    to a canteen at 2 €/kg with a 50% hub margin (30 €); 5 kg at 4 €/kg to shop_lens, which
+    pays half the farm price (10 €, passed on to the farm); 8 kg of farm produce at 2 €/kg and
+    2 kg bought in at 3 €/kg for the baskets. In 84 €; farms 10 + 20 + 16 = 46 €; bought
+    6 €: margin 32 €, 8 € a basket."""
+    record = plan_week(engine, Week(2026, 49), DETERMINISTIC).record
+    monday = dt.date(2026, 11, 30)
+
+    def flow(farm: str, to: str, kg: float, purpose: str, price: float, **kw: Any) -> Flow:
+        return Flow(
+            farm,
+            "carrot",
+            to,
+            monday,
+            monday,
+            kg,
+            purpose,
+            "small" if purpose == "basket" else "",
+            organic_status=OrganicStatus.ORGANIC,
+            price_eur_per_kg=price,
+            **kw,
+        )
+
+    flows = [
+        flow("farm_nord", "mat_basly", 10.0, "canteen", 2.0),
+        flow("farm_nord", "shop_lens", 5.0, "shop", 4.0),
+        flow("farm_nord", "relay_loos", 8.0, "basket", 2.0),
+        flow("farm_sud", "relay_loos", 2.0, "basket", 3.0, bought=True),
+    ]
+    fills = [replace(record.fills[0], due=4, filled=4)]
+    economics = compute_kpis(
+        record.model_copy(
+            update={
+                "flows": flows,
+                "fills": fills,
+                "stops": [],
+                "unserved": [],
+                "hub_margin": 0.5,
+                "basket_prices": {fills[0].basket_type_id: 11.0},
+                "shop_price_factors": {"shop_lens": 0.5},
+            }
+        )
+    )["economics"]
+    assert economics["revenue_eur"] == pytest.approx(84.0)
+    assert economics["revenue_canteens_eur"] == pytest.approx(30.0)
+    assert economics["farm_payments_eur"] == pytest.approx(46.0)
+    assert economics["bought_in_eur"] == pytest.approx(6.0)
+    assert economics["transport_eur"] == 0.0
+    assert economics["margin_eur"] == pytest.approx(32.0)
+    assert economics["margin_per_basket_eur"] == pytest.approx(8.0)
+
+
 def test_food_miles_and_egalim_shares_match_a_hand_computed_week(engine: Engine) -> None:
     """Two flows to the kindergarten written by hand: 10 kg of organic carrots at 2 €/kg from
     farm_nord, 5 kg of in-conversion potatoes at 4 €/kg from farm_sud (brought to the hub).

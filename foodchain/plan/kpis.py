@@ -99,12 +99,51 @@ def canteen_kpis(record: PlanRecord) -> dict[str, dict[str, Any]]:
     return out
 
 
+def economics_kpis(record: PlanRecord, transport_eur: float) -> dict[str, Any]:
+    """The hub's week in euros before VAT: what subscribers, canteens and shops pay, what the
+    farms and the wholesaler are paid, the rounds' cost, and what is left. Surplus sold to
+    shops passes through: the farm gets what the shop pays (its price factor), the hub no
+    margin."""
+    baskets = sum(record.basket_prices.get(f.basket_type_id, 0.0) * f.filled for f in record.fills)
+    canteens = sum(
+        f.kg * f.price_eur_per_kg * (1 + record.hub_margin)
+        for f in record.flows
+        if f.purpose == "canteen"
+    )
+    shops = sum(
+        f.kg * f.price_eur_per_kg * record.shop_price_factors.get(f.destination_id, 0.0)
+        for f in record.flows
+        if f.purpose == "shop"
+    )
+    farms = shops + sum(
+        f.kg * f.price_eur_per_kg for f in record.flows if not f.bought and f.purpose != "shop"
+    )
+    bought = sum(f.kg * f.price_eur_per_kg for f in record.flows if f.bought)
+    revenue = baskets + canteens + shops
+    margin = revenue - farms - bought - transport_eur
+    filled = sum(f.filled for f in record.fills)
+    delivered = sum(f.kg for f in record.flows)
+    return {
+        "revenue_eur": _r(revenue, 2),
+        "revenue_baskets_eur": _r(baskets, 2),
+        "revenue_canteens_eur": _r(canteens, 2),
+        "revenue_shops_eur": _r(shops, 2),
+        "farm_payments_eur": _r(farms, 2),
+        "bought_in_eur": _r(bought, 2),
+        "transport_eur": _r(transport_eur, 2),
+        "margin_eur": _r(margin, 2),
+        "margin_per_basket_eur": _r(margin / filled, 2) if filled else None,
+        "logistics_eur_per_kg": _r(transport_eur / delivered) if delivered > 1e-9 else None,
+    }
+
+
 def compute_kpis(record: PlanRecord) -> dict[str, Any]:
     """All indicators of the week, JSON-ready."""
     kg_to: dict[str, float] = defaultdict(float)
     for flow in record.flows:
         kg_to[flow.purpose] += flow.kg
-    sold = sum(kg_to.values())
+    bought = sum(f.kg for f in record.flows if f.bought)
+    sold = sum(kg_to.values()) - bought  # of the farms' offers
     # What the rounds leave out does not arrive: delivered = allocated - unserved deliveries.
     purpose_of = {"canteen": "canteen", "relay": "basket", "shop": "shop"}
     undelivered: dict[str, float] = defaultdict(float)
@@ -122,6 +161,7 @@ def compute_kpis(record: PlanRecord) -> dict[str, Any]:
         for f in record.flows
     )
     lowest = min(record.fairness, key=lambda f: f.index, default=None)
+    transport = transport_kpis(record)
     return {
         "week": record.week,
         "fulfilment": {
@@ -148,6 +188,7 @@ def compute_kpis(record: PlanRecord) -> dict[str, Any]:
         },
         "supply_kg": _r(record.supply_kg),
         "sold_kg": _r(sold),
+        "bought_in_kg": _r(bought),
         "unsold_kg": _r(sum(s.kg for s in record.surplus)),
         "largest_shortfalls": [
             {
@@ -159,9 +200,10 @@ def compute_kpis(record: PlanRecord) -> dict[str, Any]:
             }
             for s in sorted(record.shortfalls, key=lambda s: -s.kg)[:LARGEST_SHORTFALLS]
         ],
-        "transport": transport_kpis(record),
+        "transport": transport,
+        "economics": economics_kpis(record, transport["cost_eur"]),
         "food_miles_kg_km": _r(food_miles, 1),
-        "food_miles_km_per_kg": _r(food_miles / sold) if sold > 1e-9 else None,
+        "food_miles_km_per_kg": _r(food_miles / (sold + bought)) if sold + bought > 1e-9 else None,
         "purchase_value_eur": _r(sum(f.kg * f.price_eur_per_kg for f in record.flows), 2),
         "fairness": {
             "overall": _r(overall_fairness(record.fairness), 4),
