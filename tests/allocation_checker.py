@@ -269,7 +269,10 @@ def _check_baskets(problem, result, supply) -> list[str]:
             share = sum(kg for p, kg in items.items() if problem.products[p].family == family)
             if share > min(1.0, cap + caps_by) * weight + 1e-6:
                 errors.append(f"'{type_id}': family {family} is {share / weight:.0%} of the weight")
-    errors += _check_nesting(problem, composition)
+    if result.nested:
+        errors += _check_nesting(problem, composition)
+    elif problem.policy.chains and len(composition) > 1 and not result.notes:
+        errors.append("the sizes do not nest, and the result does not say why")
     unfilled = sum(due.values()) - sum(filled.values())
     if unfilled and policy.can_relax and not result.relaxed:
         errors.append(f"{unfilled} baskets left unfilled before the short week's rules were tried")

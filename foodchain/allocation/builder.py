@@ -116,9 +116,11 @@ class Builder:
         market: bool = False,
         relaxed: bool = False,
         buying: bool = False,
+        nested: bool = True,
     ) -> Model:
         """Canteens (tier 1); baskets too if ``counts`` (tier 2), under the short week's
-        rules if ``relaxed``, with bought-in produce only if ``buying``; shops and fairness
+        rules if ``relaxed``, with bought-in produce only if ``buying``, the sizes nested
+        (``BasketPolicy.chains``) only if ``nested``; shops and fairness
         too if ``market`` (tiers 3-5). Column indices of the last model built are kept on
         self."""
         p, m = self.p, Model()
@@ -137,7 +139,7 @@ class Builder:
         )
         self._egalim_rows(m)
         if counts is not None:
-            self._basket_layer(m, counts, sold_rows, sold_cols, relaxed)
+            self._basket_layer(m, counts, sold_rows, sold_cols, relaxed, nested)
             bought = self.x_bsk[self.offers.bought[self.ba.supply] > 0]
             if bought.size and not buying:
                 m.row(bought, np.ones(bought.size), -np.inf, 0.0)
@@ -198,6 +200,7 @@ class Builder:
         sold_rows: list[IntArray],
         sold_cols: list[IntArray],
         relaxed: bool,
+        nested: bool,
     ) -> None:
         p, params = self.p, self.params
         per_day: dict[tuple[int, int], int] = defaultdict(int)
@@ -300,7 +303,8 @@ class Builder:
                 inside = np.array([p.products[x].family == family for x in products])
                 if cap < 1.0 and inside.any():
                     m.row(z, inside.astype(np.float64) - cap, -np.inf, 0.0)
-        self._nesting(m, per_type)
+        if nested:
+            self._nesting(m, per_type)
         # Closeness to the mid-band weight (tier 2's objective).
         self.weight_dev = m.variables(len(specs), 0.0, np.inf)
         for t, spec in enumerate(specs):

@@ -24,6 +24,11 @@ def explain_rules(problem: AllocationProblem, solution: Solution) -> list[str]:
     """What gave way this week so that baskets could be filled."""
     notes = []
     policy = problem.policy
+    if policy.chains and not solution.nested:
+        notes.append(
+            "not enough of the week's common products to nest the sizes: each size has a "
+            "composition of its own this week"
+        )
     if solution.relaxed and policy.can_relax:
         notes.append(
             "supply too short for the usual baskets: baskets may be lighter, down to "

@@ -116,6 +116,8 @@ class AllocationResult:
     """How the week's rules gave way (a short week's lighter baskets), in words."""
     relaxed: bool = False
     """The baskets follow the short week's rules (``BasketPolicy.floor``, caps raised)."""
+    nested: bool = False
+    """The sizes nest as ``BasketPolicy.chains`` asks (False: none asked, or gave way)."""
 
     def kg_to(self, purpose: str) -> float:
         return sum(f.kg for f in self.flows if f.purpose == purpose)
@@ -236,6 +238,7 @@ def assemble(
         },
         notes=list(notes or []),
         relaxed=solution.relaxed,
+        nested=solution.nested,
     )
 
 

@@ -31,6 +31,8 @@ class Solution:
     """Basket size → share of its baskets filled."""
     relaxed: bool = False
     """Supply fell short: baskets under the short week's rules (lighter, caps raised)."""
+    nested: bool = False
+    """The sizes nest (``BasketPolicy.chains``); False when they have none or gave way."""
     tiers: tuple[TierStats, ...] = ()
     status: str = "optimal"
     variables: int = 0

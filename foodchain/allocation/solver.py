@@ -175,7 +175,7 @@ def _solve(
 
     def basket_model(shares: dict[str, float]) -> tuple[dict[tuple[str, str, int], int], Model]:
         counts = _filled_counts(problem, shares)
-        model = search.model(counts, relaxed=relaxed, buying=buying)
+        model = search.model(counts, relaxed=relaxed, buying=buying, nested=nested)
         if search is builder:
             model.row(builder.short_cols, np.ones(builder.short_cols.size), -np.inf, hold_short)
         return counts, model
@@ -229,17 +229,22 @@ def _solve(
                 model.row(nz, objective[nz], -np.inf, value + slack)
         return status, value, values
 
-    # Every basket under the usual rules; else under a short week's; else buying in.
+    # Every basket under the usual rules; else with sizes of their own (not nested: the
+    # week's common products cannot fill every size); else under a short week's rules
+    # (lighter); else buying in. Each rung keeps the ones before it given way.
     shares = dict.fromkeys(type_ids, 1.0)
     values = None
+    nested = bool(problem.policy.chains)
     for step, allowed in (
         ("baskets", True),
+        ("baskets (sizes not nested)", nested),
         ("baskets (short week: lighter)", problem.policy.can_relax),
         ("baskets (buying in)", any(x.bought for x in problem.supplies)),
     ):
         if not allowed:
             continue
-        relaxed = relaxed or step != "baskets"
+        nested = nested and step == "baskets"
+        relaxed = relaxed or step in ("baskets (short week: lighter)", "baskets (buying in)")
         buying = step == "baskets (buying in)"
         counts, model = basket_model(shares)
         status, weight_opt, values = settle(step, model, None, None)
@@ -277,7 +282,7 @@ def _solve(
     choice = search.basket_choice(values)
 
     # Tiers 3-5 on the whole model, holding tiers 1 and 2, then each tier the ones before.
-    model = builder.model(counts, market=True, relaxed=relaxed, buying=buying)
+    model = builder.model(counts, market=True, relaxed=relaxed, buying=buying, nested=nested)
     model.row(builder.short_cols, np.ones(builder.short_cols.size), -np.inf, hold_short)
     if params.keep_canteen_flows:
         model.fix(builder.x_can, canteen_flows)
@@ -333,6 +338,7 @@ def _solve(
     return dataclasses.replace(
         builder.solution(final, counts, shares),
         relaxed=relaxed,
+        nested=nested,
         tiers=tuple(tiers),
         status="optimal"
         if all(t.status == "optimal" for t in kept) and len(kept) == 5
