@@ -177,6 +177,15 @@ def _measure(kind: str, name: str, lp_solver: str, queue: Any) -> None:
             "max_gap": round(max(gaps, default=0.0), 6),
             "canteens_met": round(result.kg_to("canteen") / max(1e-9, result.canteen_demand_kg), 4),
             "baskets_filled": result.baskets_filled,
+            "rules": "nested"
+            if result.nested
+            else "lighter"
+            if result.relaxed
+            else "own sizes"
+            if problem.policy.chains
+            else "usual",
+            "bought_kg": round(result.bought_kg, 1),
+            "unsold_kg": round(result.unsold_kg, 1),
             "fairness": round(result.fairness_overall, 4),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         }
@@ -195,11 +204,17 @@ def run(kind: str, name: str, lp_solver: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--weeks", nargs="*", default=LENSOIS_WEEKS)
+    parser.add_argument(
+        "--weeks", nargs="*", default=LENSOIS_WEEKS, help="ISO weeks, or 'all' for the horizon"
+    )
     parser.add_argument("--sizes", nargs="*", default=SIZES)
     parser.add_argument("--lp-solver", default="GLOP")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    if args.weeks == ["all"]:
+        from foodchain.weeks import Week, iter_weeks
+
+        args.weeks = [str(w) for w in iter_weeks(Week(2026, 45), Week(2027, 26))]
     rows = [run("lensois", w, args.lp_solver) for w in args.weeks]
     rows += [run("synthetic", s, args.lp_solver) for s in args.sizes]
     publish(rows, args.json)
