@@ -37,9 +37,11 @@ class AllocationParameters:
     probe_time_limit_s: float = 2.0
     """Per feasibility probe of that search; a probe undecided by then counts as 'no'."""
     weight_time_limit_s: float = 5.0
-    """For the weights once that search has found the share it fills: the search's own
-    solution for that share is the start, the best found by then is kept (the gap is in
-    the tier's bound)."""
+    """For each basket objective (the € bought in, the weights) once a probe has found that
+    the baskets can be filled under a rung's rules, or the share the search fills: the
+    probe's solution is the start, the best found by then is kept (the gap is in the tier's
+    bound). Nested or value-banded weeks can take 20 s to prove a weight optimum a few kg
+    better (benchmarks/README.md)."""
     reroute_canteens_in_tier2: bool = False
     """While searching how many baskets can be filled, keep tier 1's canteen flows (fast);
     True lets the search re-route them too (exact, but a much larger MIP in large regions)."""

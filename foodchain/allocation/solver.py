@@ -201,11 +201,11 @@ def _solve(
         return found[2] is not None
 
     def settle(
-        name: str, model: Model, hint: FloatArray | None, time_limit_s: float | None
+        name: str, model: Model, hint: FloatArray | None, time_limit_s: float
     ) -> tuple[str, float, FloatArray | None]:
-        """The least bought in (when buying), held, then the weights closest to target.
-        Without ``hint``, whether there is a solution at all is decided within a probe's
-        time, then the search goes on with the full time."""
+        """The least bought in (when buying), held, then the weights closest to target, each
+        searched for ``time_limit_s``. Without ``hint``, whether there is a solution at all
+        is first decided within a probe's time."""
         nonlocal bought_opt
         objectives = [("bought in", search.objective_bought(model))] if buying else []
         objectives.append(("", search.objective_weight(model)))
@@ -247,7 +247,7 @@ def _solve(
         relaxed = relaxed or step in ("baskets (short week: lighter)", "baskets (buying in)")
         buying = step == "baskets (buying in)"
         counts, model = basket_model(shares)
-        status, weight_opt, values = settle(step, model, None, None)
+        status, weight_opt, values = settle(step, model, None, params.weight_time_limit_s)
         if values is not None:
             break
     if values is None:
