@@ -359,14 +359,11 @@ def test_basket_rules_hold_and_give_way_only_in_order(problem):
         assert allocate(farms_only).baskets_filled < result.baskets_due
 
 
-def test_a_short_week_shares_the_shortage_before_leaving_anyone_out():
-    """Hand-checked: 10 baskets of 2-3 kg (2 products, ≤ 60% each) and 18 kg of produce.
-    The usual rules fill 9 (18 kg / 2 kg); 20% lighter (1.6 kg) fills all 10."""
-    spec = BasketSpec("small", 2.0, 3.0, 2, 2, {"carrot": 0.6, "apple": 0.6}, {}, False)
-    supplies = tuple(
-        Supply("farm_a", p, 9.0, 2.0, OrganicStatus.ORGANIC, (1,), 5.0) for p in ("carrot", "apple")
-    )
-    problem = AllocationProblem(
+def _ten_baskets(
+    spec: BasketSpec, supplies: tuple[Supply, ...], policy: BasketPolicy | None = None
+) -> AllocationProblem:
+    """One size, 10 baskets at one relay point on Wednesday, no canteen, no shop."""
+    return AllocationProblem(
         Week(2026, 49),
         supplies,
         PRODUCTS,
@@ -375,8 +372,18 @@ def test_a_short_week_shares_the_shortage_before_leaving_anyone_out():
         {"small": spec},
         (BasketDelivery("small", "relay", 2, 10),),
         (),
-        policy=BasketPolicy(floor=0.8),
+        policy=policy or BasketPolicy(),
     )
+
+
+def test_a_short_week_shares_the_shortage_before_leaving_anyone_out():
+    """Hand-checked: 10 baskets of 2-3 kg (2 products, ≤ 60% each) and 18 kg of produce.
+    The usual rules fill 9 (18 kg / 2 kg); 20% lighter (1.6 kg) fills all 10."""
+    spec = BasketSpec("small", 2.0, 3.0, 2, 2, {"carrot": 0.6, "apple": 0.6}, {}, False)
+    supplies = tuple(
+        Supply("farm_a", p, 9.0, 2.0, OrganicStatus.ORGANIC, (1,), 5.0) for p in ("carrot", "apple")
+    )
+    problem = _ten_baskets(spec, supplies, BasketPolicy(floor=0.8))
     result = allocate(problem)
     assert check_allocation(problem, result) == []
     assert result.baskets_filled == 10 and result.relaxed
@@ -407,16 +414,7 @@ def test_a_wholesaler_fills_what_the_farms_cannot_at_least_cost():
             for p in ("carrot", "apple")
         ),
     )
-    problem = AllocationProblem(
-        Week(2026, 49),
-        supplies,
-        PRODUCTS,
-        (),
-        {},
-        {"small": spec},
-        (BasketDelivery("small", "relay", 2, 10),),
-        (),
-    )
+    problem = _ten_baskets(spec, supplies)
     result = allocate(problem)
     assert check_allocation(problem, result) == []
     assert result.baskets_filled == 10
