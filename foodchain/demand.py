@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -69,13 +69,20 @@ class WeekDemand:
         return sum(d.kg for d in self.canteens if d.canteen_id == canteen_id)
 
 
-def _delivery_day(meal_day: dt.date, delivery_days: list[str]) -> dt.date | None:
-    """The latest delivery day of the meal's week on or before the meal."""
+def _delivery_day(
+    meal_day: dt.date, delivery_days: list[str], closed: Callable[[dt.date], bool]
+) -> dt.date:
+    """The latest of the site's delivery days of the meal's week on or before the meal on
+    which it is open (nobody receives on a bank holiday); if none is, the meal's own morning
+    (the site is open: it serves the meal)."""
     weekday = meal_day.weekday()
-    before = [WEEKDAYS.index(d) for d in delivery_days if WEEKDAYS.index(d) <= weekday]
-    if not before:
-        return None
-    return meal_day - dt.timedelta(days=weekday - max(before))
+    before = [
+        day
+        for d in delivery_days
+        if WEEKDAYS.index(d) <= weekday
+        and not closed(day := meal_day - dt.timedelta(days=weekday - WEEKDAYS.index(d)))
+    ]
+    return max(before, default=meal_day)
 
 
 def holiday_name(catalogue: Catalogue, calendar: str | None, day: dt.date) -> str | None:
@@ -85,6 +92,10 @@ def holiday_name(catalogue: Catalogue, calendar: str | None, day: dt.date) -> st
         if period.calendar == calendar and period.first_day <= day <= period.last_day:
             return period.name or "holiday"
     return None
+
+
+def _closed_on(catalogue: Catalogue, calendar: str | None) -> Callable[[dt.date], bool]:
+    return lambda day: holiday_name(catalogue, calendar, day) is not None
 
 
 def menu_line_kg(line: MenuLineIn, catalogue: Catalogue) -> tuple[float | None, str]:
@@ -129,10 +140,11 @@ def compute_week_demand(
         if kg is None:
             skipped.setdefault((line.canteen_id, line.date), reason)
             continue
-        delivery = _delivery_day(line.date, catalogue.sites[line.canteen_id].delivery_days)
-        if delivery is None:
-            skipped.setdefault((line.canteen_id, line.date), "no delivery day before the meal")
-            continue
+        delivery = _delivery_day(
+            line.date,
+            catalogue.sites[line.canteen_id].delivery_days,
+            _closed_on(catalogue, canteen.holiday_calendar),
+        )
         key = (line.canteen_id, line.item_id, delivery)
         totals[key] += kg
         served[key].add(line.date)

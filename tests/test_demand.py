@@ -147,3 +147,19 @@ def test_quick_start_main_job_on_lensois(db_url):
     cli("init", "--scenario", LENSOIS)
     output = cli("demand", "show", "--week", "2026-W49")
     assert "foyer_logement" in output and "relay_dunkerque" in output
+
+
+@pytest.mark.parametrize("holiday", [dt.date(2027, 3, 29), dt.date(2027, 5, 17)])
+def test_no_school_produce_arrives_on_a_bank_holiday(lensois, holiday):
+    """Easter Monday and Whit Monday: the élémentaires (delivered mon and thu) get Tuesday's
+    produce on Tuesday morning, not on the holiday; every Tuesday kg is still delivered."""
+    catalogue = lensois.catalogue()
+    week = Week(*holiday.isocalendar()[:2])
+    demand = compute_week_demand(week, catalogue, lensois.menu_lines, lensois.subscriptions)
+    schools = {c.site_id for c in lensois.canteens if c.holiday_calendar}
+    assert not [d for d in demand.canteens if d.canteen_id in schools and d.delivery_day == holiday]
+    tuesday = holiday + dt.timedelta(days=1)
+    for school in ("elem_basly", "elem_jaures", "elem_ferry"):
+        lines = [d for d in demand.canteens if d.canteen_id == school and tuesday in d.meal_days]
+        assert lines and all(d.delivery_day == tuesday for d in lines)
+    assert any(d.delivery_day == holiday for d in demand.canteens)  # the elderly home eats
