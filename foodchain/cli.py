@@ -785,6 +785,14 @@ def _plan_summary(record: PlanRecord, run_id: int, folder: Path | None) -> None:
     )
     table.add_row("partner shops", f"{shops.get('delivered_kg', shops['kg']):,.1f} kg")
     table.add_row("unsold", f"{kpis['unsold_kg']:,.1f} of {kpis['supply_kg']:,.1f} kg offered")
+    stock = kpis.get("stock")
+    if stock and (stock["in_kg"] or stock["out_kg"] or stock["lost_kg"]):
+        source = f" (left by run {record.stock_from_run})" if record.stock_from_run else ""
+        table.add_row(
+            "stock",
+            f"{stock['in_kg']:,.1f} kg held over{source}, {stock['out_kg']:,.1f} kg kept for "
+            f"next week, {stock['lost_kg']:,.1f} kg lost",
+        )
     table.add_row(
         "transport",
         f"{transport['km']:,.1f} km, {transport['trips']} trips, {transport['cost_eur']:,.2f} €",
@@ -945,6 +953,13 @@ def plan(
             status.update("Saving the run and writing the documents…")
             saved = save_plan(database, the_plan, out, allow_unserved)
         _plan_summary(the_plan.record, saved.run_id, saved.folder)
+        following = the_week.shift(1)
+        if the_plan.record.stock_out and list_runs(database, str(following)):
+            console.print(
+                f"[yellow]{following} was planned with the stock an earlier run of "
+                f"{the_week} left: plan {following} again to carry this run's stock "
+                f"({sum(r.kg for r in the_plan.record.stock_out):,.1f} kg).[/yellow]"
+            )
 
 
 # --------------------------------------------------------------------------- runs and reports

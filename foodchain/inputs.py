@@ -13,16 +13,18 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from foodchain.catalogue import Catalogue, load_catalogue
 from foodchain.db import consistent_read
 from foodchain.demand import WeekDemand, read_week_demand
 from foodchain.errors import FoodchainError
-from foodchain.models import Forecast, ForecastIn, Setting, Vehicle, VehicleIn
+from foodchain.models import Forecast, ForecastIn, Run, RunStatus, Setting, Vehicle, VehicleIn
+from foodchain.plan.record import PlanRecord
 from foodchain.routing.travel import TravelMatrix
+from foodchain.stock import StockRow
 from foodchain.travel_matrix import load_matrix
 from foodchain.weeks import Week
 
@@ -38,6 +40,10 @@ class Snapshot:
     demand: WeekDemand
     matrix: TravelMatrix | None
     scenario: str = ""
+    stock: list[StockRow] = dataclasses.field(default_factory=list)
+    """What the previous week's run left in stock (``foodchain.stock``)."""
+    stock_run: int | None = None
+    """That run (its week's published run, else its newest); None: no stock."""
 
     def fingerprint(self) -> str:
         """SHA-256 of every input in a canonical form: equal inputs, equal fingerprints."""
@@ -48,6 +54,7 @@ class Snapshot:
             "forecasts": sorted(self.forecasts, key=lambda f: (f.farm_id, f.product_id)),
             "demand": self.demand,
             "matrix": sorted(self.matrix.items()) if self.matrix else [],
+            "stock": self.stock,
         }
         text = json.dumps(_canonical(content), separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
@@ -89,6 +96,7 @@ def read_snapshot(engine: Engine, week: Week) -> Snapshot:
         demand = read_week_demand(session, catalogue, week)
         matrix = load_matrix(session) or None
         scenario = session.get(Setting, "scenario")
+        stock_run, stock = _stock_left(session, week.shift(-1))
     return Snapshot(
         week,
         catalogue,
@@ -97,4 +105,26 @@ def read_snapshot(engine: Engine, week: Week) -> Snapshot:
         demand,
         matrix,
         str(scenario.value) if scenario else "",
+        stock,
+        stock_run,
     )
+
+
+def _stock_left(session: Session, week: Week) -> tuple[int | None, list[StockRow]]:
+    """The stock ``week``'s run left: its published run's, else its newest run's."""
+    runs = session.exec(
+        select(Run)
+        .where(Run.week == str(week))
+        .order_by(col(Run.status) == RunStatus.PUBLISHED, col(Run.created_at), col(Run.id))
+    ).all()
+    if not runs:
+        return None, []
+    run = runs[-1]
+    try:
+        stock = PlanRecord.model_validate_json(run.record).stock_out
+    except ValidationError as exc:
+        raise FoodchainError(
+            f"run {run.id} of {week} cannot be read by this version of foodchain: its stock "
+            "cannot be carried into the next week. Fix: plan that week again"
+        ) from exc
+    return run.id, list(stock)

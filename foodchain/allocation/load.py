@@ -13,6 +13,7 @@ from foodchain.errors import FoodchainError
 from foodchain.inputs import Snapshot, read_snapshot
 from foodchain.models import VehicleIn
 from foodchain.routing.travel import Place, Travel
+from foodchain.stock import offers_with_stock
 from foodchain.timing import site_window, window_of
 from foodchain.weeks import WEEKDAYS, Week
 
@@ -68,13 +69,14 @@ def first_departures(catalogue: Catalogue, vehicles: Sequence[VehicleIn]) -> tup
 
 
 def problem_of(inputs: Snapshot) -> AllocationProblem:
-    """The allocation problem of a week's inputs, with distances and same-day timing."""
+    """The allocation problem of a week's inputs (the stock the previous week left in the
+    offers), with distances and same-day timing."""
     catalogue = inputs.catalogue
     travel = Travel(catalogue.road_factor, inputs.matrix)
     return build_problem(
         inputs.week,
         catalogue,
-        inputs.forecasts,
+        offers_with_stock(inputs.forecasts, inputs.stock),
         inputs.demand,
         km_to_hub(catalogue, travel),
         hub_minutes(catalogue, inputs.vehicles, travel),

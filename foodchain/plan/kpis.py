@@ -190,6 +190,11 @@ def compute_kpis(record: PlanRecord) -> dict[str, Any]:
         "sold_kg": _r(sold),
         "bought_in_kg": _r(bought),
         "unsold_kg": _r(sum(s.kg for s in record.surplus)),
+        "stock": {
+            "in_kg": _r(sum(r.kg for r in record.stock_in)),
+            "out_kg": _r(sum(r.kg for r in record.stock_out)),
+            "lost_kg": _r(sum(r.kg for r in record.stock_lost)),
+        },
         "largest_shortfalls": [
             {
                 "who": s.destination_id,

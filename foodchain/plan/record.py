@@ -27,6 +27,7 @@ from foodchain.allocation.result import (
 )
 from foodchain.routing.problem import HUB, StopKind
 from foodchain.routing.travel import Place, Travel
+from foodchain.stock import StockRow
 
 if TYPE_CHECKING:  # building a record takes them; reading one does not
     from foodchain.catalogue import Catalogue
@@ -161,6 +162,13 @@ class PlanRecord(BaseModel):
     """Basket size -> what a subscriber pays (€)."""
     shop_price_factors: dict[str, float] = {}
     """Partner shop -> the share of the farm price it pays for surplus."""
+    stock_in: list[StockRow] = []
+    """Held over from the previous week's run (``stock_from_run``), in the offers."""
+    stock_from_run: int | None = None
+    stock_out: list[StockRow] = []
+    """Unsold and still keeping: offered again the next week."""
+    stock_lost: list[StockRow] = []
+    """Held over and no longer keeping: lost."""
     flows: list[Flow]
     baskets: list[BasketLine]
     fills: list[BasketFill]

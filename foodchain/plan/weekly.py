@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -20,6 +21,7 @@ from foodchain.plan.record import PlanRecord, build_record, earlier_rounds
 from foodchain.plan.rounds import DayRounds, route_flows
 from foodchain.routing.options import SolverOptions
 from foodchain.routing.travel import Travel
+from foodchain.stock import carry_over
 from foodchain.weeks import Week
 
 DEFAULT_TIME_LIMIT_S = 2.0
@@ -170,6 +172,17 @@ def plan_snapshot(
         Travel(snapshot.catalogue.road_factor, snapshot.matrix),
         scenario=snapshot.scenario,
         language=options.language,
+    )
+    record.stock_in = list(snapshot.stock)
+    record.stock_from_run = snapshot.stock_run
+    unsold: dict[tuple[str, str], float] = defaultdict(float)
+    for surplus in allocation.surplus:
+        unsold[(surplus.farm_id, surplus.product_id)] += surplus.kg
+    record.stock_out, record.stock_lost = carry_over(
+        snapshot.forecasts,
+        snapshot.stock,
+        unsold,
+        {p.id: p.shelf_life_days for p in snapshot.catalogue.products.values()},
     )
     record.kpis = compute_kpis(record)
     stage_done("record")
