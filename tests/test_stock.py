@@ -113,3 +113,14 @@ def test_two_weeks_chain_through_their_runs(engine: Engine) -> None:
         if shelf[key[1]] > 7:
             assert carried[key] == pytest.approx(kg, abs=1e-3), key
     assert second.kpis["stock"]["in_kg"] == pytest.approx(sum(held.values()), abs=1e-2)
+
+
+def test_the_plan_command_shows_the_stock_and_says_when_the_chain_moved(cli, tmp_path):
+    """W49 then W50 (which holds W49's stock over), then W49 again: the coordinator is told
+    that W50 was planned with the stock of an earlier run of W49."""
+    first = cli("plan", "--week", "2026-W49", "--deterministic", "--out", tmp_path / "a")
+    assert "0.0 kg held over, " in first and "kept for next week" in first
+    second = cli("plan", "--week", "2026-W50", "--deterministic", "--out", tmp_path / "b")
+    assert "held over (left by run 1)" in second
+    again = cli("plan", "--week", "2026-W49", "--deterministic", "--out", tmp_path / "c")
+    assert "2026-W50 was planned with the stock an earlier run of 2026-W49 left" in again
