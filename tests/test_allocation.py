@@ -515,11 +515,11 @@ def test_scip_reaches_the_same_tiny_optimum_as_highs(tiny):
     assert check_allocation(problem, result) == []
     tiers = {t.name: t.objective for t in reference.tiers}
     for t in result.tiers:
-        if t.name in ("canteens", "baskets", "shops", "fairness"):
+        if t.name in ("canteens", "baskets", "baskets (in steps)", "shops", "fairness"):
             assert t.objective == pytest.approx(tiers[t.name], rel=1e-4, abs=1e-3), t.name
-    # Equally good basket compositions can differ; transport follows them (within 2%).
+    # Equally good basket compositions can differ; transport follows them (within 3%).
     assert tiers["transport"] == pytest.approx(
-        next(t.objective for t in result.tiers if t.name == "transport"), rel=0.02
+        next(t.objective for t in result.tiers if t.name == "transport"), rel=0.03
     )
 
 

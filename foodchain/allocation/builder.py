@@ -214,6 +214,8 @@ class Builder:
             specs = [x.relaxed(p.policy.floor, p.policy.caps_relaxed_by) for x in specs]
         self.x_bsk = m.variables(self.ba.size, 0.0, np.inf)
         self.unit_cols: dict[tuple[int, str], int] = {}
+        self.step_cols: list[int] = []
+        """Counts of steps of products sold by weight (not pieces): see ``fix_products``."""
         sold_rows.append(self.ba.supply)
         sold_cols.append(self.x_bsk)
         keys = self.basket_products
@@ -299,6 +301,8 @@ class Builder:
                     count = m.variables(1, 0.0, float(top), integer=True)
                     m.row(np.array([z[k], count[0]]), np.array([1.0, -step]), 0.0, 0.0)
                     self.unit_cols[(t, product)] = int(count[0])
+                    if not info.unit_kg:
+                        self.step_cols.append(int(count[0]))
             for family, cap in spec.family_caps.items():
                 inside = np.array([p.products[x].family == family for x in products])
                 if cap < 1.0 and inside.any():
@@ -390,6 +394,14 @@ class Builder:
             )
             for k, key in enumerate(self.basket_products)
         }
+
+    def fix_products(self, m: Model, values: FloatArray) -> None:
+        """Keep which products each size holds (and its whole pieces) as in ``values``, a
+        solution with steps relaxed: what is left to decide is how many steps of each."""
+        cols = [int(self.u[k]) for k in range(len(self.basket_products))]
+        cols += [c for c in self.unit_cols.values() if c not in set(self.step_cols)]
+        chosen = np.array(cols, dtype=np.int64)
+        m.fix(chosen, np.round(values[chosen]))
 
     def fix_basket_choice(
         self, m: Model, choice: dict[tuple[int, str], tuple[float, float]]

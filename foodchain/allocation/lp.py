@@ -74,6 +74,13 @@ class Model:
         lb[cols], ub[cols], integer[cols] = values, values, False
         self.lb, self.ub, self.integer = [lb], [ub], [integer]
 
+    def relax(self, cols: IntArray) -> None:
+        """Let integer variables take any value within their bounds."""
+        integer = np.concatenate(self.integer)
+        integer[cols] = False
+        self.integer = [integer]
+        self.lb, self.ub = [np.concatenate(self.lb)], [np.concatenate(self.ub)]
+
     def row(self, col: IntArray, coef: FloatArray, lb: float, ub: float) -> None:
         self.rows(np.zeros(len(col), dtype=np.int64), col, coef, np.array([lb]), np.array([ub]))
 
