@@ -235,7 +235,7 @@ def _solve(
         """``optimise`` the baskets of ``shares``. Steps of products sold by weight make the
         MIP slow to prove (2026-W45: 4.2 s with them, 0.9 s without): unless buying in (the €
         bought is money, worth the whole MIP: choosing the products without steps bought
-        up to twice as much), the sizes' products are first chosen with steps relaxed, then
+        40% more in 2027-W20), the sizes' products are first chosen with steps relaxed, then
         only the steps are searched, the products kept; the whole MIP is solved only if no
         steps fit those products. The weights are then optimal for those products."""
         counts, model = basket_model(shares)
