@@ -205,7 +205,8 @@ def _solve(
     ) -> tuple[str, float, FloatArray | None]:
         """The least bought in (when buying), held, then the weights closest to target, each
         searched for ``time_limit_s``. Without ``hint``, whether there is a solution at all
-        is first decided within a probe's time."""
+        is first decided within a probe's time. The weights after buying keep the products
+        the € bought chose (only the steps are searched: 5 s less in 2027-W20)."""
         nonlocal bought_opt
         objectives = [("bought in", search.objective_bought(model))] if buying else []
         objectives.append(("", search.objective_weight(model)))
@@ -227,6 +228,7 @@ def _solve(
                 nz = np.flatnonzero(objective)
                 slack = params.tolerance_abs + params.tolerance_rel * abs(value)
                 model.row(nz, objective[nz], -np.inf, value + slack)
+                search.fix_products(model, values)
         return status, value, values
 
     def settle(
