@@ -32,8 +32,30 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def database_url(url: str | None = None) -> str:
-    """``--db`` wins, then ``FOODCHAIN_DB``, then ``foodchain.db`` in the working directory."""
-    return url or os.environ.get(ENV_VAR) or DEFAULT_URL
+    """``--db`` wins, then ``FOODCHAIN_DB``, then ``foodchain.db`` in the working directory.
+    A plain file path (``plans.db``, ``~/hub/foodchain.db``) is a SQLite file."""
+    chosen = url or os.environ.get(ENV_VAR) or DEFAULT_URL
+    if "://" not in chosen and not chosen.startswith("sqlite:"):
+        return f"sqlite:///{Path(chosen).expanduser().resolve()}"
+    return chosen
+
+
+def sqlite_file(url: str | None = None) -> Path | None:
+    """The file of a SQLite database URL (None for a server or an in-memory database)."""
+    try:
+        parsed = make_url(database_url(url))
+    except ArgumentError:
+        return None
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser().resolve()
+
+
+def describe_database(url: str | None = None) -> str:
+    """Which database a command uses, as people can find it: a SQLite file's full path, or
+    the server URL without its password."""
+    path = sqlite_file(url)
+    return str(path) if path is not None else shown_url(url)
 
 
 def shown_url(url: str | None = None) -> str:
@@ -166,11 +188,45 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
-def open_database(url: str | None = None) -> Engine:
-    """The engine for the configured database, with its schema upgraded to the latest."""
-    engine = make_engine(database_url(url))
+NO_DATABASE_FIX = (
+    "Fix: create it with 'foodchain init --scenario lensois' (or your scenario's YAML), or "
+    "give the database you use with --db PATH or the FOODCHAIN_DB environment variable "
+    "(commands use foodchain.db in the working folder by default)"
+)
+
+
+def open_database(url: str | None = None, create: bool = True) -> Engine:
+    """The engine for the configured database, with its schema upgraded to the latest.
+
+    Without ``create``, a database that does not exist or holds no scenario is refused:
+    a command run from the wrong folder must not work on a new empty file and report
+    "no runs" or "unknown farm" as if that were the coordinator's data."""
+    full_url = database_url(url)
+    if not create:
+        path = sqlite_file(full_url)
+        if path is not None and not path.exists():
+            raise DatabaseError(f"there is no foodchain database at {path}. {NO_DATABASE_FIX}")
+    engine = make_engine(full_url)
+    if not create and not _holds_scenario(engine):
+        raise DatabaseError(
+            f"the database {describe_database(full_url)} holds no foodchain scenario. "
+            + NO_DATABASE_FIX
+        )
     upgrade(engine)
     return engine
+
+
+def _holds_scenario(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            if "setting" not in inspect(connection).get_table_names():
+                return False
+            found = connection.execute(
+                text("select count(*) from setting where key = 'scenario'")
+            ).scalar()
+    except OperationalError as exc:
+        raise DatabaseError(f"cannot open the database: {describe_fault(exc)}") from exc
+    return bool(found)
 
 
 def table_names(engine: Engine) -> list[str]:

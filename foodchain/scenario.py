@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -933,19 +933,45 @@ def installed_scenario(engine: Engine) -> str | None:
     return str(setting.value) if setting is not None else None
 
 
-def ensure_scenario(engine: Engine, scenario: Scenario) -> bool:
-    """Load ``scenario`` into a database that has none yet; True if it was loaded.
+@dataclass(frozen=True)
+class ScenarioLoad:
+    """What ``ensure_scenario`` did: ``loaded`` (the database had none), ``same``,
+    ``differs`` (the file changes the territory; nothing applied) or ``updated``."""
 
-    A database already holding it is left alone (the coordinator's imports stay); one holding
-    another scenario is an error rather than a mix of two territories.
+    outcome: Literal["loaded", "same", "differs", "updated"]
+    report: ImportReport
+
+    @property
+    def territory_changes(self) -> list[TableChanges]:
+        """Tables of the territory (settings, sites, products, fleet, rules) the file changes;
+        rows people import (forecasts, menus, subscriptions) are not a version change."""
+        people = {str(table.__tablename__) for table, _records in _PEOPLE}
+        return [
+            t
+            for t in self.report.tables
+            if t.table not in people and (t.added or t.changed or t.removed)
+        ]
+
+
+def ensure_scenario(engine: Engine, scenario: Scenario, update: bool = False) -> ScenarioLoad:
+    """Load ``scenario`` into a database that has none yet.
+
+    A database holding the same scenario is left alone (the coordinator's imports stay)
+    unless the file changes its territory: then the changes are applied only with
+    ``update``, and reported either way, so an edited file is never ignored without a word.
+    One holding another scenario is an error rather than a mix of two territories.
     """
     present = installed_scenario(engine)
-    if present == scenario.slug:
-        return False
-    if present is not None:
+    if present is not None and present != scenario.slug:
         raise FoodchainError(
             f"the database holds the scenario '{present}', not '{scenario.slug}': "
             "use another --db, or run without --scenario"
         )
-    install_scenario(engine, scenario)
-    return True
+    if present is None:
+        return ScenarioLoad("loaded", install_scenario(engine, scenario))
+    preview = ScenarioLoad("same", install_scenario(engine, scenario, dry_run=True))
+    if not preview.territory_changes:
+        return preview
+    if not update:
+        return ScenarioLoad("differs", preview.report)
+    return ScenarioLoad("updated", install_scenario(engine, scenario))

@@ -53,6 +53,28 @@ class TableChanges:
     changed: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     removed: list[dict[str, Any]] = field(default_factory=list)
     unchanged: int = 0
+    key: tuple[str, ...] = ()
+    """The fields naming a row (the table's primary key)."""
+
+    def label(self, row: dict[str, Any]) -> str:
+        """The row as people name it: ``site farm_x``, ``forecast farm_x/carrot/2026-W49``."""
+        names = [n for n in self.key if n in row] or list(row)[:3]
+        return f"{self.table} " + "/".join(str(row[n]) for n in names)
+
+    def differences(self, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+        """``field: old → new`` for each changed value; nested settings by their path."""
+        return [f"{path}: {a} → {b}" for path, a, b in _differences(old, new, "")]
+
+
+def _differences(old: Any, new: Any, path: str) -> list[tuple[str, Any, Any]]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        found: list[tuple[str, Any, Any]] = []
+        for name in [*old, *(k for k in new if k not in old)]:
+            if old.get(name) != new.get(name):
+                where = f"{path}.{name}" if path else str(name)
+                found += _differences(old.get(name), new.get(name), where)
+        return found
+    return [(path, old, new)] if old != new else []
 
 
 def diff(
@@ -65,7 +87,7 @@ def diff(
     names = primary_key(model)
     rows = (r if isinstance(r, dict) else _row(r) for r in existing)
     stored = {tuple(row[n] for n in names): row for row in rows}
-    changes = TableChanges(str(model.__tablename__))
+    changes = TableChanges(str(model.__tablename__), key=tuple(names))
     seen: set[Key] = set()
     for record in incoming:
         row = _row(record)

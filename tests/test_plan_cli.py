@@ -133,7 +133,7 @@ def test_interrupted_plan_saves_no_run(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("foodchain.cli.plan_week", interrupted)
+    monkeypatch.setattr("foodchain.plan.weekly.plan_week", interrupted)
     code, output = _plan(db_url, tmp_path / "plan")
     assert code == 130 and "Interrupted" in output and "Traceback" not in output
     assert list_runs(open_database(db_url)) == []

@@ -82,7 +82,7 @@ def test_route_command_routes_a_stored_run(cli, tmp_path, db_url, monkeypatch):
         return route_week(*args, **kwargs)
 
     # A fresh allocation of unchanged inputs gives the same flows: look at what is routed.
-    monkeypatch.setattr("foodchain.cli.route_week", recording)
+    monkeypatch.setattr("foodchain.plan.rounds.route_week", recording)
     output = cli("route", "--run", "1", "--day", "thu", "--time-limit", "1")
     assert "Rounds of thu 03/12/2026" in output and "relay_loos" in output
     assert "Week 2026-W49" in output

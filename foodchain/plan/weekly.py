@@ -17,25 +17,20 @@ from foodchain.allocation.load import problem_of
 from foodchain.errors import FoodchainError
 from foodchain.inputs import Snapshot, read_snapshot
 from foodchain.plan.kpis import compute_kpis
+from foodchain.plan.limits import (
+    DEFAULT_SOLUTION_LIMIT,
+    DEFAULT_TIME_LIMIT_S,
+    MAX_SEED,
+    MAX_SOLUTION_LIMIT,
+    MAX_TIME_LIMIT_S,
+    PYVRP_ITERATIONS_PER_SOLUTION,
+)
 from foodchain.plan.record import PlanRecord, build_record, earlier_rounds
 from foodchain.plan.rounds import DayRounds, route_flows
 from foodchain.routing.options import SolverOptions
 from foodchain.routing.travel import Travel
 from foodchain.stock import carry_over
 from foodchain.weeks import Week
-
-DEFAULT_TIME_LIMIT_S = 2.0
-"""Routing seconds for the whole week. Measured on the 7 Lensois weeks of
-benchmarks/README.md: 2 s gives the same rounds (km to the metre) as 5 s, and a median wall
-time of 5.0 s instead of 7.5 s; rounds come out however busy the machine (the portfolio's
-construction), a busy machine may give worse ones."""
-
-
-MAX_TIME_LIMIT_S = 86_400.0
-"""A day of search at most."""
-
-MAX_SEED = 2**31 - 1
-"""Seeds are stored as 32-bit integers (PostgreSQL's ``integer``) and fed to both engines."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +41,9 @@ class PlanOptions:
     """Routing search time for the week, shared among the days by their number of stops."""
     seed: int = 0
     deterministic: bool = False
-    solution_limit: int = 200
-    """Deterministic mode: solutions the routing search may find per day."""
+    solution_limit: int = DEFAULT_SOLUTION_LIMIT
+    """Deterministic mode: solutions the routing search may find per day (its work budget;
+    PyVRP gets ``PYVRP_ITERATIONS_PER_SOLUTION`` iterations per solution)."""
     allocation: AllocationParameters = field(default_factory=AllocationParameters)
     language: str | None = None
     """Documents' language; the scenario's setting by default."""
@@ -65,9 +61,10 @@ class PlanOptions:
             )
         if not 0 <= self.seed <= MAX_SEED:
             raise FoodchainError(f"seed {self.seed}: give a whole number from 0 to {MAX_SEED}")
-        if not 1 <= self.solution_limit <= 1_000_000:
+        if not 1 <= self.solution_limit <= MAX_SOLUTION_LIMIT:
             raise FoodchainError(
-                f"solution limit {self.solution_limit}: give a whole number from 1 to 1000000"
+                f"solution limit {self.solution_limit}: give a whole number from 1 to "
+                f"{MAX_SOLUTION_LIMIT}"
             )
 
     def parameters(self) -> dict[str, Any]:
@@ -107,7 +104,11 @@ def _solver_options(options: PlanOptions) -> SolverOptions:
     searches = tuple(replace(s, seed=s.seed + options.seed) for s in base.searches)
     if options.deterministic:
         return replace(
-            base, time_limit_s=None, solution_limit=options.solution_limit, searches=searches
+            base,
+            time_limit_s=None,
+            solution_limit=options.solution_limit,
+            searches=searches,
+            pyvrp_iterations=PYVRP_ITERATIONS_PER_SOLUTION * options.solution_limit,
         )
     return replace(base, searches=searches)
 

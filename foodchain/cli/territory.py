@@ -1,0 +1,251 @@
+"""The territory: loading a scenario, checking one, generating one, and listing what it holds
+(sites, products, vehicles) so that people can find the ids the other commands take."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from foodchain.cli.app import (
+    DRY_RUN_HELP,
+    EXAMPLES,
+    FORMAT_HELP,
+    Format,
+    Options,
+    app,
+    console,
+    database,
+    emit_data,
+    escape,
+    flag,
+    group,
+    out_option,
+    reported,
+    weeks_option,
+)
+
+if TYPE_CHECKING:
+    from foodchain.scenario import Scenario
+    from foodchain.store import ImportReport
+
+scenario_app = group("scenario", "Check and generate scenarios.")
+sites_app = group("sites", "Farms, canteens, relay points, shops and the hub.")
+products_app = group("products", "The product catalogue.")
+vehicles_app = group("vehicles", "The fleet.")
+
+SCENARIO_HELP = "Scenario: a YAML file, or the name of a bundled one (lensois)."
+
+
+def read_scenario(text: str) -> Scenario:
+    """A scenario by path or bundled name."""
+    from foodchain.scenario import load_scenario
+
+    return load_scenario(Path(text))
+
+
+def print_changes(report: ImportReport, detail: bool) -> None:
+    """What an import or a scenario load did (or would do): counts, notes, and with
+    ``detail`` each row named by its key, with its changed values old → new."""
+    verb = "would be" if report.dry_run else "were"
+    console.print(
+        f"[bold]{report.kind}[/bold] from {escape(report.source)}: "
+        f"{report.added} added, {report.changed} changed, {report.removed} removed "
+        f"{verb} written; {report.unchanged} unchanged."
+    )
+    for note in report.notes:
+        console.print(f"  [yellow]note:[/yellow] {escape(note)}")
+    if not detail:
+        return
+    from foodchain.subscriptions import SPEC
+
+    private = set(SPEC.private)  # never printed, even in a dry run's list of changes
+    limit = 30
+
+    def masked(row: dict[str, object]) -> dict[str, object]:
+        return {k: "***" if k in private and v else v for k, v in row.items()}
+
+    for changes in report.tables:
+        for row in changes.added[:limit]:
+            console.print(f"  [green]+[/green] {escape(changes.label(masked(row)))}")
+        for old, new in changes.changed[:limit]:
+            shown = [
+                f"{d.split(':', 1)[0]}: ***" if d.split(":", 1)[0] in private else d
+                for d in changes.differences(old, new)
+            ]
+            what = f"{changes.label(masked(new))}: {'; '.join(shown)}"
+            console.print(f"  [yellow]~[/yellow] {escape(what)}")
+        for row in changes.removed[:limit]:
+            console.print(f"  [red]-[/red] {escape(changes.label(masked(row)))}")
+        hidden = sum(max(0, len(rows) - limit) for rows in (changes.added, changes.changed))
+        hidden += max(0, len(changes.removed) - limit)
+        if hidden:
+            console.print(f"  … and {hidden} more {changes.table} row(s)")
+
+
+@app.command(
+    help="Create or upgrade the database schema and load a scenario (safe to run again)."
+    + EXAMPLES
+    + "foodchain init --scenario lensois --dry-run"
+)
+def init(
+    scenario: Annotated[str, typer.Option(help=SCENARIO_HELP, metavar="SCENARIO")],
+    dry_run: Annotated[bool, flag("--dry-run", DRY_RUN_HELP)] = False,
+) -> None:
+    from foodchain.db import describe_database
+    from foodchain.scenario import install_scenario
+
+    with reported():
+        loaded = read_scenario(scenario)
+        report = install_scenario(database(create=True), loaded, dry_run=dry_run)
+        print_changes(report, detail=dry_run)
+        console.print(
+            f"Scenario [bold]{escape(loaded.name)}[/bold] in "
+            f"{escape(describe_database(Options.db))}: "
+            f"{len(loaded.sites)} sites, {len(loaded.products)} products, "
+            f"{len(loaded.vehicles)} vehicles, {len(loaded.forecasts)} forecasts, "
+            f"{len(loaded.menu_lines)} menu lines, {len(loaded.subscriptions)} subscriptions."
+        )
+
+
+@scenario_app.command(
+    "validate",
+    help="Check a scenario and its files without touching the database."
+    + EXAMPLES
+    + "foodchain scenario validate scenarios/lensois.yaml",
+)
+def scenario_validate(
+    path: Annotated[str, typer.Argument(help=SCENARIO_HELP, metavar="SCENARIO")],
+) -> None:
+    with reported():
+        loaded = read_scenario(path)
+        counts: dict[str, int] = defaultdict(int)
+        for site in loaded.sites:
+            counts[site.kind] += 1
+        sites = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        console.print(
+            f"[green]✓[/green] {escape(str(loaded.path))} is valid: {sites}; "
+            f"{len(loaded.products)} products, {len(loaded.basket_types)} basket types, "
+            f"{len(loaded.vehicles)} vehicles, {len(loaded.forecasts)} forecasts, "
+            f"{len(loaded.menu_lines)} menu lines, {len(loaded.subscriptions)} subscriptions "
+            f"({loaded.horizon[0]}..{loaded.horizon[1]})."
+        )
+
+
+@scenario_app.command(
+    "generate",
+    help="Write a synthetic regional scenario on the Hauts-de-France map (for scale tests)."
+    + EXAMPLES
+    + "foodchain scenario generate --farms 300 --relays 150 --canteens 150 --out region",
+)
+def scenario_generate(
+    farms: Annotated[int, typer.Option(help="Number of farms (1-2000).")],
+    relays: Annotated[int, typer.Option(help="Number of relay points (1-2000).")],
+    canteens: Annotated[int, typer.Option(help="Number of canteens (1-2000).")],
+    out: Annotated[Path, out_option("Folder to write the scenario in.")],
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same files.")] = 1,
+    shops: Annotated[
+        int | None, typer.Option(help="Partner shops (default: one per 15 relays and canteens).")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Scenario id: writes NAME.yaml and NAME/.")] = "region",
+    weeks: Annotated[
+        str | None, typer.Option(help="Horizon, e.g. 2026-W45..2027-W26 (default: Lensois').")
+    ] = None,
+    force: Annotated[
+        bool, flag("--force", "Write into a non-empty folder, replacing NAME.yaml and NAME/.")
+    ] = False,
+) -> None:
+    from foodchain.generate import generate_scenario
+
+    with reported():
+        horizon = None
+        if weeks is not None:
+            chosen = weeks_option(weeks)
+            horizon = (chosen[0], chosen[-1])
+        started = time.perf_counter()
+        path = generate_scenario(
+            farms, relays, canteens, seed, out, shops=shops, name=name, weeks=horizon, force=force
+        )
+        console.print(
+            f"[green]✓[/green] Wrote {escape(str(path))} ({farms} farms, {relays} relay points, "
+            f"{canteens} canteens, seed {seed}) in {time.perf_counter() - started:.1f} s. "
+            f"Check it with: foodchain scenario validate {escape(str(path))}"
+        )
+
+
+# --------------------------------------------------------------------------- listing
+
+
+class Kind(StrEnum):
+    hub = "hub"
+    farm = "farm"
+    canteen = "canteen"
+    relay = "relay"
+    shop = "shop"
+
+
+def _show(
+    title: str, format: Format, header: list[str], rows: list[list[object]], shown: list[str]
+) -> None:
+    """A listing as a table of the ``shown`` columns (fits 80 columns), or every column as
+    CSV/JSON."""
+    if emit_data(format, header, rows):
+        return
+    if not rows:
+        console.print(f"No {title.lower()}.")
+        return
+    table = Table(title=f"{title} ({len(rows)})")
+    picks = [header.index(name) for name in shown]
+    for name in shown:
+        table.add_column(name.replace("_", " "), overflow="fold")
+    for row in rows:
+        table.add_row(*(escape("" if row[i] is None else str(row[i])) for i in picks))
+    console.print(table)
+
+
+@sites_app.command(
+    "list",
+    help="Sites and their ids (the ids other commands take; names work too)."
+    + EXAMPLES
+    + "foodchain sites list --kind farm",
+)
+def sites_list(
+    kind: Annotated[Kind | None, typer.Option(help="Only this kind of site.")] = None,
+    format: Annotated[Format, typer.Option(help=FORMAT_HELP)] = Format.table,
+) -> None:
+    from foodchain.listing import site_rows
+
+    with reported():
+        header, rows = site_rows(database(), kind.value if kind else None)
+        _show("Sites", format, header, rows, ["id", "kind", "name", "commune"])
+
+
+@products_app.command(
+    "list", help="Products and their ids." + EXAMPLES + "foodchain products list --format csv"
+)
+def products_list(
+    format: Annotated[Format, typer.Option(help=FORMAT_HELP)] = Format.table,
+) -> None:
+    from foodchain.listing import product_rows
+
+    with reported():
+        header, rows = product_rows(database())
+        _show("Products", format, header, rows, ["id", "name", "family", "unit"])
+
+
+@vehicles_app.command(
+    "list", help="The fleet: vehicles, capacity, shift." + EXAMPLES + "foodchain vehicles list"
+)
+def vehicles_list(
+    format: Annotated[Format, typer.Option(help=FORMAT_HELP)] = Format.table,
+) -> None:
+    from foodchain.listing import vehicle_rows
+
+    with reported():
+        header, rows = vehicle_rows(database())
+        _show("Vehicles", format, header, rows, ["id", "type", "capacity_kg", "shift"])
