@@ -27,8 +27,8 @@ from foodchain.errors import FoodchainError, InputError
 from foodchain.weeks import Week, week_range
 
 if TYPE_CHECKING:
-    from typer import _click as click
     from sqlalchemy import Engine
+    from typer import _click as click
 
 RENAMED_OPTIONS = {"--output": "--out", "--lang": "--language"}
 """Old option names, still accepted (and not shown in the help)."""

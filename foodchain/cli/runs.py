@@ -61,9 +61,9 @@ def _amount(value: Any, decimals: int = 0) -> str:
 def compact_table(title: str, columns: list[tuple[str, bool]]) -> Table:
     """A table for an 80-column terminal: no outer frame, one space between columns, and
     headers that wrap rather than values cut short. ``columns``: (header, right-aligned)."""
-    table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
+    table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False)
     for header, right in columns:
-        table.add_column(header, justify="right" if right else "left", overflow="fold")
+        table.add_column(header, justify="right" if right else "left", no_wrap=True)
     return table
 
 
@@ -76,12 +76,11 @@ RUN_COLUMNS = [
     ("week", False),
     ("status", False),
     ("created", False),
-    ("stops left out", True),
+    ("left\nout", True),
     ("canteens", True),
     ("baskets", True),
-    ("unsold kg", True),
-    ("km", True),
-    ("cost €", True),
+    ("unsold\nkg", True),
+    ("cost\n€", True),
 ]
 
 
@@ -120,12 +119,12 @@ def runs_list(
                 _share(k.get("canteens_share")),
                 _share(k.get("baskets_share")),
                 _amount(k.get("unsold_kg")),
-                _amount(k.get("km")),
                 _amount(k.get("cost_eur")),
             )
         console.print(table)
         console.print(
-            "[dim]canteens, baskets: share delivered. Every value: --format csv or json.[/dim]"
+            "[dim]left out: mandatory stops the rounds leave out; canteens, baskets: share "
+            "delivered. Every value: --format csv or json.[/dim]"
         )
 
 
@@ -326,12 +325,12 @@ REPORT_COLUMNS = [
     ("run", True),
     ("canteens", True),
     ("baskets", True),
-    ("shops kg", True),
-    ("unsold kg", True),
+    ("shops\nkg", True),
+    ("unsold\nkg", True),
     ("km", True),
-    ("CO2 kg", True),
-    ("cost €", True),
-    ("fairness", True),
+    ("CO2\nkg", True),
+    ("cost\n€", True),
+    ("fair-\nness", True),
 ]
 
 
