@@ -4,7 +4,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel, select
 
-from foodchain.db import head_revision, open_database, schema_revision, table_names, transaction
+from foodchain.db import (
+    MIGRATIONS,
+    head_revision,
+    open_database,
+    schema_revision,
+    table_names,
+    transaction,
+)
 from foodchain.demand import load_week_demand
 from foodchain.models import Forecast
 from foodchain.scenario import install_scenario
@@ -24,6 +31,21 @@ def test_migrations_match_the_models(db_url):
     assert drift == []
     assert schema_revision(engine) == head_revision()
     assert "forecast" in table_names(engine)
+    engine.dispose()
+
+
+def test_head_revision_is_alembics_and_the_schema_revision_its_own(db_url):
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+    engine = open_database(db_url)
+    with engine.connect() as connection:
+        assert (
+            schema_revision(engine) == MigrationContext.configure(connection).get_current_revision()
+        )
     engine.dispose()
 
 
