@@ -92,11 +92,11 @@ def main() -> None:
                     check=False,
                 )
     rows = []
-    for (command, version), measured in times.items():
+    for (shown, version), measured in times.items():
         seconds = [s for s in measured if s is not None]
         rows.append(
             {
-                "command": f"`foodchain {command}`",
+                "command": f"`foodchain {shown}`",
                 "version": version,
                 "median_s": f"{statistics.median(seconds):.2f}" if seconds else "fails",
                 "worst_s": f"{max(seconds):.2f}" if seconds else "-",
