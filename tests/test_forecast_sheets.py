@@ -6,6 +6,7 @@ import re
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from foodchain.db import transaction
 from foodchain.files.reading import read_table
@@ -211,10 +212,12 @@ def _validation_lists(book, sheet):
     for validation in sheet.data_validations.dataValidation:
         assert validation.type == "list"
         name, ref = validation.formula1.split("!")
-        col, first, last = re.fullmatch(r"\$([A-Z]+)\$(\d+):\$[A-Z]+\$(\d+)", ref).groups()
+        found_ref = re.fullmatch(r"\$([A-Z]+)\$(\d+):\$[A-Z]+\$(\d+)", ref)
+        assert found_ref is not None, ref
+        col, first, last = found_ref.groups()
         values = [book[name][f"{col}{r}"].value for r in range(int(first), int(last) + 1)]
         for cells in str(validation.sqref).split():
-            found[re.match(r"[A-Z]+", cells).group()] = (values, validation, cells)
+            found[cells.split(":")[0].rstrip("0123456789")] = (values, validation, cells)
     return found
 
 
@@ -234,8 +237,8 @@ def test_the_xlsx_template_guides_the_farmer(engine, tmp_path):
         else:
             assert "00FFF2CC" not in colours, header[column - 1]
     lists = _validation_lists(book, sheet)
-    status_col = sheet.cell(1, header.index("statut") + 1).column_letter
-    days_col = sheet.cell(1, header.index("jours disponibles") + 1).column_letter
+    status_col = get_column_letter(header.index("statut") + 1)
+    days_col = get_column_letter(header.index("jours disponibles") + 1)
     assert set(lists) == {status_col, days_col}
     statuses, validation, cells = lists[status_col]
     assert statuses == ["bio", "conversion", "hve", "conventionnel"]
