@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from itertools import combinations
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlmodel import select
@@ -19,8 +19,10 @@ from foodchain.db import transaction
 from foodchain.errors import NotFoundError
 from foodchain.files.writing import Sheet
 from foodchain.models import Forecast, SiteKind
-from foodchain.seasons import CropCalendar
 from foodchain.weeks import WEEKDAYS, Week
+
+if TYPE_CHECKING:
+    from foodchain.seasons import CropCalendar
 
 FRENCH_HEADERS = {
     "farm": "ferme",
