@@ -304,7 +304,7 @@ def _stale(changes: TableChanges, seen: _Seen) -> list[str]:
             if old[name] == new[name]:
                 continue
             warnings.append(
-                f"{changes.label(new)}: {label} is {_shown(old[name])} in the database, "
+                f"{changes.labels[key]}: {label} is {_shown(old[name])} in the database, "
                 f"stored after this file was {made}; the file says {_shown(new[name])}, "
                 f"which replaces it (line {row.line}; to keep "
                 f"{_shown(old[name])}, write it in the file or make a new template)"

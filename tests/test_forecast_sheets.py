@@ -124,11 +124,11 @@ def test_dry_run_change_lines_name_farm_product_and_week(engine, tmp_path):
     (table,) = report.tables
     labels = {table.label(new): (old, new) for old, new in table.changed}
     assert set(labels) == {
-        "Ferme du Nord (farm_nord) · Carotte (carrot) · 2026-W49",
-        "Ferme du Nord (farm_nord) · Poireau (leek) · 2026-W50",
+        "forecast Ferme du Nord (farm_nord) · Carotte (carrot) · 2026-W49",
+        "forecast Ferme du Nord (farm_nord) · Poireau (leek) · 2026-W50",
     }
-    old, new = labels["Ferme du Nord (farm_nord) · Poireau (leek) · 2026-W50"]
-    assert [k for k in new if old[k] != new[k]] == ["kg", "price_eur_per_kg"]
+    old, new = labels["forecast Ferme du Nord (farm_nord) · Poireau (leek) · 2026-W50"]
+    assert table.differences(old, new) == ["kg: 20.0 → 22.0", "price_eur_per_kg: 3.0 → 3.2"]
 
 
 # --------------------------------------------------------------------------- older files
