@@ -1,23 +1,37 @@
-"""Farmers' harvest forecasts: the file's columns, import, template and export."""
+"""Farmers' harvest forecasts: the file's columns and their import as farmers fill them
+(the template and the export are written by ``foodchain.forecast_sheets``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from foodchain.catalogue import Catalogue, load_catalogue
-from foodchain.db import transaction
-from foodchain.errors import NotFoundError
+from foodchain.db import write_transaction
 from foodchain.files.columns import Column, Row, TableSpec, choice, number, text, week, weekdays
-from foodchain.files.writing import Sheet
-from foodchain.importing import Importer, RowError, ref, validated
-from foodchain.models import Forecast, ForecastIn, SiteKind
+from foodchain.files.reading import parse_bytes, read_file
+from foodchain.forecast_sheets import forecast_export as forecast_export
+from foodchain.forecast_sheets import forecast_template as forecast_template
+from foodchain.forecast_sheets import version_of
+from foodchain.importing import Importer, RowError, parse_records, ref, validated
+from foodchain.models import Forecast, ForecastIn, Run, RunStatus, SiteKind
 from foodchain.organic import OrganicStatus
-from foodchain.store import stored_rows
-from foodchain.weeks import WEEKDAYS, Week
+from foodchain.store import (
+    ImportReport,
+    Key,
+    TableChanges,
+    apply,
+    diff,
+    key_of,
+    record_import,
+    stored_rows,
+)
+from foodchain.weeks import WEEKDAYS
 
 STATUS_WORDS = {
     "organic": "organic",
@@ -86,22 +100,26 @@ SPEC = TableSpec(
             required=False,
             blank_ok=True,
         ),
+        Column(
+            "made_at",
+            text,
+            "when the sheet was made (written by foodchain; leave it)",
+            ("fait le", "fichier fait le", "made at"),
+            required=False,
+            blank_ok=True,
+        ),
+        Column(
+            "version",
+            text,
+            "what the row held when the sheet was made (written by foodchain; leave it)",
+            ("version ne pas modifier",),
+            required=False,
+            blank_ok=True,
+        ),
     ),
     key=("farm", "product", "week"),
     ignored=("product_name", "nom du produit", "to_fill", "a remplir"),
 )
-
-FRENCH_HEADERS = {
-    "farm": "ferme",
-    "product": "produit",
-    "product_name": "nom du produit",
-    "week": "semaine",
-    "kg": "quantité (kg)",
-    "price_eur_per_kg": "prix (€/kg)",
-    "organic_status": "statut",
-    "days_available": "jours disponibles",
-    "to_fill": "à remplir",
-}
 _FIELDS = {"farm_id": "farm", "product_id": "product"}
 
 
@@ -120,7 +138,8 @@ def _build(row: Row, catalogue: Catalogue, options: dict[str, Any]) -> ForecastI
         raise RowError(
             "week", "week outside the planning horizon", f"use a week from {first} to {last}"
         )
-    if v["kg"] is None:
+    seen: _Seen | None = options.get(_SEEN)
+    if v["kg"] is None and seen is None:
         return None
     farm = catalogue.farms.get(farm_id)
     site = catalogue.sites[farm_id]
@@ -129,7 +148,7 @@ def _build(row: Row, catalogue: Catalogue, options: dict[str, Any]) -> ForecastI
         "farm_id": farm_id,
         "product_id": product_id,
         "week": v["week"],
-        "kg": v["kg"],
+        "kg": v["kg"] if v["kg"] is not None else 0.0,
         "price_eur_per_kg": v["price_eur_per_kg"]
         if v["price_eur_per_kg"] is not None
         else catalogue.products[product_id].price_eur_per_kg,
@@ -137,7 +156,14 @@ def _build(row: Row, catalogue: Catalogue, options: dict[str, Any]) -> ForecastI
         or (farm.organic_status if farm else OrganicStatus.CONVENTIONAL),
         "days_available": days,
     }
-    return validated(ForecastIn, data, row, _FIELDS)
+    record = validated(ForecastIn, data, row, _FIELDS)
+    if seen is None:
+        return record
+    seen.rows[(farm_id, product_id, v["week"])] = row
+    if v["kg"] is None:
+        seen.blank.append(record)  # an empty kg cell: 0 kg if a forecast is stored for it
+        return None
+    return record
 
 
 def _existing(
@@ -153,90 +179,152 @@ def _existing(
 IMPORTER: Importer[ForecastIn] = Importer("forecasts", SPEC, Forecast, _build, _existing)
 
 
-# --------------------------------------------------------------------------- template & export
+# --------------------------------------------------------------------------- import as farmers fill
 
 
-def _farm_or_fail(catalogue: Catalogue, farm: str) -> str:
-    try:
-        return catalogue.resolve_site(farm, SiteKind.FARM, "farm")
-    except LookupError as exc:
-        raise NotFoundError(f"{exc}: {farm!r}. {getattr(exc, 'fix', '')}") from None
+_SEEN = "_seen"
 
 
-def forecast_template(engine: Engine, farm: str, weeks: list[Week]) -> Sheet:
-    """Rows for the farm's products × weeks, pre-filled with the week's or last known values."""
-    with transaction(engine) as session:
+@dataclass
+class _Seen:
+    """What ``_build`` saw beyond the records it returns (passed through the options)."""
+
+    rows: dict[Key, Row] = field(default_factory=dict)
+    """Each row's parsed cells by its key (for its ``made_at`` and ``version`` stamps)."""
+    blank: list[ForecastIn] = field(default_factory=list)
+    """Rows with an empty kg cell, as 0 kg records."""
+
+
+_FIELD_NAMES = {
+    "kg": "kg",
+    "price_eur_per_kg": "price (€/kg)",
+    "organic_status": "status",
+    "days_available": "days",
+}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return " ".join(map(str, value)) or "(none)"
+    return str(value)
+
+
+def forecast_label(catalogue: Catalogue, farm_id: str, product_id: str, week: str) -> str:
+    """How a report names a forecast: farm, product and week, names with their ids."""
+    site = catalogue.sites.get(farm_id)
+    product = catalogue.products.get(product_id)
+    farm = f"{site.name} ({farm_id})" if site and site.name != farm_id else farm_id
+    name = product.name if product else product_id
+    return f"{farm} · {name if name == product_id else f'{name} ({product_id})'} · {week}"
+
+
+def import_forecasts(engine: Engine, path: Path, dry_run: bool = False) -> ImportReport:
+    """Import a forecast sheet entirely or not at all, reading it as farmers fill it.
+
+    * An empty kg cell means "none this week": a forecast stored for that row is set to 0 kg
+      (said in a note); a row never forecast stays without one. A sheet stamped by
+      foodchain (``version`` column) whose row had no forecast when it was made leaves a
+      forecast stored since untouched.
+    * Every change is labelled with its farm, product and week (``TableChanges.label``).
+    * A value stored after the sheet was made (its row's ``version`` stamp no longer matches
+      the database) and different from the file's is a warning, one per value; the file's
+      value is still written (the farmer's latest word), the warning says what it replaces.
+    * A week changed that has a published plan gets a note: re-plan it.
+    """
+    data = read_file(path)
+    raw = parse_bytes(data, str(path), path.suffix.lower())
+    seen = _Seen()
+    with write_transaction(engine) as session:
         catalogue = load_catalogue(session)
-        farm_id = _farm_or_fail(catalogue, farm)
-        history = session.exec(
-            select(Forecast).where(Forecast.farm_id == farm_id).order_by(Forecast.week)
-        ).all()
-    products = sorted({f.product_id for f in history}) or sorted(catalogue.products)
-    by_product: dict[str, list[Forecast]] = {}
-    for f in history:
-        by_product.setdefault(f.product_id, []).append(f)
-    farm_status = catalogue.farms[farm_id].organic_status if farm_id in catalogue.farms else None
-    pickup = list(catalogue.sites[farm_id].windows)
-    rows: list[list[Any]] = []
-    for w in weeks:
-        for product_id in products:
-            past = [f for f in by_product.get(product_id, []) if f.week <= str(w)]
-            same = past[-1] if past and past[-1].week == str(w) else None
-            last = past[-1] if past else None
-            product = catalogue.products[product_id]
-            hint = (
-                f"kg prévus en {w} (dernier connu : {last.kg:g} kg en {last.week})"
-                if last and not same
-                else f"kg prévus en {w}"
-            )
-            rows.append(
-                [
-                    farm_id,
-                    product_id,
-                    product.name,
-                    str(w),
-                    same.kg if same else None,
-                    last.price_eur_per_kg if last else product.price_eur_per_kg,
-                    str(last.organic_status if last else farm_status or "conventional"),
-                    " ".join(last.days_available if last else pickup),
-                    hint + " ; 0 si rien, vide = pas de prévision. Vérifiez prix, statut, jours.",
-                ]
-            )
-    keys = [
-        "farm",
-        "product",
-        "product_name",
-        "week",
-        "kg",
-        "price_eur_per_kg",
-        "organic_status",
-        "days_available",
-        "to_fill",
-    ]
-    return Sheet(keys, rows, FRENCH_HEADERS)
-
-
-def forecast_export(engine: Engine, farm: str | None, weeks: list[Week]) -> Sheet:
-    """Stored forecasts, in the import format (so an export can be edited and re-imported)."""
-    with transaction(engine) as session:
-        catalogue = load_catalogue(session)
-        query = select(Forecast).where(Forecast.week.in_([str(w) for w in weeks]))  # type: ignore[attr-defined]
-        if farm:
-            query = query.where(Forecast.farm_id == _farm_or_fail(catalogue, farm))
-        found = session.exec(query).all()
-    keys = ["farm", "product", "product_name", "week", "kg", "price_eur_per_kg"]
-    keys += ["organic_status", "days_available"]
-    rows = [
-        [
-            f.farm_id,
-            f.product_id,
-            catalogue.products[f.product_id].name,
-            f.week,
-            f.kg,
-            f.price_eur_per_kg,
-            str(f.organic_status),
-            " ".join(f.days_available),
+        records, parsed, skipped = parse_records(IMPORTER, raw, catalogue, {_SEEN: seen})
+        stamped = "version" in parsed.labels
+        filled = {key_of(Forecast, r) for r in records}
+        blank = [r for r in seen.blank if key_of(Forecast, r) not in filled]
+        stored = {
+            (row["farm_id"], row["product_id"], row["week"]): row
+            for row in _existing(session, [*records, *blank], {})
+        }
+        cleared = [
+            r
+            for r in blank
+            if (key := key_of(Forecast, r)) in stored
+            and not (stamped and not seen.rows[key].values["version"])
         ]
-        for f in sorted(found, key=lambda f: (f.farm_id, f.week, f.product_id))
+        changes = diff(Forecast, stored.values(), [*records, *cleared])
+        report = ImportReport(IMPORTER.kind, str(path), len(raw.rows), [changes], dry_run)
+        for key in {*filled, *(key_of(Forecast, r) for r in cleared)}:
+            changes.labels[key] = forecast_label(catalogue, *key)
+        emptied = [
+            changes.labels[key] for r in cleared if stored[key := key_of(Forecast, r)]["kg"] != 0
+        ]
+        if emptied:
+            report.notes.append(
+                f"{len(emptied)} emptied kg cell(s) set a stored forecast to 0 kg (none this "
+                "week): " + "; ".join(emptied[:5]) + (" …" if len(emptied) > 5 else "")
+            )
+        if skipped - len(cleared):
+            report.notes.append(f"{skipped - len(cleared)} row(s) without a quantity were skipped")
+        if parsed.unknown_headers:
+            report.notes.append(
+                "columns ignored: " + ", ".join(repr(h) for h in parsed.unknown_headers)
+            )
+        if stamped:
+            report.warnings.extend(_stale(changes, seen))
+        elif changes.changed:
+            report.notes.append(
+                "this file has no 'version' column: values changed in the database since it "
+                "was made cannot be told apart (make a new template to get one)"
+            )
+        report.notes.extend(published_weeks_notes(session, changes))
+        if dry_run:
+            session.rollback()
+            return report
+        apply(session, Forecast, changes)
+        record_import(session, report, data)
+    return report
+
+
+def key_of_row(row: Mapping[str, Any]) -> Key:
+    return (row["farm_id"], row["product_id"], row["week"])
+
+
+def _stale(changes: TableChanges, seen: _Seen) -> list[str]:
+    """One warning per value the file would write over a value stored after it was made."""
+    warnings: list[str] = []
+    for old, new in changes.changed:
+        key = key_of_row(new)
+        row = seen.rows[key]
+        if row.values["version"] == version_of(old):
+            continue  # the database still holds what the sheet was made from
+        when = row.values["made_at"]
+        made = f"made {when}" if when else "made earlier"
+        for name, label in _FIELD_NAMES.items():
+            if old[name] == new[name]:
+                continue
+            warnings.append(
+                f"{changes.labels[key]}: {label} is {_shown(old[name])} in the database, "
+                f"stored after this file was {made}; the file says {_shown(new[name])}, "
+                f"which replaces it (line {row.line}; to keep "
+                f"{_shown(old[name])}, write it in the file or make a new template)"
+            )
+    return warnings
+
+
+def published_weeks_notes(session: Session, changes: TableChanges) -> list[str]:
+    """A note per week the changes touch that has a published plan: it must be re-planned."""
+    weeks = {
+        row["week"]
+        for row in (*changes.added, *(new for _old, new in changes.changed), *changes.removed)
+    }
+    if not weeks:
+        return []
+    runs = session.exec(
+        select(Run).where(col(Run.week).in_(sorted(weeks)), Run.status == RunStatus.PUBLISHED)
+    ).all()
+    return [
+        f"{run.week} has a published plan (run {run.id}): re-plan it "
+        f"(foodchain plan --week {run.week}) and publish the new run with --replace"
+        for run in sorted(runs, key=lambda r: r.week)
     ]
-    return Sheet(keys, rows, FRENCH_HEADERS)

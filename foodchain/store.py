@@ -55,9 +55,17 @@ class TableChanges:
     unchanged: int = 0
     key: tuple[str, ...] = ()
     """The fields naming a row (the table's primary key)."""
+    labels: dict[Key, str] = field(default_factory=dict)
+    """A readable name per row key, set by an importer that knows one (a forecast:
+    "Ferme du Nord (farm_nord) · Carotte (carrot) · 2026-W49"); other rows are named by
+    their key values."""
 
     def label(self, row: dict[str, Any]) -> str:
-        """The row as people name it: ``site farm_x``, ``forecast farm_x/carrot/2026-W49``."""
+        """The row as people name it: ``site farm_x``, ``forecast farm_x/carrot/2026-W49``,
+        or ``forecast`` and the importer's label."""
+        named = self.labels.get(tuple(row.get(n) for n in self.key)) if self.labels else None
+        if named:
+            return f"{self.table} {named}"
         names = [n for n in self.key if n in row] or list(row)[:3]
         return f"{self.table} " + "/".join(str(row[n]) for n in names)
 
@@ -138,6 +146,8 @@ class ImportReport:
     tables: list[TableChanges]
     dry_run: bool
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What the person should check before (or after) writing: shown apart from the notes."""
 
     @property
     def added(self) -> int:
