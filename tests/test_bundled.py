@@ -47,7 +47,7 @@ def test_an_unknown_name_is_refused_naming_the_bundled_scenarios(tmp_path, monke
     monkeypatch.chdir(tmp_path)
     with pytest.raises(FoodchainError, match=r"no scenario file 'lensoi'.*lensois, tiny"):
         scenario_path("lensoi")
-    with pytest.raises(FoodchainError, match="no bundled scenario 'lensoi'.*lensois, tiny"):
+    with pytest.raises(FoodchainError, match=r"no bundled scenario 'lensoi'.*lensois, tiny"):
         bundled_scenario("lensoi")
 
 
