@@ -101,8 +101,8 @@ def installed(wheel: tuple[Path, list[str]], tmp_path_factory: pytest.TempPathFa
     ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     deps = Path(paths.stdout.strip()) / "_foodchain_test_dependencies.pth"
     deps.write_text("".join(f"{p}\n" for p in sorted(ours)), encoding="utf-8")
-    pip = [sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index"]
-    _run([*pip, "-q", wheel[0]], venv)
+    pip: list[str | Path] = [sys.executable, "-m", "pip", "--python", python, "install"]
+    _run([*pip, "--no-deps", "--no-index", "-q", wheel[0]], venv)
     return scripts
 
 
