@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 import sysconfig
@@ -98,7 +99,7 @@ def installed(wheel: tuple[Path, list[str]], tmp_path_factory: pytest.TempPathFa
     scripts = venv / ("Scripts" if os.name == "nt" else "bin")
     python = scripts / ("python.exe" if os.name == "nt" else "python")
     paths = _run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], venv)
-    ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    ours = {*site.getsitepackages(), *(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))}
     deps = Path(paths.stdout.strip()) / "_foodchain_test_dependencies.pth"
     deps.write_text("".join(f"{p}\n" for p in sorted(ours)), encoding="utf-8")
     pip: list[str | Path] = [sys.executable, "-m", "pip", "--python", python, "install"]
