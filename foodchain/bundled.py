@@ -1,8 +1,8 @@
 """The scenarios shipped with foodchain, and the scenario file a ``--scenario`` argument names.
 
 The bundled scenarios are the files of the repository's top-level ``scenarios/`` folder, which
-the wheel ships as the package ``foodchain.scenarios`` (``package-dir`` in pyproject.toml): one
-copy of each file, found through ``importlib.resources`` the same way from a checkout installed
+the wheel ships as the package ``foodchain.scenarios`` (mapped in setup.py): one copy of each
+file, found through ``importlib.resources`` the same way from a checkout installed
 with ``pip install -e .`` and from an installed wheel. A scenario reads the CSV files beside its
 YAML, so the folder must be a real folder on disk (a foodchain imported from a zip archive is
 refused with a message rather than extracted file by file).
