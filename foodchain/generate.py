@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from foodchain.bundled import bundled_scenario
 from foodchain.errors import FoodchainError
 from foodchain.models import SLUG
 from foodchain.routing.travel import great_circle_km
@@ -298,9 +299,9 @@ def menus(
 
 # =========================================================================== a whole region
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "scenarios" / "lensois.yaml"
-"""The scenario whose catalogue, crops, menu cycles, baskets and vehicle types a region reuses;
-its crops.yaml and menu_cycles.yaml lie beside its products file."""
+TEMPLATE = "lensois"
+"""The bundled scenario whose catalogue, crops, menu cycles, baskets and vehicle types a region
+reuses by default; its crops.yaml and menu_cycles.yaml lie beside its products file."""
 
 MAX_COUNT = 2000
 NEAR_FARM_KM = 15.0
@@ -438,7 +439,7 @@ def _load_template(path: Path) -> _Template:
     except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
         raise FoodchainError(
             f"cannot read the template scenario {path} ({exc}): it needs its products file "
-            "with crops.yaml and menu_cycles.yaml beside it, as scenarios/lensois has"
+            "with crops.yaml and menu_cycles.yaml beside it, as the bundled lensois has"
         ) from None
     return _Template(doc, products_file, products, crops, cycles)
 
@@ -470,14 +471,15 @@ def generate_scenario(
     shops: int | None = None,
     name: str = "region",
     weeks: tuple[Week, Week] | None = None,
-    template: Path = TEMPLATE,
+    template: Path | None = None,
     force: bool = False,
 ) -> Path:
     """Write ``out_dir/<name>.yaml`` and its data files in ``out_dir/<name>/``; return the YAML.
 
     ``shops`` defaults to one per 15 relay points and canteens (2 to 40); ``weeks`` to the
-    template's horizon. An existing non-empty ``out_dir`` is refused unless ``force``, which
-    replaces ``<name>.yaml`` and ``<name>/`` (nothing else in the folder is touched).
+    template's horizon; ``template`` to the bundled Lensois scenario (package data: no source
+    tree needed). An existing non-empty ``out_dir`` is refused unless ``force``, which replaces
+    ``<name>.yaml`` and ``<name>/`` (nothing else in the folder is touched).
     """
     if shops is None:
         shops = max(2, min(40, round((relays + canteens) / 15)))
@@ -487,7 +489,7 @@ def generate_scenario(
             f"{out_dir} is not empty: choose a new folder, or pass --force to replace "
             f"{name}.yaml and {name}/ in it"
         )
-    base = _load_template(template)
+    base = _load_template(bundled_scenario(TEMPLATE) if template is None else template)
     if (out_dir / name).resolve() == base.products_file.parent.resolve():
         raise FoodchainError(
             f"{out_dir / name} holds the template scenario's files: choose another"
