@@ -18,7 +18,7 @@ from foodchain.catalogue import Catalogue, load_catalogue
 from foodchain.db import transaction
 from foodchain.errors import NotFoundError
 from foodchain.files.writing import Sheet
-from foodchain.models import Forecast, SiteKind
+from foodchain.models import Forecast, Setting, SiteKind
 from foodchain.weeks import WEEKDAYS, Week
 
 if TYPE_CHECKING:
@@ -103,10 +103,17 @@ def forecast_template(
 ) -> Sheet:
     """Rows for the farm's products × weeks, pre-filled with the week's or last known values.
 
-    With a crop ``calendar``, a week lists only the products in season then, and those the
-    farm already forecast that week whatever the calendar says."""
+    With a crop ``calendar`` (by default the scenario's, stored by ``init``), a week lists
+    only the products in season then, and those the farm already forecast that week whatever
+    the calendar says."""
     with transaction(engine) as session:
         catalogue = load_catalogue(session)
+        if calendar is None:
+            stored = session.get(Setting, "crop_calendar")
+            if stored is not None and isinstance(stored.value, dict):
+                from foodchain.seasons import crop_calendar
+
+                calendar = crop_calendar(stored.value, "the stored crop calendar")
         farm_id = farm_or_fail(catalogue, farm)
         history = session.exec(
             select(Forecast).where(Forecast.farm_id == farm_id).order_by(Forecast.week)

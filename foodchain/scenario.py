@@ -61,6 +61,7 @@ from foodchain.portions import merged_portions
 from foodchain.routing.build import Flow, build_day_problem
 from foodchain.routing.diagnosis import diagnose
 from foodchain.routing.problem import UnservedReason
+from foodchain.seasons import scenario_crop_document
 from foodchain.store import ImportReport, TableChanges, apply, diff, primary_key
 from foodchain.weeks import WEEKDAYS, Week
 
@@ -901,6 +902,9 @@ def install_scenario(engine: Engine, scenario: Scenario, dry_run: bool = False) 
             Setting(key="hub", value=scenario.hub),
             Setting(key="settings", value=scenario.settings),
         ]
+        crops = scenario_crop_document(scenario.path)
+        if crops is not None:
+            settings.append(Setting(key="crop_calendar", value=crops))
         plan: list[tuple[type[SQLModel], TableChanges]] = [
             (Setting, diff(Setting, session.exec(select(Setting)).all(), settings))
         ]

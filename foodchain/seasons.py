@@ -87,13 +87,30 @@ def load_crop_calendar(path: Path) -> CropCalendar:
     return crop_calendar(doc if isinstance(doc, Mapping) else {}, str(path))
 
 
-def scenario_crop_calendar(scenario: Path) -> CropCalendar | None:
-    """The calendar of a scenario file: ``crops.yaml`` beside its products file, else None
-    (a scenario without one, such as ``tiny``: every product is then offered every week)."""
+def scenario_crop_file(scenario: Path) -> Path | None:
+    """A scenario's ``crops.yaml`` (beside its products file), None for a scenario without
+    one, such as ``tiny``: every product is then offered every week."""
     try:
         doc = yaml.safe_load(scenario.read_text(encoding="utf-8"))
         products = scenario.parent / str(doc["products"])
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return None
     crops = products.parent / "crops.yaml"
-    return load_crop_calendar(crops) if crops.is_file() else None
+    return crops if crops.is_file() else None
+
+
+def scenario_crop_calendar(scenario: Path) -> CropCalendar | None:
+    """The calendar of a scenario file, else None (see ``scenario_crop_file``)."""
+    crops = scenario_crop_file(scenario)
+    return load_crop_calendar(crops) if crops is not None else None
+
+
+def scenario_crop_document(scenario: Path) -> dict[str, Any] | None:
+    """The checked contents of a scenario's ``crops.yaml``, as ``init`` stores them (the
+    ``crop_calendar`` setting) for the forecast templates of an installed database."""
+    crops = scenario_crop_file(scenario)
+    if crops is None:
+        return None
+    load_crop_calendar(crops)  # refuses a malformed calendar
+    doc = yaml.safe_load(crops.read_text(encoding="utf-8"))
+    return {key: doc[key] for key in ("factors", "calendar", "farms") if key in doc}

@@ -58,6 +58,7 @@ and a region generated from the bundled template loads."""
 def _run(args: list[str | Path], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "FOODCHAIN_DB"}}
     env["PYTHONNOUSERSITE"] = "1"
+    env["COLUMNS"] = "300"
     done = subprocess.run(
         [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
     )
@@ -139,11 +140,8 @@ def test_installed_foodchain_loads_the_bundled_scenarios_and_generates_a_region(
 
     # The installed command, from the same folder: the bundled Lensois validates and loads into
     # a new database (its migrations are package data too).
-    lensois = loaded["lensois"][2]
     foodchain = installed / ("foodchain.exe" if os.name == "nt" else "foodchain")
-    validated = _run([foodchain, "scenario", "validate", lensois], outside)
-    assert "is valid" in validated.stdout
-    _run(
-        [foodchain, "--db", f"sqlite:///{outside / 'x.db'}", "init", "--scenario", lensois], outside
-    )
+    validated = _run([foodchain, "scenario", "validate", "lensois"], outside)
+    assert "is valid" in validated.stdout and loaded["lensois"][2] in validated.stdout
+    _run([foodchain, "--db", outside / "x.db", "init", "--scenario", "lensois"], outside)
     assert (outside / "x.db").is_file()

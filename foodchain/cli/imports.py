@@ -75,7 +75,8 @@ def forecast_import(
     from foodchain import forecasts
 
     with reported():
-        _import(forecasts.IMPORTER, file, dry_run)
+        report = forecasts.import_forecasts(database(announce=True), file, dry_run=dry_run)
+        print_changes(report, detail=dry_run)
 
 
 @forecast_app.command(

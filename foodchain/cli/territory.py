@@ -44,9 +44,10 @@ SCENARIO_HELP = "Scenario: a YAML file, or the name of a bundled one (lensois)."
 
 def read_scenario(text: str) -> Scenario:
     """A scenario by path or bundled name."""
+    from foodchain.bundled import scenario_path
     from foodchain.scenario import load_scenario
 
-    return load_scenario(Path(text))
+    return load_scenario(scenario_path(text))
 
 
 def print_changes(report: ImportReport, detail: bool) -> None:
@@ -60,6 +61,8 @@ def print_changes(report: ImportReport, detail: bool) -> None:
     )
     for note in report.notes:
         console.print(f"  [yellow]note:[/yellow] {escape(note)}")
+    for warning in report.warnings:
+        console.print(f"  [yellow]warning:[/yellow] {escape(warning)}")
     if not detail:
         return
     from foodchain.subscriptions import SPEC
