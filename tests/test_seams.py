@@ -43,3 +43,11 @@ def test_the_allocation_solver_does_not_import_the_routing_engines() -> None:
     loaded = _loaded("foodchain.allocation.solver")
     engines = ("pyvrp", "foodchain.routing.portfolio", "foodchain.routing.ortools_search")
     assert not sorted(m for m in loaded if m.startswith(engines))
+
+
+def test_the_command_line_starts_without_solvers_data_libraries_or_the_database() -> None:
+    """``foodchain --help`` answered in 1.4 s when the CLI imported everything at start-up;
+    each command now imports what it uses when it runs (benchmarks/startup.py)."""
+    loaded = _loaded("foodchain.cli")
+    late = (*HEAVY, "pandas", "numpy", "matplotlib", "folium", "alembic", "openpyxl", "pydantic")
+    assert not sorted(m for m in loaded if m.split(".")[0] in late or m in late)
