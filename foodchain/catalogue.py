@@ -228,13 +228,20 @@ class _Names:
                     f"{', '.join(shown)}{more}",
                     ids,
                 )
+        # Suggested: the things whose name the text holds ('Carottes râpées' → carrot),
+        # longest name first, then the names written alike (difflib).
+        suggested: list[str] = []
+        inside = sorted(
+            ((form, key) for form, key in self.variants if _contains(words, form)),
+            key=lambda fk: -len(fk[0]),
+        )
         keys = {" ".join(form): form for form in self.exact}
         close = difflib.get_close_matches(" ".join(words), list(keys), 6, CLOSE)
-        suggested: list[str] = []
-        for key in close:
-            for k in sorted(self.exact[keys[key]]):
-                if k not in suggested:
-                    suggested.append(k)
+        for key in [k for _form, k in inside] + [
+            k for text in close for k in sorted(self.exact[keys[text]])
+        ]:
+            if key not in suggested:
+                suggested.append(key)
         return self._unknown(what, suggested[:3])
 
     def _unknown(self, what: str, suggested: list[str]) -> Unknown:

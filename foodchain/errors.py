@@ -63,9 +63,7 @@ def group_problems(problems: Sequence[Problem]) -> list[Problem]:
         lines = sorted({n for p in same for n in (p.lines or (p.line,)) if n is not None})
         first = same[0]
         merged.append(
-            replace(first, line=lines[0], lines=tuple(lines))
-            if len(lines) > 1
-            else first
+            replace(first, line=lines[0], lines=tuple(lines)) if len(lines) > 1 else first
         )
     return merged
 
