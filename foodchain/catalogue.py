@@ -203,8 +203,8 @@ class _Names:
         found = self._cache.get((text, what))
         if found is None:
             found = self._cache[(text, what)] = self._match(text, what)
-        if isinstance(found, Unknown):
-            raise found
+        if isinstance(found, Unknown):  # a new exception each time: no traceback piles up
+            raise Unknown(found.message, found.fix, found.fix_fr, found.suggestions)
         return found
 
     def _match(self, text: str, what: str) -> str | Unknown:
