@@ -7,6 +7,8 @@ importers validate a farmer's file and the scenario's bundled files.
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from foodchain.basket_rules import BasketRules, basket_rules
+from foodchain.food_words import PRODUCT_ALIASES
 from foodchain.models import (
     BasketType,
     BasketTypeIn,
@@ -39,12 +42,17 @@ from foodchain.weeks import Week, fold
 
 
 class Unknown(LookupError):
-    """A name that matches nothing; ``fix`` lists what it could have been."""
+    """A name that matches nothing, or several things: ``fix`` (``fix_fr`` in French) lists
+    what it could have been, ``suggestions`` the ids of the closest (none if none is close)."""
 
-    def __init__(self, message: str, fix: str) -> None:
+    def __init__(
+        self, message: str, fix: str, fix_fr: str = "", suggestions: Sequence[str] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fix = fix
+        self.fix_fr = fix_fr or fix
+        self.suggestions = tuple(suggestions)
 
 
 @dataclass(frozen=True)
@@ -87,10 +95,11 @@ class Catalogue:
             for kind in SiteKind
         }
         names["site"] = _Names({k: s.name for k, s in self.sites.items()})
-        names["product"] = _Names({k: p.name for k, p in self.products.items()})
+        names["product"] = _Names({k: p.name for k, p in self.products.items()}, PRODUCT_ALIASES)
         names["item"] = _Names(
             {k: p.name for k, p in self.products.items()}
-            | {k: g.name for k, g in self.groups.items()}
+            | {k: g.name for k, g in self.groups.items()},
+            PRODUCT_ALIASES,
         )
         names["basket"] = _Names({k: b.name for k, b in self.basket_types.items()})
         return names
@@ -134,36 +143,124 @@ class Catalogue:
         return None
 
 
-def _plural_free(text: str) -> str:
-    t = fold(text).replace("_", " ").replace("-", " ")
-    return " ".join(w[:-1] if len(w) > 3 and w.endswith(("s", "x")) else w for w in t.split())
+_STOPWORDS = frozenset(
+    ["a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "pour"]
+)
+
+
+def name_words(text: str) -> tuple[str, ...]:
+    """How names are compared: folded words, singular, without articles ('Les Anges Gardins'
+    → ``('ange', 'gardin')``, 'Pommes de terre' → ``('pomme', 'terre')``)."""
+    t = fold(text).replace("œ", "oe").replace("æ", "ae")
+    return tuple(
+        w[:-1] if len(w) > 3 and w.endswith(("s", "x")) else w
+        for w in re.findall(r"[a-z0-9]+", t)
+        if w not in _STOPWORDS
+    )
+
+
+def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    """``part`` appears in ``words`` in order (not necessarily side by side)."""
+    rest = iter(words)
+    return all(w in rest for w in part)
 
 
 class _Names:
-    """Ids and display names of one kind of thing, matched as people write them."""
+    """Ids and display names of one kind of thing, matched as people write them.
 
-    def __init__(self, names: dict[str, str]) -> None:
+    A text names a thing when it is its id; else when its words (see ``name_words``) are
+    those of exactly one id, name, name without its bracketed part ('Radis (botte)' → radis)
+    or alias; else when they appear, in order, in exactly one of those ('Betteraves' →
+    'Betterave rouge', 'Anges Gardins' → 'Les Anges Gardins – ferme de Vieille-Église').
+    Two things matching equally well is an error that lists both, never a guess."""
+
+    def __init__(self, names: dict[str, str], aliases: dict[str, str] | None = None) -> None:
         self.names = names
-        self.index: dict[str, str] = {}
+        self.exact: dict[tuple[str, ...], set[str]] = {}
+        variants: list[tuple[tuple[str, ...], str]] = []
         for key, name in names.items():
-            self.index.setdefault(_plural_free(name), key)
-        for key in names:
-            self.index[_plural_free(key)] = key
+            forms = {key, name, re.sub(r"\(.*?\)", " ", name)}
+            for form in forms:
+                words = name_words(form)
+                if words:
+                    self.exact.setdefault(words, set()).add(key)
+                    variants.append((words, key))
+        for alias, key in (aliases or {}).items():
+            if key in names and name_words(alias) not in self.exact:
+                self.exact[name_words(alias)] = {key}
+        self.variants = variants
+        self._cache: dict[tuple[str, str], str | Unknown] = {}
+
+    def label(self, key: str) -> str:
+        """``carrot (Carotte)``: an id with its name, as suggestions show it."""
+        name = self.names.get(key, "")
+        return f"{key} ({name})" if name and name != key else key
 
     def resolve(self, text: str, what: str) -> str:
-        """Match an id exactly, then folded, then by name (accents, case, plurals ignored)."""
+        """The id ``text`` names, or ``Unknown`` whose fix suggests real ids with their names."""
         if text in self.names:
             return text
-        found = self.index.get(_plural_free(text))
-        if found is not None:
-            return found
-        close = difflib.get_close_matches(_plural_free(text), list(self.index), 3)
+        found = self._cache.get((text, what))
+        if found is None:
+            found = self._cache[(text, what)] = self._match(text, what)
+        if isinstance(found, Unknown):  # a new exception each time: no traceback piles up
+            raise Unknown(found.message, found.fix, found.fix_fr, found.suggestions)
+        return found
+
+    def _match(self, text: str, what: str) -> str | Unknown:
+        words = name_words(text)
+        if not words:
+            return self._unknown(what, [])
+        for candidates in (
+            self.exact.get(words, set()),
+            {key for form, key in self.variants if _contains(form, words)},
+        ):
+            if len(candidates) == 1:
+                return next(iter(candidates))
+            if candidates:
+                ids = sorted(candidates)
+                shown = [self.label(k) for k in ids[:5]]
+                more = f" (and {len(ids) - 5} more)" if len(ids) > 5 else ""
+                return Unknown(
+                    f"ambiguous {what}: it could be {', '.join(shown)}{more}",
+                    f"write the id of the one you mean: {', '.join(ids)}",
+                    "écrivez l'identifiant de celui que vous voulez dire : "
+                    f"{', '.join(shown)}{more}",
+                    ids,
+                )
+        # Suggested: the things whose name the text holds ('Carottes râpées' → carrot),
+        # longest name first, then the names written alike (difflib).
+        suggested: list[str] = []
+        inside = sorted(
+            ((form, key) for form, key in self.variants if _contains(words, form)),
+            key=lambda fk: -len(fk[0]),
+        )
+        keys = {" ".join(form): form for form in self.exact}
+        close = difflib.get_close_matches(" ".join(words), list(keys), 6, CLOSE)
+        for key in [k for _form, k in inside] + [
+            k for text in close for k in sorted(self.exact[keys[text]])
+        ]:
+            if key not in suggested:
+                suggested.append(key)
+        return self._unknown(what, suggested[:3])
+
+    def _unknown(self, what: str, suggested: list[str]) -> Unknown:
         known = sorted(self.names)
-        hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
         listing = ", ".join(known[:12]) + (
             f" (and {len(known) - 12} more)" if len(known) > 12 else ""
         )
-        raise Unknown(f"unknown {what}", f"{hint}known: {listing or 'none yet'}")
+        shown = ", ".join(self.label(k) for k in suggested)
+        return Unknown(
+            f"unknown {what}",
+            (f"did you mean {shown}? " if suggested else "") + f"known: {listing or 'none yet'}",
+            (f"vouliez-vous dire {shown} ? " if suggested else "")
+            + f"identifiants connus : {listing or 'aucun'}",
+            suggested,
+        )
+
+
+CLOSE = 0.72
+"""How alike (difflib's ratio) a text and a name must be for the name to be suggested."""
 
 
 def load_catalogue(session: Session) -> Catalogue:

@@ -6,7 +6,8 @@ Shortage and infeasibility are data, never exceptions: these are for input that 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -19,10 +20,14 @@ class Problem:
     line: int | None = None
     column: str | None = None
     value: str | None = None
+    lines: tuple[int, ...] = ()
+    """Every line with this same defect, when ``group_problems`` merged several."""
 
     def __str__(self) -> str:
         where = self.file
-        if self.line is not None:
+        if len(self.lines) > 1:
+            where += f", lines {line_ranges(self.lines)} ({len(self.lines):,} lines)"
+        elif self.line is not None:
             where += f", line {self.line}"
         if self.column:
             where += f", column '{self.column}'"
@@ -32,6 +37,35 @@ class Problem:
         if self.fix:
             text += f". Fix: {self.fix}"
         return text
+
+
+def line_ranges(lines: Iterable[int]) -> str:
+    """``[2, 3, 4, 7, 9, 10]`` → ``2-4, 7, 9-10``."""
+    ranges: list[list[int]] = []
+    for line in sorted(set(lines)):
+        if ranges and line == ranges[-1][1] + 1:
+            ranges[-1][1] = line
+        else:
+            ranges.append([line, line])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
+
+
+def group_problems(problems: Sequence[Problem]) -> list[Problem]:
+    """Identical defects (same file, column, message, value and fix) as one problem whose
+    ``lines`` lists every line it is on, in the order of their first line: a wrong farm id
+    copied down 116 lines is one problem "on lines 2-117", not 116."""
+    groups: dict[tuple[str, str, str, str | None, str | None], list[Problem]] = {}
+    for problem in problems:
+        key = (problem.file, problem.message, problem.fix, problem.column, problem.value)
+        groups.setdefault(key, []).append(problem)
+    merged = []
+    for same in groups.values():
+        lines = sorted({n for p in same for n in (p.lines or (p.line,)) if n is not None})
+        first = same[0]
+        merged.append(
+            replace(first, line=lines[0], lines=tuple(lines)) if len(lines) > 1 else first
+        )
+    return merged
 
 
 class FoodchainError(Exception):
@@ -46,6 +80,10 @@ class InputError(FoodchainError):
         first = str(problems[0]) if problems else "invalid input"
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         super().__init__(first + more)
+
+    def grouped(self) -> list[Problem]:
+        """The problems with identical defects merged (see ``group_problems``): what to show."""
+        return group_problems(self.problems)
 
 
 class NotFoundError(FoodchainError):

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from foodchain.catalogue import Catalogue
 from foodchain.files.columns import Column, Row, TableSpec, choice, integer, text, week, weeks
-from foodchain.importing import Importer, RowError, ref, validated
+from foodchain.importing import Checks, Importer
 from foodchain.models import SiteKind, Subscription, SubscriptionIn
 from foodchain.store import stored_rows
 from foodchain.weeks import Week
@@ -117,18 +117,29 @@ _FIELDS = {
 
 def _build(row: Row, catalogue: Catalogue, _options: dict[str, Any]) -> SubscriptionIn:
     v = row.values
-    relay = ref(
+    checks = Checks(row)
+    relay = checks.ref(
         "relay_point",
         lambda t: catalogue.resolve_site(t, SiteKind.RELAY, "relay point"),
         v["relay_point"],
     )
-    basket = ref("basket_type", catalogue.resolve_basket_type, v["basket_type"])
+    basket = checks.ref("basket_type", catalogue.resolve_basket_type, v["basket_type"])
     if catalogue.horizon:
         first, last = catalogue.horizon
-        if Week.parse(v["start"]) > last:
-            raise RowError("start", "starts after the planning horizon", f"start by {last}")
+        if v["start"] and Week.parse(v["start"]) > last:
+            checks.add(
+                "start",
+                "starts after the planning horizon",
+                f"start by {last}",
+                f"commencez au plus tard en {last}",
+            )
         if v["end"] and Week.parse(v["end"]) < first:
-            raise RowError("end", "ended before the planning horizon", f"end after {first}")
+            checks.add(
+                "end",
+                "ended before the planning horizon",
+                f"end after {first}",
+                f"finissez après {first}",
+            )
     data = {
         "relay_point_id": relay,
         "basket_type_id": basket,
@@ -140,7 +151,7 @@ def _build(row: Row, catalogue: Catalogue, _options: dict[str, Any]) -> Subscrip
         "paused_weeks": v["paused_weeks"] or [],
         "contact": v["contact"] or "",
     }
-    return validated(SubscriptionIn, data, row, _FIELDS)
+    return checks.validated(SubscriptionIn, data, _FIELDS)
 
 
 def _existing(
@@ -150,5 +161,5 @@ def _existing(
 
 
 IMPORTER: Importer[SubscriptionIn] = Importer(
-    "subscriptions", SPEC, Subscription, _build, _existing
+    "subscriptions", SPEC, Subscription, _build, _existing, partial_rows=True
 )

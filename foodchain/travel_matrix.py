@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from foodchain.catalogue import Catalogue
 from foodchain.errors import Problem
 from foodchain.files.columns import Column, ParsedTable, Row, TableSpec, number, text
-from foodchain.importing import Importer, RowError, ref, validated
+from foodchain.importing import Checks, Importer
 from foodchain.models import TravelLeg, TravelLegIn
 from foodchain.store import stored_rows
 
@@ -54,12 +54,13 @@ SPEC = TableSpec(
 
 def _build(row: Row, catalogue: Catalogue, _options: dict[str, Any]) -> TravelLegIn:
     v = row.values
-    origin = ref("from_id", catalogue.resolve_any_site, v["from_id"])
-    destination = ref("to_id", catalogue.resolve_any_site, v["to_id"])
-    if origin == destination:
-        raise RowError("to_id", "a leg from a site to itself", "remove the row")
+    checks = Checks(row)
+    origin = checks.ref("from_id", catalogue.resolve_any_site, v["from_id"])
+    destination = checks.ref("to_id", catalogue.resolve_any_site, v["to_id"])
+    if origin is not None and origin == destination:
+        checks.add("to_id", "a leg from a site to itself", "remove the row", "supprimez la ligne")
     data = {"from_id": origin, "to_id": destination, "km": v["km"], "minutes": v["minutes"]}
-    return validated(TravelLegIn, data, row, {})
+    return checks.validated(TravelLegIn, data, {})
 
 
 def _existing(
@@ -98,7 +99,7 @@ def _every_pair(legs: Sequence[tuple[Row, TravelLegIn]], parsed: ParsedTable) ->
 
 
 IMPORTER: Importer[TravelLegIn] = Importer(
-    "travel matrix", SPEC, TravelLeg, _build, _existing, check_rows=_every_pair
+    "travel matrix", SPEC, TravelLeg, _build, _existing, check_rows=_every_pair, partial_rows=True
 )
 
 

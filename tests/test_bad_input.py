@@ -72,7 +72,13 @@ CASES = [
     (
         "menu_unknown_item.csv",
         "menu",
-        ["line 3", "column 'produit'", "'brocoli'", "unknown product or substitution group"],
+        [
+            "line 3",
+            "column 'produit'",
+            "'poirau'",
+            "unknown product or substitution group",
+            "vouliez-vous dire leek (Poireau) ?",
+        ],
     ),
     ("menu_impossible_date.csv", "menu", ["line 3", "column 'date'", "'31/02/2026'"]),
     ("menu_no_service_that_day.csv", "menu", ["line 3", "serves no meals on wed"]),
@@ -84,7 +90,7 @@ CASES = [
     (
         "menu_unknown_course.csv",
         "menu",
-        ["line 3", "column 'composante'", "'fromage'", "not one of"],
+        ["line 3", "column 'composante'", "'boisson'", "not one of"],
     ),
     (
         "menu_other_canteen.csv",
@@ -200,7 +206,7 @@ CASES = [
     (
         "matrix_unknown_site.csv",
         "matrix",
-        ["line 4", "column 'vers'", "'relais_arras'", "unknown site", "known:"],
+        ["line 4", "column 'vers'", "'relais_arras'", "unknown site", "identifiants connus :"],
     ),
     (
         "matrix_missing_pair.csv",

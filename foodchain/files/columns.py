@@ -128,6 +128,8 @@ class Column:
     """The column must be present in the file."""
     blank_ok: bool = False
     """A cell may be left empty (its value is then None)."""
+    help_fr: str = ""
+    """``help`` in French, shown as the fix to a file with French headers (default: help)."""
 
     def headers(self) -> set[str]:
         return {header_key(h) for h in (self.key, *self.aliases)}
@@ -151,6 +153,10 @@ class Row:
     values: dict[str, Any]
     cells: dict[str, str]
     """The raw text of each cell, to quote in later error messages."""
+    failed: frozenset[str] = frozenset()
+    """Columns whose cell could not be read (their value is None); see ``problems``."""
+    problems: tuple[Problem, ...] = ()
+    """Why those cells could not be read."""
 
 
 @dataclass
@@ -163,6 +169,11 @@ class ParsedTable:
     problems: list[Problem] = field(default_factory=list)
     private: tuple[str, ...] = ()
     """Columns whose values are never quoted (see ``TableSpec.private``)."""
+    rejected: list[Row] = field(default_factory=list)
+    """Rows with a cell that could not be read (their problems are in ``problems`` too):
+    left out of ``rows``, kept so that later checks can report their other defects."""
+    french: bool = False
+    """The file's headers are mostly French: fixes are then given in French where we can."""
 
     def problem(self, row: Row, key: str, message: str, fix: str) -> Problem:
         return Problem(
@@ -240,7 +251,14 @@ def parse_rows(spec: TableSpec, table: RawTable) -> ParsedTable:
         for i, h in enumerate(table.header)
         if i not in known and h and header_key(h) not in ignored
     ]
-    parsed = ParsedTable(table.source, [], labels, unknown, private=spec.private)
+    parsed = ParsedTable(
+        table.source,
+        [],
+        labels,
+        unknown,
+        private=spec.private,
+        french=_french(spec, table, positions),
+    )
     width = len(table.header)
     cache: dict[tuple[str, str], Any] = {}
     for line, cells in table.rows:
@@ -256,10 +274,24 @@ def parse_rows(spec: TableSpec, table: RawTable) -> ParsedTable:
                 )
             )
             continue
-        row = _parse_row(spec, table, positions, labels, line, cells, parsed.problems, cache)
-        if row is not None:
+        row = _parse_row(spec, table, positions, labels, line, cells, cache, parsed.french)
+        if row.problems:
+            parsed.problems.extend(row.problems)
+            parsed.rejected.append(row)
+        else:
             parsed.rows.append(row)
     return parsed
+
+
+def _french(spec: TableSpec, table: RawTable, positions: dict[str, int]) -> bool:
+    """More columns headed otherwise than by their (English) key: a French file."""
+    canonical = 0
+    for column in spec.columns:
+        index = positions.get(column.key)
+        if index is not None:
+            raw = header_key(table.header[index])
+            canonical += header_key(re.sub(r"\(.*?\)", "", raw)) == header_key(column.key)
+    return len(positions) - canonical > canonical
 
 
 def _parse_row(
@@ -269,15 +301,17 @@ def _parse_row(
     labels: dict[str, str],
     line: int,
     cells: list[str],
-    problems: list[Problem],
     cache: dict[tuple[str, str], Any],
-) -> Row | None:
-    """One row's values; ``cache`` remembers each column's reading of a text (files repeat
-    the same farms, weeks and days on thousands of lines)."""
+    french: bool = False,
+) -> Row:
+    """One row's values, None (and listed in ``failed``) where a cell cannot be read;
+    ``cache`` remembers each column's reading of a text (files repeat the same farms, weeks
+    and days on thousands of lines)."""
     source = table.source
     values: dict[str, Any] = {}
     raw: dict[str, str] = {}
-    ok = True
+    problems: list[Problem] = []
+    failed: set[str] = set()
     for column in spec.columns:
         index = positions.get(column.key)
         cell = cells[index] if index is not None and index < len(cells) else ""
@@ -286,7 +320,7 @@ def _parse_row(
         if cell == "":
             formula = table.formulas.get((line, index)) if index is not None else None
             if formula is not None:
-                ok = False
+                failed.add(column.key)
                 problems.append(
                     Problem(
                         source,
@@ -301,12 +335,14 @@ def _parse_row(
                     )
                 )
             elif column.required and not column.blank_ok:
-                ok = False
+                failed.add(column.key)
                 problems.append(
                     Problem(
                         source,
                         f"'{column.key}' is empty",
-                        f"fill it in: {column.help}",
+                        f"remplissez-la : {column.help_fr}"
+                        if french and column.help_fr
+                        else f"fill it in: {column.help}",
                         line=line,
                         column=labels.get(column.key),
                         value="",
@@ -324,15 +360,15 @@ def _parse_row(
                 raise known
             values[column.key] = list(known) if isinstance(known, list) else known
         except ValueError as exc:
-            ok = False
+            failed.add(column.key)
             problems.append(
                 Problem(
                     source,
                     f"'{column.key}': {exc}",
-                    column.help,
+                    column.help_fr if french and column.help_fr else column.help,
                     line=line,
                     column=labels.get(column.key),
                     value=_quoted(column.key, cell, spec.private),
                 )
             )
-    return Row(line, values, raw) if ok else None
+    return Row(line, values, raw, frozenset(failed), tuple(problems))
