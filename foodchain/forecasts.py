@@ -18,7 +18,7 @@ from foodchain.files.reading import parse_bytes, read_file
 from foodchain.forecast_sheets import forecast_export as forecast_export
 from foodchain.forecast_sheets import forecast_template as forecast_template
 from foodchain.forecast_sheets import version_of
-from foodchain.importing import Importer, RowError, parse_records, ref, validated
+from foodchain.importing import Checks, Importer, parse_records
 from foodchain.models import Forecast, ForecastIn, Run, RunStatus, SiteKind
 from foodchain.organic import OrganicStatus
 from foodchain.store import (
@@ -125,25 +125,38 @@ _FIELDS = {"farm_id": "farm", "product_id": "product"}
 
 def _build(row: Row, catalogue: Catalogue, options: dict[str, Any]) -> ForecastIn | None:
     v = row.values
-    farm_id = ref("farm", lambda t: catalogue.resolve_site(t, SiteKind.FARM, "farm"), v["farm"])
-    if options.get("farm") and farm_id != options["farm"]:
-        raise RowError(
-            "farm", f"this row is for {farm_id}, not {options['farm']}", "split the file"
+    checks = Checks(row)  # every defect of the line at once
+    farm_id = checks.ref(
+        "farm", lambda t: catalogue.resolve_site(t, SiteKind.FARM, "farm"), v["farm"]
+    )
+    if farm_id and options.get("farm") and farm_id != options["farm"]:
+        checks.add(
+            "farm",
+            f"this row is for {farm_id}, not {options['farm']}",
+            "split the file",
+            "faites un fichier par ferme",
         )
-    product_id = ref("product", catalogue.resolve_product, v["product"])
-    if catalogue.horizon and not str(catalogue.horizon[0]) <= v["week"] <= str(
-        catalogue.horizon[1]
+    product_id = checks.ref("product", catalogue.resolve_product, v["product"])
+    if (
+        v["week"] is not None
+        and catalogue.horizon
+        and not str(catalogue.horizon[0]) <= v["week"] <= str(catalogue.horizon[1])
     ):
         first, last = catalogue.horizon
-        raise RowError(
-            "week", "week outside the planning horizon", f"use a week from {first} to {last}"
+        checks.add(
+            "week",
+            "week outside the planning horizon",
+            f"use a week from {first} to {last}",
+            f"choisissez une semaine de {first} à {last}",
         )
     seen: _Seen | None = options.get(_SEEN)
-    if v["kg"] is None and seen is None:
+    clean = not checks.errors and not row.failed
+    if clean and v["kg"] is None and seen is None:
         return None
-    farm = catalogue.farms.get(farm_id)
-    site = catalogue.sites[farm_id]
-    days = v["days_available"] or list(site.windows) or list(WEEKDAYS)
+    farm = catalogue.farms.get(farm_id or "")
+    site = catalogue.sites.get(farm_id or "")
+    product = catalogue.products.get(product_id or "")
+    days = v["days_available"] or (list(site.windows) if site else []) or list(WEEKDAYS)
     data = {
         "farm_id": farm_id,
         "product_id": product_id,
@@ -151,15 +164,15 @@ def _build(row: Row, catalogue: Catalogue, options: dict[str, Any]) -> ForecastI
         "kg": v["kg"] if v["kg"] is not None else 0.0,
         "price_eur_per_kg": v["price_eur_per_kg"]
         if v["price_eur_per_kg"] is not None
-        else catalogue.products[product_id].price_eur_per_kg,
+        else (product.price_eur_per_kg if product else 0.0),
         "organic_status": v["organic_status"]
         or (farm.organic_status if farm else OrganicStatus.CONVENTIONAL),
         "days_available": days,
     }
-    record = validated(ForecastIn, data, row, _FIELDS)
+    record = checks.validated(ForecastIn, data, _FIELDS)
     if seen is None:
         return record
-    seen.rows[(farm_id, product_id, v["week"])] = row
+    seen.rows[(record.farm_id, record.product_id, record.week)] = row
     if v["kg"] is None:
         seen.blank.append(record)  # an empty kg cell: 0 kg if a forecast is stored for it
         return None
@@ -176,7 +189,9 @@ def _existing(
     )
 
 
-IMPORTER: Importer[ForecastIn] = Importer("forecasts", SPEC, Forecast, _build, _existing)
+IMPORTER: Importer[ForecastIn] = Importer(
+    "forecasts", SPEC, Forecast, _build, _existing, partial_rows=True
+)
 
 
 # --------------------------------------------------------------------------- import as farmers fill
@@ -264,8 +279,10 @@ def import_forecasts(engine: Engine, path: Path, dry_run: bool = False) -> Impor
                 f"{len(emptied)} emptied kg cell(s) set a stored forecast to 0 kg (none this "
                 "week): " + "; ".join(emptied[:5]) + (" …" if len(emptied) > 5 else "")
             )
-        if skipped - len(cleared):
-            report.notes.append(f"{skipped - len(cleared)} row(s) without a quantity were skipped")
+        if len(skipped) - len(cleared):
+            report.notes.append(
+                f"{len(skipped) - len(cleared)} row(s) without a quantity were skipped"
+            )
         if parsed.unknown_headers:
             report.notes.append(
                 "columns ignored: " + ", ".join(repr(h) for h in parsed.unknown_headers)

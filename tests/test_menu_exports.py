@@ -174,16 +174,16 @@ def test_identical_errors_come_back_grouped_with_their_lines(lensois: Scenario):
     raw = parse_bytes(data, "previsions.csv", ".csv")
     with pytest.raises(InputError) as error:
         parse_records(FORECASTS, raw, lensois.catalogue(), {})
-    assert len(error.value.problems) == 116
+    assert len(error.value.problems) == 117  # line 50 has both defects, each reported
     grouped = error.value.grouped()
-    assert [(p.message, p.lines) for p in grouped] == [
-        ("unknown farm", (*range(2, 50), *range(51, 118))),
+    assert sorted((p.message, p.lines) for p in grouped) == [
         ("'kg': not a number", ()),
+        ("unknown farm", tuple(range(2, 118))),
     ]
-    shown = str(grouped[0])
-    assert "lines 2-49, 51-117 (115 lines), column 'ferme': unknown farm" in shown
+    shown = str(next(p for p in grouped if p.message == "unknown farm"))
+    assert "lines 2-117 (116 lines), column 'ferme': unknown farm" in shown
     assert "(value: 'ferme_x')" in shown
-    assert str(grouped[1]).startswith("previsions.csv, line 50, column 'kg'")
+    assert any(str(p).startswith("previsions.csv, line 50, column 'kg'") for p in grouped)
 
 
 def test_grouping_merges_only_identical_defects():
@@ -243,3 +243,15 @@ def test_a_farm_is_found_by_its_name_and_suggestions_are_real_ids(lensois: Scena
         catalogue.resolve_item("Légumes")
     assert ambiguous.value.message.startswith("ambiguous")
     assert set(ambiguous.value.suggestions) == {"soup_vegetables", "cooked_vegetables"}
+
+
+def test_a_forecast_line_with_three_defects_reports_all_three(lensois: Scenario):
+    data = b"ferme;produit;semaine;kg\nferme_x;carotes_x;2026-W49;douze\n"
+    raw = parse_bytes(data, "previsions.csv", ".csv")
+    with pytest.raises(InputError) as error:
+        parse_records(FORECASTS, raw, lensois.catalogue(), {})
+    assert {(p.line, p.column) for p in error.value.problems} == {
+        (2, "ferme"),
+        (2, "produit"),
+        (2, "kg"),
+    }

@@ -166,13 +166,13 @@ def reported() -> Iterator[None]:
         if Options.debug:
             raise
         if isinstance(exc, InputError):
+            shown = exc.grouped()  # the same mistake on many lines: once, with its lines
             console.print(f"[red]{len(exc.problems)} problem(s); nothing was written:[/red]")
-            for problem in exc.problems[:PROBLEMS_SHOWN]:
+            for problem in shown[:PROBLEMS_SHOWN]:
                 console.print(f"  [red]✗[/red] {escape(str(problem))}")
-            if len(exc.problems) > PROBLEMS_SHOWN:
+            if len(shown) > PROBLEMS_SHOWN:
                 console.print(
-                    f"  … and {len(exc.problems) - PROBLEMS_SHOWN:,} more: fix these first "
-                    "(the same mistake often repeats on every line), then run again"
+                    f"  … and {len(shown) - PROBLEMS_SHOWN:,} more: fix these first, then run again"
                 )
         else:
             console.print(f"[red]Error:[/red] {escape(str(exc))}")
