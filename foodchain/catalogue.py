@@ -6,6 +6,7 @@ importers validate a farmer's file and the scenario's bundled files.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from foodchain.basket_rules import BasketRules, basket_rules
+from foodchain.calendar_rules import CalendarRules, calendar_rules
 from foodchain.food_words import PRODUCT_ALIASES
 from foodchain.models import (
     BasketType,
@@ -38,7 +40,8 @@ from foodchain.models import (
     SubstitutionGroup,
     SubstitutionGroupIn,
 )
-from foodchain.weeks import Week, fold
+from foodchain.timing import window_of
+from foodchain.weeks import WEEKDAYS, Week, clock, fold
 
 
 class Unknown(LookupError):
@@ -72,6 +75,23 @@ class Catalogue:
     settings: dict[str, Any] = field(default_factory=dict)
     """Scenario-wide settings such as ``road_factor``."""
 
+    def __post_init__(self) -> None:
+        """Sites' windows as deliveries must meet them: on a day a canteen serves meals, its
+        window closes at the scenario's ``calendar.canteen_deadline``; a relay point takes
+        baskets moved off a holiday in its usual hours."""
+        deadline = self.calendar_rules.deadline_minutes
+        sites = dict(self.sites)
+        for site_id, site in self.sites.items():
+            canteen = self.canteens.get(site_id)
+            if canteen is not None and deadline is not None:
+                sites[site_id] = _closing_by(site, canteen, deadline)
+            elif site.kind == SiteKind.RELAY and site.delivery_days:
+                usual = site.windows.get(site.delivery_days[0])
+                if usual is not None and len(site.windows) < 7:
+                    windows = {day: site.windows.get(day, usual) for day in WEEKDAYS}
+                    sites[site_id] = site.model_copy(update={"windows": windows})
+        object.__setattr__(self, "sites", sites)
+
     @property
     def road_factor(self) -> float:
         return float(self.settings.get("road_factor", 1.3))
@@ -84,6 +104,35 @@ class Catalogue:
     @cached_property
     def basket_rules(self) -> BasketRules:
         return basket_rules(self.settings)
+
+    @cached_property
+    def calendar_rules(self) -> CalendarRules:
+        return calendar_rules(self.settings)
+
+    def closed(self, site_id: str, day: dt.date) -> str | None:
+        """Why ``site_id`` takes no delivery on ``day`` (a holiday of the canteen's own
+        calendar, or a public holiday closing every site), None if it is open."""
+        return self.canteen_holiday(site_id, day) or self._holiday(
+            self.calendar_rules.public_holidays, day
+        )
+
+    def canteen_holiday(self, site_id: str, day: dt.date) -> str | None:
+        """The holiday of the canteen's own calendar on ``day``: it serves no meal then (on
+        a public holiday an elderly home still serves meals, it only takes no delivery)."""
+        canteen = self.canteens.get(site_id)
+        return self._holiday(canteen.holiday_calendar if canteen else None, day)
+
+    def _holiday(self, calendar: str | None, day: dt.date) -> str | None:
+        if calendar is None:
+            return None
+        for period in self.holidays:
+            if period.calendar == calendar and period.first_day <= day <= period.last_day:
+                return period.name or "holiday"
+        return None
+
+    def open_on(self, site_id: str, day: dt.date) -> bool:
+        """Both the site and the hub (every delivery goes through it) are open on ``day``."""
+        return self.closed(site_id, day) is None and self.closed(self.hub, day) is None
 
     def sites_of(self, kind: SiteKind) -> dict[str, SiteIn]:
         return {k: s for k, s in self.sites.items() if s.kind == kind}
@@ -146,6 +195,18 @@ class Catalogue:
 _STOPWORDS = frozenset(
     ["a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "pour"]
 )
+
+
+def _closing_by(site: SiteIn, canteen: CanteenIn, deadline: float) -> SiteIn:
+    """The canteen's site with its window closing by ``deadline`` on the days it serves
+    meals (a window already closing earlier, or one opening at or after the deadline, which
+    the scenario's checks refuse, is kept)."""
+    windows = dict(site.windows)
+    for weekday, text in site.windows.items():
+        opens, closes = window_of(text)
+        if canteen.covers.get(weekday, 0) > 0 and opens < deadline < closes:
+            windows[weekday] = f"{text.split('-')[0]}-{clock(deadline)}"
+    return site.model_copy(update={"windows": windows}) if windows != site.windows else site
 
 
 def name_words(text: str) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -51,11 +52,22 @@ class SkippedMeal:
 
 
 @dataclass(frozen=True)
+class MovedDelivery:
+    """A relay point's baskets delivered on another day than usual, and why."""
+
+    relay_point_id: str
+    usual_day: dt.date
+    day: dt.date
+    reason: str
+
+
+@dataclass(frozen=True)
 class WeekDemand:
     week: Week
     canteens: list[CanteenDemand] = field(default_factory=list)
     baskets: list[BasketDemand] = field(default_factory=list)
     skipped: list[SkippedMeal] = field(default_factory=list)
+    moved: list[MovedDelivery] = field(default_factory=list)
 
     @property
     def canteen_kg(self) -> float:
@@ -85,17 +97,29 @@ def _delivery_day(
     return max(before, default=meal_day)
 
 
-def holiday_name(catalogue: Catalogue, calendar: str | None, day: dt.date) -> str | None:
-    if calendar is None:
-        return None
-    for period in catalogue.holidays:
-        if period.calendar == calendar and period.first_day <= day <= period.last_day:
-            return period.name or "holiday"
+def _closed(catalogue: Catalogue, site_id: str, day: dt.date) -> bool:
+    return not catalogue.open_on(site_id, day)
+
+
+def _relay_day(catalogue: Catalogue, relay_id: str, usual: dt.date) -> dt.date | None:
+    """The relay point's delivery day: its usual day if it and the hub are open, else the
+    nearest open working day of the week (Monday to Saturday) in the scenario's direction
+    first (``calendar.moved_deliveries``); None if the whole week is closed."""
+    if catalogue.open_on(relay_id, usual):
+        return usual
+    week = [usual + dt.timedelta(days=k - usual.weekday()) for k in range(6)]
+    earlier = [d for d in reversed(week) if d < usual]
+    later = [d for d in week if d > usual]
+    first, then = (
+        (earlier, later)
+        if catalogue.calendar_rules.moved_deliveries == "earlier"
+        else (later, earlier)
+    )
+    for k in range(6):
+        for side in (first, then):
+            if k < len(side) and catalogue.open_on(relay_id, side[k]):
+                return side[k]
     return None
-
-
-def _closed_on(catalogue: Catalogue, calendar: str | None) -> Callable[[dt.date], bool]:
-    return lambda day: holiday_name(catalogue, calendar, day) is not None
 
 
 def menu_line_kg(line: MenuLineIn, catalogue: Catalogue) -> tuple[float | None, str]:
@@ -131,8 +155,7 @@ def compute_week_demand(
     for line in menu_lines:
         if line.date not in week_days:
             continue
-        canteen = catalogue.canteens[line.canteen_id]
-        holiday = holiday_name(catalogue, canteen.holiday_calendar, line.date)
+        holiday = catalogue.canteen_holiday(line.canteen_id, line.date)
         if holiday:
             skipped[(line.canteen_id, line.date)] = f"holiday ({holiday})"
             continue
@@ -143,8 +166,18 @@ def compute_week_demand(
         delivery = _delivery_day(
             line.date,
             catalogue.sites[line.canteen_id].delivery_days,
-            _closed_on(catalogue, canteen.holiday_calendar),
+            partial(_closed, catalogue, line.canteen_id),
         )
+        if not catalogue.open_on(line.canteen_id, delivery):
+            closed = catalogue.closed(line.canteen_id, delivery) or catalogue.closed(
+                catalogue.hub, delivery
+            )
+            skipped.setdefault(
+                (line.canteen_id, line.date),
+                f"{closed}: no delivery that day, nor on an open delivery day before it this "
+                "week (the produce comes with the previous week's last delivery)",
+            )
+            continue
         key = (line.canteen_id, line.item_id, delivery)
         totals[key] += kg
         served[key].add(line.date)
@@ -167,9 +200,19 @@ def compute_week_demand(
         if n:
             counts[(sub.relay_point_id, sub.basket_type_id)] += n
     relays = catalogue.sites_of(SiteKind.RELAY)
+    days: dict[str, dt.date | None] = {}
+    for relay in sorted({relay for relay, _basket in counts}):
+        usual = week.day(relays[relay].delivery_days[0])
+        days[relay] = day = _relay_day(catalogue, relay, usual)
+        if day != usual:
+            reason = str(catalogue.closed(relay, usual) or catalogue.closed(catalogue.hub, usual))
+            if day is None:
+                reason += ": no open day this week, baskets not delivered"
+            demand.moved.append(MovedDelivery(relay, usual, day or usual, reason))
     demand.baskets.extend(
-        BasketDemand(relay, basket, week.day(relays[relay].delivery_days[0]), n)
+        BasketDemand(relay, basket, day, n)
         for (relay, basket), n in sorted(counts.items())
+        if (day := days[relay]) is not None
     )
     return demand
 

@@ -20,6 +20,7 @@ from sqlmodel import SQLModel, select
 
 from foodchain import forecasts, menus, subscriptions
 from foodchain.basket_rules import BasketRules
+from foodchain.calendar_rules import CalendarRules
 from foodchain.catalogue import Catalogue
 from foodchain.db import transaction, write_transaction
 from foodchain.errors import FoodchainError, InputError, Problem
@@ -63,6 +64,7 @@ from foodchain.routing.diagnosis import diagnose
 from foodchain.routing.problem import UnservedReason
 from foodchain.seasons import scenario_crop_document
 from foodchain.store import ImportReport, TableChanges, apply, diff, primary_key
+from foodchain.timing import window_of
 from foodchain.weeks import WEEKDAYS, Week
 
 M = TypeVar("M", bound=BaseModel)
@@ -253,6 +255,7 @@ def load_scenario(path: Path) -> Scenario:
     _read_sites(check, doc, scenario)
     _read_products_and_rules(check, doc, scenario)
     _read_fleet_and_baskets(check, doc, scenario)
+    _check_calendar(check, scenario)
     if not check.problems:
         _check_reachable(check, scenario)
     if check.problems:
@@ -376,6 +379,9 @@ def _read_header(check: _Checker, doc: dict[str, Any], path: Path, data: bytes) 
     baskets = settings.get("baskets")
     if baskets is not None:
         check.model(BasketRules, baskets, settings, "settings.baskets")
+    calendar = settings.get("calendar")
+    if calendar is not None:
+        check.model(CalendarRules, calendar, settings, "settings.calendar")
     return Scenario(
         path=path,
         slug=slug,
@@ -628,6 +634,52 @@ def _parse_products(path: Path) -> list[ProductIn]:
     if problems:
         raise InputError(problems)
     return products
+
+
+def _check_calendar(check: _Checker, scenario: Scenario) -> None:
+    """``settings.calendar`` names a calendar of the scenario, and every canteen can be
+    delivered before the deadline on the days it serves meals."""
+    calendar = scenario.settings.get("calendar")
+    if not isinstance(calendar, dict):
+        return
+    try:
+        rules = CalendarRules.model_validate(calendar)
+    except ValidationError:
+        return  # reported by the header's check
+    known = {h.calendar for h in scenario.holidays}
+    if rules.public_holidays is not None and rules.public_holidays not in known:
+        check.add(
+            calendar,
+            "settings.calendar.public_holidays",
+            "no calendar of that name in 'calendars'",
+            f"name one of: {', '.join(sorted(known)) or 'none yet (add it under calendars)'}",
+            rules.public_holidays,
+        )
+    deadline = rules.deadline_minutes
+    if deadline is None:
+        return
+    sites = {s.id: s for s in scenario.sites}
+    for canteen in scenario.canteens:
+        site = sites.get(canteen.site_id)
+        if site is None:
+            continue
+        late = [
+            day
+            for day in site.delivery_days
+            if canteen.covers.get(day, 0) > 0
+            and day in site.windows
+            and window_of(site.windows[day])[0] >= deadline
+        ]
+        if late:
+            node = check.site_nodes.get(site.id, ("sites", calendar))
+            check.add(
+                node[1],
+                f"{node[0]}.windows",
+                f"the canteen's window opens at or after the delivery deadline "
+                f"{rules.canteen_deadline} on {', '.join(late)}, a day it serves meals",
+                "open its window earlier, or set a later settings.calendar.canteen_deadline",
+                site.windows[late[0]],
+            )
 
 
 def _check_buy_in(

@@ -92,6 +92,20 @@ def test_lensois_weeks_pass_the_checker(lensois, week):
         assert problem.names[unsold.product_id].lower() in unsold.reason.lower()
 
 
+def test_no_produce_moves_on_a_public_holiday(lensois):
+    """Ascension, Thursday 6 May 2027: no farm is collected and no site delivered that day
+    (the hub is closed); the relay points' baskets are filled on Wednesday instead."""
+    ascension = dt.date(2027, 5, 6)
+    problem = _problem(lensois, Week(2027, 18))
+    result = allocate(problem, ROOM)
+    assert check_allocation(problem, result) == []
+    assert result.flows
+    assert not [f for f in result.flows if ascension in (f.pickup_day, f.delivery_day)]
+    assert result.baskets_filled == result.baskets_due > 0
+    basket_days = {f.delivery_day for f in result.flows if f.purpose == "basket"}
+    assert ascension - dt.timedelta(days=1) in basket_days
+
+
 def test_christmas_week_delivers_no_school(lensois):
     result = allocate(_problem(lensois, Week(2026, 52)))
     schools = {c.site_id for c in lensois.canteens if c.holiday_calendar}

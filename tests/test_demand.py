@@ -1,6 +1,7 @@
 """The week's demand: hand-checked on the tiny scenario, holidays and pauses on both scenarios."""
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -129,9 +130,9 @@ def test_demand_show_formats(cli):
     table = cli("demand", "show", "--week", "2026-W49")
     assert "mat_basly" in table and "relay_loos" in table and "15.0" in table
     csv_text = cli("demand", "show", "--week", "2026-W49", "--format", "csv")
-    assert csv_text.splitlines()[0] == "kind;destination_id;item_id;delivery_day;weekday;kg;baskets"
-    assert "canteen;mat_basly;leek;2026-12-03;thu;4;" in csv_text
-    assert "basket;relay_loos;small;2026-12-03;thu;;4" in csv_text
+    assert csv_text.splitlines()[0] == "kind,destination_id,item_id,delivery_day,weekday,kg,baskets"
+    assert "canteen,mat_basly,leek,2026-12-03,thu,4.0," in csv_text
+    assert "basket,relay_loos,small,2026-12-03,thu,,4" in csv_text
     assert '"kg": 1.5' in cli("demand", "show", "--week", "2026-W49", "--format", "json")
     assert "--week" in cli("demand", "show", "--week", "2026-W99", code=1)
 
@@ -162,4 +163,54 @@ def test_no_school_produce_arrives_on_a_bank_holiday(lensois, holiday):
     for school in ("elem_basly", "elem_jaures", "elem_ferry"):
         lines = [d for d in demand.canteens if d.canteen_id == school and tuesday in d.meal_days]
         assert lines and all(d.delivery_day == tuesday for d in lines)
-    assert any(d.delivery_day == holiday for d in demand.canteens)  # the elderly home eats
+    assert not [d for d in demand.canteens if d.delivery_day == holiday]  # nobody receives
+    # The elderly home eats on the holiday: its produce comes before it, and the plan says so.
+    assert any(
+        s.canteen_id == "foyer_logement" and s.day == holiday and "no delivery" in s.reason
+        for s in demand.skipped
+    )
+
+
+def test_a_public_holiday_moves_relay_baskets_to_the_day_before(lensois):
+    """Ascension, Thursday 6 May 2027: the relay points' Thursday baskets go on Wednesday,
+    every basket still delivered, each move said with its reason; nothing on the holiday."""
+    catalogue = lensois.catalogue()
+    ascension = dt.date(2027, 5, 6)
+    week = Week(2027, 18)
+    usual = compute_week_demand(Week(2027, 17), catalogue, [], lensois.subscriptions)
+    demand = compute_week_demand(week, catalogue, lensois.menu_lines, lensois.subscriptions)
+    assert demand.baskets and not [b for b in demand.baskets if b.delivery_day == ascension]
+    assert not [d for d in demand.canteens if d.delivery_day == ascension]
+    thursday_relays = {b.relay_point_id for b in usual.baskets if b.delivery_day.weekday() == 3}
+    moved = {m.relay_point_id: m for m in demand.moved}
+    assert set(moved) == thursday_relays
+    assert all(m.day == ascension - dt.timedelta(days=1) for m in moved.values())
+    assert all(m.reason == "ascension" for m in moved.values())
+    assert all(
+        b.delivery_day == ascension - dt.timedelta(days=1)
+        for b in demand.baskets
+        if b.relay_point_id in moved
+    )
+
+
+def test_moved_baskets_go_later_when_the_scenario_says_so(lensois):
+    settings = {
+        **lensois.settings,
+        "calendar": {**lensois.settings["calendar"], "moved_deliveries": "later"},
+    }
+    catalogue = replace(lensois.catalogue(), settings=settings)
+    demand = compute_week_demand(Week(2027, 18), catalogue, [], lensois.subscriptions)
+    assert demand.moved and all(m.day == dt.date(2027, 5, 7) for m in demand.moved)
+
+
+def test_canteen_windows_close_at_the_deadline_on_the_days_they_serve(lensois):
+    catalogue = lensois.catalogue()
+    deadline = lensois.settings["calendar"]["canteen_deadline"]
+    stored = {s.id: s for s in lensois.sites}
+    for canteen in lensois.canteens:
+        for day, text in catalogue.sites[canteen.site_id].windows.items():
+            opens, closes = stored[canteen.site_id].windows[day].split("-")
+            if canteen.covers.get(day, 0) > 0:
+                assert text == f"{opens}-{min(closes, deadline)}"
+            else:
+                assert text == stored[canteen.site_id].windows[day]

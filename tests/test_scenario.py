@@ -100,6 +100,21 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ("kind: shop", "kind: market", ["sites[6].kind", "market"]),
         ("depot: base_11_19}", "depot: relay_loos}", ["depot is not a hub"]),
         ("scenario: tiny", "scenario: tiny\n  bad: [", ["not valid YAML"]),
+        (
+            "settings: {road_factor: 1.3}",
+            "settings: {road_factor: 1.3, calendar: {public_holidays: feries}}",
+            ["settings.calendar.public_holidays", "no calendar of that name", "zone_b"],
+        ),
+        (
+            "settings: {road_factor: 1.3}",
+            "settings: {road_factor: 1.3, calendar: {canteen_deadline: '07:00'}}",
+            ["sites[", "opens at or after the delivery deadline 07:00", "07:00-09:30"],
+        ),
+        (
+            "settings: {road_factor: 1.3}",
+            "settings: {road_factor: 1.3, calendar: {canteen_deadline: 'tôt'}}",
+            ["settings.calendar", "HH:MM"],
+        ),
     ],
 )
 def test_broken_scenario_is_refused_with_its_line(tmp_path, old, new, fragments):

@@ -279,6 +279,7 @@ def _buy_in(
     demand: WeekDemand,
     km_to_hub: Mapping[str, float],
     at_hub: Callable[[str], tuple[float, ...]],
+    open_days: Callable[[str, Iterable[str]], tuple[int, ...]],
 ) -> tuple[Supply, ...]:
     """The buy-in supplier's offers: as much as every basket of the week could hold."""
     buy_in = catalogue.basket_rules.buy_in
@@ -299,7 +300,7 @@ def _buy_in(
             float(enough),
             buy_in.price(product_id, catalogue.products[product_id].price_eur_per_kg),
             OrganicStatus(farm.organic_status),
-            tuple(WEEKDAYS.index(d) for d in buy_in.days),
+            open_days(buy_in.farm, buy_in.days),
             km_to_hub.get(buy_in.farm, 0.0),
             at_hub(buy_in.farm),
             bought=True,
@@ -328,6 +329,10 @@ def build_problem(
     """
     hub = catalogue.sites.get(catalogue.hub)
     loading = hub.service_minutes if hub is not None else 0.0
+
+    def open_days(site_id: str, days: Iterable[str]) -> tuple[int, ...]:
+        """The weekdays among ``days`` on which the site and the hub are open this week."""
+        return tuple(WEEKDAYS.index(d) for d in days if catalogue.open_on(site_id, week.day(d)))
 
     def at_hub(farm_id: str) -> tuple[float, ...]:
         site, farm = catalogue.sites.get(farm_id), catalogue.farms.get(farm_id)
@@ -372,14 +377,14 @@ def build_problem(
             f.kg,
             f.price_eur_per_kg,
             OrganicStatus(f.organic_status),
-            tuple(WEEKDAYS.index(d) for d in f.days_available),
+            open_days(f.farm_id, f.days_available),
             km_to_hub.get(f.farm_id, 0.0),
             at_hub(f.farm_id),
         )
         for f in sorted(forecasts, key=lambda f: (f.farm_id, f.product_id))
         if f.week == str(week) and f.kg > 0
     )
-    supplies += _buy_in(catalogue, demand, km_to_hub, at_hub)
+    supplies += _buy_in(catalogue, demand, km_to_hub, at_hub, open_days)
     needs = tuple(
         CanteenNeed(
             d.canteen_id,
@@ -425,7 +430,7 @@ def build_problem(
     shops = tuple(
         Shop(
             site.id,
-            tuple(WEEKDAYS.index(d) for d in site.delivery_days),
+            open_days(site.id, site.delivery_days),
             catalogue_shop.max_kg_per_week,
             frozenset(catalogue_shop.families),
             tuple(leave_by(site.id, day) for day in range(len(WEEKDAYS)))

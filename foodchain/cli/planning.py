@@ -122,6 +122,15 @@ def _demand_json(demand: WeekDemand) -> str:
                 {"canteen_id": s.canteen_id, "day": s.day.isoformat(), "reason": s.reason}
                 for s in demand.skipped
             ],
+            "moved": [
+                {
+                    "relay_point_id": m.relay_point_id,
+                    "usual_day": m.usual_day.isoformat(),
+                    "day": m.day.isoformat(),
+                    "reason": m.reason,
+                }
+                for m in demand.moved
+            ],
         },
         indent=2,
         ensure_ascii=False,
@@ -176,6 +185,12 @@ def _demand_tables(demand: WeekDemand) -> None:
         reasons[(s.canteen_id, s.reason)].append(f"{WEEKDAYS[s.day.weekday()]} {s.day:%d/%m}")
     for (canteen, reason), days_off in sorted(reasons.items()):
         console.print(f"  {canteen}: no demand on {', '.join(days_off)} — {reason}")
+    for m in demand.moved:
+        console.print(
+            f"  {m.relay_point_id}: baskets of {WEEKDAYS[m.usual_day.weekday()]} "
+            f"{m.usual_day:%d/%m} delivered {WEEKDAYS[m.day.weekday()]} {m.day:%d/%m} — "
+            f"{escape(m.reason)}"
+        )
 
 
 WeekOption = Annotated[str, typer.Option(help="ISO week, e.g. 2026-W49.", metavar="WEEK")]

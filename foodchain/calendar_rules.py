@@ -1,0 +1,53 @@
+"""When sites take deliveries (``settings.calendar`` of a scenario): public holidays that
+close every site, where a delivery due on such a day goes, and by when a canteen's raw
+produce must arrive on the morning of the meal it is cooked for.
+
+Kitchens take raw produce the day before or early in the morning (about 07:30): a van at
+09:30 for an 11:30 lunch is too late. Weeks are planned one at a time, so "the day before a
+Monday" (the previous week's Friday) is not modelled: the deadline is the time produce for
+that day's meals must arrive by, on the day itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from foodchain.timing import minutes_of
+
+
+class CalendarRules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    public_holidays: str | None = None
+    """A calendar of the scenario (``calendars``) whose days close every site: hub, farms,
+    relay points, shops and canteens (canteens also close on their own calendar)."""
+    moved_deliveries: Literal["earlier", "later"] = "earlier"
+    """A relay point's baskets due on a closed day go to the nearest open day of the week,
+    the day before first (``earlier``: members collect before the holiday) or after."""
+    canteen_deadline: str | None = None
+    """``HH:MM``: on a day a canteen serves meals, its produce arrives by then (its window
+    closes at the deadline); None keeps the canteen's receiving window."""
+
+    @field_validator("canteen_deadline")
+    @classmethod
+    def _clock(cls, text: str | None) -> str | None:
+        if text is None:
+            return None
+        try:
+            minutes = minutes_of(text)
+        except (ValueError, AttributeError):
+            raise ValueError("give a time as HH:MM, e.g. 07:30") from None
+        if not 0 <= minutes <= 24 * 60:
+            raise ValueError("give a time of the day, from 00:00 to 24:00")
+        return text
+
+    @property
+    def deadline_minutes(self) -> float | None:
+        return minutes_of(self.canteen_deadline) if self.canteen_deadline else None
+
+
+def calendar_rules(settings: dict[str, Any]) -> CalendarRules:
+    """The scenario's calendar rules (already validated when the scenario was read)."""
+    return CalendarRules.model_validate(settings.get("calendar") or {})
