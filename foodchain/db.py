@@ -42,9 +42,12 @@ def sqlite_file(url: str | None = None) -> Path | None:
         parsed = make_url(database_url(url))
     except ArgumentError:
         return None
-    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+    database = parsed.database or ""
+    if parsed.query.get("uri") in ("true", "1") and database.startswith("file:"):
+        database = database.removeprefix("file:")  # sqlite:///file:PATH?mode=ro&uri=true
+    if not parsed.drivername.startswith("sqlite") or database in ("", ":memory:"):
         return None
-    return Path(parsed.database).expanduser().resolve()
+    return Path(database).expanduser().resolve()
 
 
 def describe_database(url: str | None = None) -> str:
