@@ -131,6 +131,15 @@ WORDS: dict[str, dict[str, str]] = {
         "map_legend": "Véhicules",
         "map_vehicle": "{id} : {name}",
         "map_hub": "Hub : {name}",
+        "map_offline": (
+            "Tournées et arrêts visibles sans connexion ; le fond de carte (OpenStreetMap) "
+            "demande une connexion internet."
+        ),
+        "map_days": "Jour affiché",
+        # the run every page comes from (pages.RunStamp)
+        "stamp_draft": "BROUILLON - run {run} · planifié le {at}",
+        "stamp_published": "PUBLIÉ - run {run} · publié le {at}",
+        "stamp_superseded": "REMPLACÉ - run {run} · publié le {at}, remplacé depuis",
     },
     "en": {
         "title_index": "Plan of week {week}",
@@ -245,6 +254,15 @@ WORDS: dict[str, dict[str, str]] = {
         "map_legend": "Vehicles",
         "map_vehicle": "{id}: {name}",
         "map_hub": "Hub: {name}",
+        "map_offline": (
+            "Rounds and stops show without a connection; the background map (OpenStreetMap) "
+            "needs an internet connection."
+        ),
+        "map_days": "Day shown",
+        # the run every page comes from (pages.RunStamp)
+        "stamp_draft": "DRAFT - run {run} · planned {at}",
+        "stamp_published": "PUBLISHED - run {run} · published {at}",
+        "stamp_superseded": "SUPERSEDED - run {run} · published {at}, replaced since",
     },
 }
 
@@ -269,6 +287,10 @@ class Language:
         """``jeudi 03/12/2026`` or ``Thursday 2026-12-03``."""
         name = WEEKDAY_NAMES[self.code][day.weekday()]
         return f"{name} {day:%d/%m/%Y}" if self.code == "fr" else f"{name} {day.isoformat()}"
+
+    def moment(self, when: dt.datetime) -> str:
+        """``01/12/2026 à 14:05`` or ``2026-12-01 14:05``."""
+        return f"{when:%d/%m/%Y à %H:%M}" if self.code == "fr" else f"{when:%Y-%m-%d %H:%M}"
 
     def number(self, value: float, digits: int = 2) -> str:
         text = f"{value:,.{digits}f}"

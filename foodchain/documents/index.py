@@ -99,5 +99,6 @@ def write_index(view: PlanView, folder: Path, documents: Sequence[Written]) -> P
         lines=_figures(t, view.record.kpis),
         sections=_unserved(view) + sections,  # what did not go to plan comes first
         footer=view.footer(),
+        stamp=view.stamp,
     )
     return write_page(folder / "index.html", page, t)
