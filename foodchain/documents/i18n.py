@@ -112,9 +112,17 @@ WORDS: dict[str, dict[str, str]] = {
         "organic_share": "Part bio de la semaine (valeur d'achat) : {share} (minimum {minimum})",
         "quality_share": "Part EGalim de la semaine (valeur d'achat) : {share} (minimum {minimum})",
         # index
+        "kpi_left_out": (
+            "Arrêts obligatoires non desservis : {count} ({kg} kg qui ne seront ni collectés "
+            "ni livrés, détail ci-dessous)"
+        ),
+        "kpi_left_out_none": "Arrêts obligatoires non desservis : aucun",
+        "kpi_dropped": "Épiceries partenaires laissées hors des tournées : {count}",
         "kpi_canteens": "Cantines : {delivered} kg livrés sur {demand} kg demandés ({share})",
-        "kpi_baskets": "Paniers : {filled} remplis sur {due} ({share})",
-        "kpi_shops": "Épiceries partenaires : {kg} kg",
+        "kpi_baskets": "Paniers : {delivered} livrés sur {due} prévus ({share})",
+        "kpi_shops": "Épiceries partenaires : {kg} kg livrés",
+        "kpi_allocated_kg": " ; {kg} kg alloués",
+        "kpi_allocated_baskets": " ; {filled} remplis",
         "kpi_transport": "Transport : {trips} tournées, {km} km, {co2} kg de CO2",
         "index_data": "Fichiers de données",
         "index_map": "Carte des tournées",
@@ -235,9 +243,17 @@ WORDS: dict[str, dict[str, str]] = {
         "shortfall_line": "{item}, {day}: {kg} kg short",
         "organic_share": "Organic share of the week (purchase value): {share} (minimum {minimum})",
         "quality_share": "EGalim share of the week (purchase value): {share} (minimum {minimum})",
+        "kpi_left_out": (
+            "Mandatory stops not served: {count} ({kg} kg neither collected nor delivered, "
+            "see below)"
+        ),
+        "kpi_left_out_none": "Mandatory stops not served: none",
+        "kpi_dropped": "Partner shops left out of the rounds: {count}",
         "kpi_canteens": "Canteens: {delivered} kg delivered of {demand} kg asked ({share})",
-        "kpi_baskets": "Baskets: {filled} filled of {due} ({share})",
-        "kpi_shops": "Partner shops: {kg} kg",
+        "kpi_baskets": "Baskets: {delivered} delivered of {due} due ({share})",
+        "kpi_shops": "Partner shops: {kg} kg delivered",
+        "kpi_allocated_kg": "; {kg} kg allocated",
+        "kpi_allocated_baskets": "; {filled} filled",
         "kpi_transport": "Transport: {trips} trips, {km} km, {co2} kg CO2",
         "index_data": "Data files",
         "index_map": "Map of the rounds",
