@@ -220,6 +220,20 @@ def list_runs(engine: Engine, week: str | None = None) -> list[RunSummary]:
         return [_summary(run) for run in session.exec(statement).all()]
 
 
+def run_summary(engine: Engine, run_id: int) -> RunSummary:
+    """One run as listed (status, dates), without its record."""
+    statement = (
+        select(Run)
+        .options(defer(cast(QueryableAttribute[str], Run.record)))
+        .where(Run.id == run_id)
+    )
+    with transaction(engine) as session:
+        run = session.exec(statement).first()
+        if run is None:
+            raise _missing(run_id)
+        return _summary(run)
+
+
 def latest_run(engine: Engine, week: str) -> StoredRun | None:
     """The week's newest run, whatever its status (what a re-plan starts from)."""
     runs = list_runs(engine, week)
@@ -541,5 +555,6 @@ __all__ = [
     "list_runs",
     "load_run",
     "publish_run",
+    "run_summary",
     "save_run",
 ]

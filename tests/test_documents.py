@@ -9,14 +9,16 @@ import json
 import multiprocessing
 import string
 from collections import defaultdict
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
 from foodchain.db import open_database
-from foodchain.documents import MARK, write_documents
+from foodchain.documents import MARK, RunStamp, write_documents
 from foodchain.documents.i18n import WEEKDAY_NAMES, WORDS
 from foodchain.errors import FoodchainError
 from foodchain.files.reading import read_table
@@ -270,6 +272,177 @@ def test_the_map_shows_every_vehicle_and_day(record: PlanRecord, documents: Path
         assert WEEKDAY_NAMES["fr"][day.weekday()] in page
 
 
+class _Page(HTMLParser):
+    """The elements of a page that load something, its inline scripts and paragraphs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self.paragraphs: list[str] = []
+        self._open: tuple[str, dict[str, str | None]] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag in ("script", "link", "img", "iframe", "embed", "object", "source"):
+            self.loads.append((tag, attributes))
+        if tag in ("script", "p"):
+            self._open, self._text = (tag, attributes), []
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open is not None and tag == self._open[0]:
+            if tag == "script":
+                self.scripts.append((self._open[1], "".join(self._text)))
+            else:
+                self.paragraphs.append("".join(self._text))
+            self._open = None
+
+
+def _parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def _map_data(page: _Page) -> dict[str, Any]:
+    blocks = [text for attrs, text in page.scripts if attrs.get("id") == "plan-data"]
+    assert len(blocks) == 1 and blocks[0].strip()
+    data: dict[str, Any] = json.loads(blocks[0])
+    return data
+
+
+def test_the_map_needs_no_network_and_holds_every_trip_and_stop(
+    record: PlanRecord, documents: Path
+) -> None:
+    page = _parse(documents / "map.html")
+    # Nothing is fetched: no script, stylesheet, image or frame comes from elsewhere.
+    for tag, attrs in page.loads:
+        assert not attrs.get("src") and not attrs.get("href"), (tag, attrs)
+    code = "".join(text for _, text in page.scripts)
+    assert "Leaflet 1.9.4" in code and "L.map(" in code
+    assert WORDS["fr"]["map_offline"] in page.paragraphs  # tiles need a network: said
+    data = _map_data(page)
+    days = data["days"]
+    assert [d["day"] for d in days] == sorted({day.isoformat() for day, _, _ in record.trips()})
+    assert [d["label"] for d in days] == [
+        f"{WEEKDAY_NAMES['fr'][dt.date.fromisoformat(d['day']).weekday()]} "
+        f"{dt.date.fromisoformat(d['day']):%d/%m/%Y}"
+        for d in days
+    ]
+    trips = {(d["day"], t["vehicle"], t["trip"]): t["path"] for d in days for t in d["trips"]}
+    stops = {
+        (d["day"], s["vehicle"], s["trip"], s["seq"]): (s["site"], s["at"])
+        for d in days
+        for s in d["stops"]
+    }
+    expected_stops = {}
+    for (day, vehicle, trip), rows in record.trips().items():
+        sites = [record.sites[r.site_id] for r in rows]
+        assert trips.pop((day.isoformat(), vehicle, trip)) == [[s.lat, s.lon] for s in sites]
+        for row, site in zip(rows[1:-1], sites[1:-1], strict=True):
+            expected_stops[(day.isoformat(), vehicle, trip, row.seq)] = (
+                row.site_id,
+                [site.lat, site.lon],
+            )
+    assert not trips  # no trip the record does not have
+    assert stops == expected_stops
+    for day in days:  # each day's layer is fitted to all of its rounds
+        (south, west), (north, east) = day["bounds"]
+        points = [p for t in day["trips"] for p in t["path"]]
+        assert south == min(p[0] for p in points) and north == max(p[0] for p in points)
+        assert west == min(p[1] for p in points) and east == max(p[1] for p in points)
+
+
+def _pages(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.html"))
+
+
+def test_every_page_says_which_run_and_status_it_comes_from(
+    record: PlanRecord, tmp_path: Path
+) -> None:
+    at = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+    local = at.astimezone()
+    write_documents(record, tmp_path / "draft", stamp=RunStamp(3, "draft", at))
+    write_documents(record, tmp_path / "published", "en", RunStamp(2, "published", at))
+    write_documents(record, tmp_path / "none")
+    draft = f"BROUILLON - run 3 · planifié le {local:%d/%m/%Y à %H:%M}"
+    published = f"PUBLISHED - run 2 · published {local:%Y-%m-%d %H:%M}"
+    assert len(_pages(tmp_path / "draft")) > 5  # index, map, route sheets, lists, notes
+    for folder, stamp in (("draft", draft), ("published", published)):
+        for path in _pages(tmp_path / folder):
+            text = path.read_text(encoding="utf-8")
+            assert stamp in text, path  # at the top of the page (the map's header too)
+            assert text.index(stamp) < text.index("<h1>"), path
+        assert (
+            (tmp_path / folder / MARK)
+            .read_text(encoding="utf-8")
+            .splitlines()[0]
+            .endswith({"draft": "run 3 draft", "published": "run 2 published"}[folder])
+        )
+    for path in _pages(tmp_path / "none"):
+        text = path.read_text(encoding="utf-8")
+        assert "BROUILLON" not in text and "PUBLIÉ" not in text, path
+
+
+def test_the_stamp_is_in_the_margin_of_every_printed_sheet(
+    record: PlanRecord, tmp_path: Path
+) -> None:
+    """A CSS string that no stamp can break out of, in the page's top margin."""
+    at = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+    write_documents(record, tmp_path, stamp=RunStamp(3, "draft", at))
+    text = (tmp_path / "index.html").read_text(encoding="utf-8")
+    rule = text[text.index("@top-right") :].split(";")[0]
+    assert rule.startswith('@top-right { content: "BROUILLON \\00002d run 3 ')
+    assert rule.count('"') == 2 and "<" not in rule
+
+
+def _headline(folder: Path) -> list[str]:
+    page = _parse(folder / "index.html")
+    return [p for p in page.paragraphs if "stamp" not in p]
+
+
+def test_the_index_headline_gives_what_is_delivered_stops_left_out_first(
+    record: PlanRecord, tmp_path: Path
+) -> None:
+    canteens = {s for s, site in record.sites.items() if site.kind == "canteen"}
+    stop = next(r for r in record.stops if r.action == "delivery" and r.site_id in canteens)
+    allocated = sum(f.kg for f in record.flows if f.purpose == "canteen")
+    lost = sum(
+        f.kg for f in record.flows if (f.destination_id, f.delivery_day) == (stop.site_id, stop.day)
+    )
+    assert lost > 0.1
+    write_documents(record, tmp_path / "served")
+    served = _headline(tmp_path / "served")
+    assert served[0] == WORDS["fr"]["kpi_left_out_none"]
+    number = f"{allocated:,.1f}".replace(",", "\u202f").replace(".", ",")
+    assert served[1].startswith(f"Cantines : {number} kg livrés sur "), served
+    assert "alloués" not in served[1]
+
+    broken = record.model_copy(deep=True)
+    broken.stops = [r for r in record.stops if r != stop]
+    broken.unserved = [
+        UnservedRow(
+            day=stop.day,
+            site_id=stop.site_id,
+            action="delivery",
+            kg=stop.delivery_kg,
+            reason="no_vehicle_fits",
+            explanation="too heavy for every vehicle",
+        )
+    ]
+    write_documents(broken, tmp_path / "left_out")
+    headline = _headline(tmp_path / "left_out")
+    assert headline[0].startswith("Arrêts obligatoires non desservis : 1 ("), headline
+    delivered = f"{allocated - lost:,.1f}".replace(",", "\u202f").replace(".", ",")
+    assert headline[1].startswith(f"Cantines : {delivered} kg livrés sur "), headline
+    assert headline[1].endswith(f" ; {number} kg alloués"), headline
+
+
 def test_documents_speak_the_plans_language(record: PlanRecord, tmp_path: Path) -> None:
     assert record.language == "fr"
     write_documents(record, tmp_path / "fr")
@@ -355,7 +528,7 @@ def test_a_stored_record_renders_the_same_documents(record: PlanRecord, tmp_path
         p.relative_to(tmp_path / "second") for p in second
     ]
     for a, b in zip(first, second, strict=True):
-        if a.suffix in (".csv", ".json", ".geojson", ".html") and a.name != "map.html":
+        if a.suffix in (".csv", ".json", ".geojson", ".html"):  # map.html included
             assert a.read_bytes() == b.read_bytes(), a
 
 

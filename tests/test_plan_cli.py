@@ -79,11 +79,13 @@ def test_plan_writes_documents_and_a_draft_run(db_url: str, tmp_path: Path) -> N
             assert exported[name] == content, name
 
 
-def test_publishing_rules(db_url: str, tmp_path: Path) -> None:
+def test_publishing_rules(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # publishing writes plans/2026-W49/published and run-N
     for folder in ("a", "b"):
         assert _plan(db_url, tmp_path / folder)[0] == 0
     code, output = _run(db_url, "runs", "publish", "1")
     assert code == 0 and "Run 1 is the published plan of 2026-W49" in output
+    assert str(Path("plans") / "2026-W49" / "published") in output
     code, output = _run(db_url, "runs", "publish", "2")
     assert code == 1 and "--replace" in output and "Traceback" not in output
     code, output = _run(db_url, "runs", "publish", "2", "--replace")

@@ -159,6 +159,7 @@ def test_a_plan_leaving_mandatory_stops_out_is_saved_and_published_only_when_ask
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("foodchain.plan.rounds.solve", _leave_one_out)
+    monkeypatch.chdir(tmp_path)  # publishing writes plans/2026-W49/published and run-N
     code, output = _plan(db_url, tmp_path / "refused")
     assert code == 1 and "Traceback" not in output
     assert "mandatory stop(s) unserved" in output and "--allow-unserved" in output

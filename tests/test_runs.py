@@ -538,3 +538,79 @@ def test_a_run_from_a_newer_version_is_refused_with_a_message(engine: Engine) ->
     run_id = save_run(engine, FakePlan(newer))
     with pytest.raises(FoodchainError, match="saved by a newer foodchain"):
         load_run(engine, run_id)
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def _bytes(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def _pages_say(folder: Path, words: str) -> bool:
+    pages = list(folder.rglob("*.html"))
+    return bool(pages) and all(words in p.read_text(encoding="utf-8") for p in pages)
+
+
+def test_published_documents_are_stamped_and_never_overwritten(db, tmp_path):
+    from foodchain.plan.saving import export_run, publish_plan, save_plan
+
+    plans = tmp_path / "plans"
+    week = plans / WEEK
+    first = save_plan(db, FakePlan(make_record()), plans=plans)
+    assert first.folder == week / "run-1"
+    planned = runs.run_summary(db, 1).created_at.astimezone()
+    assert _pages_say(week / "run-1", f"BROUILLON - run 1 · planifié le {planned:%d/%m/%Y}")
+
+    published = publish_plan(db, 1, plans=plans)
+    assert (published.folder, published.run_folder) == (week / "published", week / "run-1")
+    assert published.documents and all(
+        p.is_relative_to(week / "published") for p in published.documents
+    )
+    at = published.summary.published_at
+    assert at is not None
+    stamp = f"PUBLIÉ - run 1 · publié le {at.astimezone():%d/%m/%Y à %H:%M}"
+    for folder in ("published", "run-1"):  # the run's own folder no longer says draft
+        assert _pages_say(week / folder, stamp), folder
+        assert not any("BROUILLON" in p.read_text("utf-8") for p in (week / folder).rglob("*.html"))
+    sent = {folder: _bytes(week / folder) for folder in ("published", "run-1")}
+
+    # A re-plan is a new draft in its own folder: what people were sent does not change.
+    second = save_plan(db, FakePlan(make_record(carrot_kg=20.0)), plans=plans)
+    assert second.folder == week / "run-2"
+    assert _pages_say(week / "run-2", "BROUILLON - run 2")
+    # ...nor can a plan or an export be written over it, and nothing is stored for trying.
+    for folder in ("published", "run-1"):
+        message = _error(save_plan, db, FakePlan(make_record()), week / folder, plans=plans)
+        assert "published documents of run 1" in message
+    assert "published documents of run 1" in _error(export_run, db, 1, plans=plans)
+    assert len(list_runs(db, WEEK)) == 2
+    assert publish_plan(db, 1, plans=plans).documents == []  # again: nothing rewritten
+    assert {folder: _bytes(week / folder) for folder in ("published", "run-1")} == sent
+
+    # Publishing the re-plan replaces the week's copy; run 1's folder keeps what was sent.
+    publish_plan(db, 2, replace=True, plans=plans)
+    assert _pages_say(week / "published", "PUBLIÉ - run 2")
+    assert _pages_say(week / "run-2", "PUBLIÉ - run 2")
+    assert _bytes(week / "run-1") == sent["run-1"]
+    export_run(db, 1, tmp_path / "again", plans=plans)
+    assert _pages_say(tmp_path / "again", "REMPLACÉ - run 1")
+
+
+def test_publish_writes_the_documents_a_failed_publication_left_out(db, tmp_path):
+    from foodchain.plan.saving import PublishedDocumentsNotWrittenError, publish_plan, save_plan
+
+    plans = tmp_path / "plans"
+    save_plan(db, FakePlan(make_record()), plans=plans)
+    blocker = plans / WEEK / "published"
+    blocker.mkdir()
+    (blocker / "signed.pdf").write_bytes(b"mine")
+    with pytest.raises(PublishedDocumentsNotWrittenError, match="runs publish 1"):
+        publish_plan(db, 1, plans=plans)
+    assert load_run(db, 1).status == RunStatus.PUBLISHED
+    assert (blocker / "signed.pdf").read_bytes() == b"mine"
+    (blocker / "signed.pdf").unlink()
+    publish_plan(db, 1, plans=plans)
+    assert _pages_say(blocker, "PUBLIÉ - run 1")

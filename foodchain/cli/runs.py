@@ -287,11 +287,16 @@ def runs_publish(
         bool, flag("--force", "Publish even if the run's rounds leave mandatory stops out.")
     ] = False,
 ) -> None:
-    from foodchain.runs import publish_run
+    from foodchain.plan.saving import publish_plan
 
     with reported():
-        summary = publish_run(database(announce=True), run, replace=replace, force=force)
-        console.print(f"Run {summary.id} is the published plan of {summary.week}.")
+        published = publish_plan(database(announce=True), run, replace=replace, force=force)
+        summary = published.summary
+        console.print(
+            f"Run {summary.id} is the published plan of {summary.week}: its documents, "
+            f"stamped published, are in {escape(str(published.folder))} (the week's copy) and "
+            f"{escape(str(published.run_folder))}."
+        )
 
 
 @runs_app.command(

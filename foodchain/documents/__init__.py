@@ -7,6 +7,11 @@ the plan's language; machine files keep English column names.
 The folder is written aside and then put in place whole: a reader never sees half a plan, two
 plans written at once into one folder leave one plan's documents (not a mix), and no file of
 an earlier plan stays behind.
+
+Documents written for a run carry its stamp on every page (``RunStamp``: "BROUILLON - run 3",
+"PUBLIÉ - run 2") and in their folder's manifest; a folder whose manifest says it holds a
+published run's documents is never replaced (people were sent them), except the week's
+``published`` copy when another run is published in its place.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from foodchain.documents.destinations import write_destination_documents
 from foodchain.documents.geo import write_geojson, write_map
 from foodchain.documents.i18n import language as document_language
 from foodchain.documents.index import write_index
-from foodchain.documents.pages import Written
+from foodchain.documents.pages import RunStamp, Written
 from foodchain.documents.pick_lists import write_pick_lists
 from foodchain.documents.route_sheets import write_route_sheets
 from foodchain.documents.view import PlanView
@@ -34,24 +39,38 @@ MARK = ".foodchain-documents"
 A folder holding anything else is not replaced (a signed delivery note, a database)."""
 
 MANIFEST_HEADER = "foodchain documents"
+"""The manifest's first line: this, the week, then for a run's documents ``run N STATUS``."""
+
+PUBLISHED_STATUSES = ("published", "superseded")
 
 
-def write_documents(record: PlanRecord, folder: Path, language: str | None = None) -> list[Path]:
+def write_documents(
+    record: PlanRecord,
+    folder: Path,
+    language: str | None = None,
+    stamp: RunStamp | None = None,
+    replace_published: bool = False,
+) -> list[Path]:
     """Write every document of the plan into folder (replaced whole), return the paths written.
 
-    Refused, with nothing changed, if the folder holds a file foodchain did not write there."""
-    view = PlanView(record, document_language(language or record.language))
+    Every page carries ``stamp`` (the run and its status) when given. Refused, with nothing
+    changed, if the folder holds a file foodchain did not write there, or a published run's
+    documents (unless ``replace_published``: the week's published copy, on publishing)."""
+    view = PlanView(record, document_language(language or record.language), stamp)
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         _recover(folder)
     except OSError as exc:
         raise FoodchainError(f"cannot create {folder.parent}: {exc.strerror or exc}") from exc
-    check_replaceable(folder)
+    check_replaceable(folder, replace_published)
     staging = _aside(folder, "writing")
     try:
         written = _write_all(view, staging)
         files = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
-        manifest = [f"{MANIFEST_HEADER} {record.week}", *files]
+        first = f"{MANIFEST_HEADER} {record.week}"
+        if stamp is not None:
+            first += f" run {stamp.run_id} {stamp.status}"
+        manifest = [first, *files]
         (staging / MARK).write_text("\n".join(manifest) + "\n", encoding="utf-8")
         _put_in_place(staging, folder)
     except OSError as exc:
@@ -64,9 +83,10 @@ def write_documents(record: PlanRecord, folder: Path, language: str | None = Non
     return [folder / path.relative_to(staging) for path in written]
 
 
-def check_replaceable(folder: Path) -> None:
-    """Refuse a folder foodchain may not replace: a file, or a folder holding anything that
-    is not in its manifest (named in the message)."""
+def check_replaceable(folder: Path, replace_published: bool = False) -> None:
+    """Refuse a folder foodchain may not replace: a file, a folder holding anything that is
+    not in its manifest (named in the message), or a published run's documents (unless
+    ``replace_published``)."""
     if folder.exists() and not folder.is_dir():
         raise FoodchainError(f"{folder} is a file, not a folder: choose another --out")
     if not folder.is_dir():
@@ -81,11 +101,31 @@ def check_replaceable(folder: Path) -> None:
             f"foodchain ({shown}): move them out, or choose an empty or new folder (--out), so "
             "that nothing of yours is replaced"
         )
+    run = documents_run(folder)
+    if run is not None and run[1] in PUBLISHED_STATUSES and not replace_published:
+        raise FoodchainError(
+            f"the folder {folder} holds the published documents of run {run[0]}, which people "
+            "were sent: they are never replaced; choose another folder (--out)"
+        )
 
 
 def holds_documents(folder: Path) -> bool:
     """Whether folder is a documents folder foodchain wrote (it has a manifest)."""
     return (folder / MARK).is_file()
+
+
+def documents_run(folder: Path) -> tuple[int, str] | None:
+    """The run whose documents folder holds and the status they were stamped with, from its
+    manifest (None: no manifest, or documents written outside a run)."""
+    try:
+        with (folder / MARK).open(encoding="utf-8") as manifest:
+            words = manifest.readline().split()
+    except (OSError, UnicodeDecodeError):
+        return None
+    header = len(MANIFEST_HEADER.split()) + 1  # the header's words and the week
+    if len(words) != header + 3 or words[header] != "run" or not words[header + 1].isdigit():
+        return None
+    return int(words[header + 1]), words[header + 2]
 
 
 def _contents(folder: Path) -> tuple[list[str], set[str]]:
@@ -184,4 +224,11 @@ def _write_all(view: PlanView, folder: Path) -> list[Path]:
     return [path for document in documents for path in document.paths] + [index]
 
 
-__all__ = ["MARK", "check_replaceable", "holds_documents", "write_documents"]
+__all__ = [
+    "MARK",
+    "RunStamp",
+    "check_replaceable",
+    "documents_run",
+    "holds_documents",
+    "write_documents",
+]

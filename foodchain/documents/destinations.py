@@ -200,6 +200,7 @@ def write_destination_documents(
             lines=[line for line in lines if line],
             sections=sections,
             footer=view.footer(),
+            stamp=view.stamp,
         )
         html = write_page(stem.with_suffix(".html"), page, t)
         index = "index_delivery_notes" if purpose == "canteen" else "index_packing_lists"

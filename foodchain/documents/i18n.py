@@ -112,9 +112,17 @@ WORDS: dict[str, dict[str, str]] = {
         "organic_share": "Part bio de la semaine (valeur d'achat) : {share} (minimum {minimum})",
         "quality_share": "Part EGalim de la semaine (valeur d'achat) : {share} (minimum {minimum})",
         # index
+        "kpi_left_out": (
+            "Arrêts obligatoires non desservis : {count} ({kg} kg qui ne seront ni collectés "
+            "ni livrés, détail ci-dessous)"
+        ),
+        "kpi_left_out_none": "Arrêts obligatoires non desservis : aucun",
+        "kpi_dropped": "Épiceries partenaires laissées hors des tournées : {count}",
         "kpi_canteens": "Cantines : {delivered} kg livrés sur {demand} kg demandés ({share})",
-        "kpi_baskets": "Paniers : {filled} remplis sur {due} ({share})",
-        "kpi_shops": "Épiceries partenaires : {kg} kg",
+        "kpi_baskets": "Paniers : {delivered} livrés sur {due} prévus ({share})",
+        "kpi_shops": "Épiceries partenaires : {kg} kg livrés",
+        "kpi_allocated_kg": " ; {kg} kg alloués",
+        "kpi_allocated_baskets": " ; {filled} remplis",
         "kpi_transport": "Transport : {trips} tournées, {km} km, {co2} kg de CO2",
         "index_data": "Fichiers de données",
         "index_map": "Carte des tournées",
@@ -131,6 +139,15 @@ WORDS: dict[str, dict[str, str]] = {
         "map_legend": "Véhicules",
         "map_vehicle": "{id} : {name}",
         "map_hub": "Hub : {name}",
+        "map_offline": (
+            "Tournées et arrêts visibles sans connexion ; le fond de carte (OpenStreetMap) "
+            "demande une connexion internet."
+        ),
+        "map_days": "Jour affiché",
+        # the run every page comes from (pages.RunStamp)
+        "stamp_draft": "BROUILLON - run {run} · planifié le {at}",
+        "stamp_published": "PUBLIÉ - run {run} · publié le {at}",
+        "stamp_superseded": "REMPLACÉ - run {run} · publié le {at}, remplacé depuis",
     },
     "en": {
         "title_index": "Plan of week {week}",
@@ -226,9 +243,17 @@ WORDS: dict[str, dict[str, str]] = {
         "shortfall_line": "{item}, {day}: {kg} kg short",
         "organic_share": "Organic share of the week (purchase value): {share} (minimum {minimum})",
         "quality_share": "EGalim share of the week (purchase value): {share} (minimum {minimum})",
+        "kpi_left_out": (
+            "Mandatory stops not served: {count} ({kg} kg neither collected nor delivered, "
+            "see below)"
+        ),
+        "kpi_left_out_none": "Mandatory stops not served: none",
+        "kpi_dropped": "Partner shops left out of the rounds: {count}",
         "kpi_canteens": "Canteens: {delivered} kg delivered of {demand} kg asked ({share})",
-        "kpi_baskets": "Baskets: {filled} filled of {due} ({share})",
-        "kpi_shops": "Partner shops: {kg} kg",
+        "kpi_baskets": "Baskets: {delivered} delivered of {due} due ({share})",
+        "kpi_shops": "Partner shops: {kg} kg delivered",
+        "kpi_allocated_kg": "; {kg} kg allocated",
+        "kpi_allocated_baskets": "; {filled} filled",
         "kpi_transport": "Transport: {trips} trips, {km} km, {co2} kg CO2",
         "index_data": "Data files",
         "index_map": "Map of the rounds",
@@ -245,6 +270,15 @@ WORDS: dict[str, dict[str, str]] = {
         "map_legend": "Vehicles",
         "map_vehicle": "{id}: {name}",
         "map_hub": "Hub: {name}",
+        "map_offline": (
+            "Rounds and stops show without a connection; the background map (OpenStreetMap) "
+            "needs an internet connection."
+        ),
+        "map_days": "Day shown",
+        # the run every page comes from (pages.RunStamp)
+        "stamp_draft": "DRAFT - run {run} · planned {at}",
+        "stamp_published": "PUBLISHED - run {run} · published {at}",
+        "stamp_superseded": "SUPERSEDED - run {run} · published {at}, replaced since",
     },
 }
 
@@ -269,6 +303,10 @@ class Language:
         """``jeudi 03/12/2026`` or ``Thursday 2026-12-03``."""
         name = WEEKDAY_NAMES[self.code][day.weekday()]
         return f"{name} {day:%d/%m/%Y}" if self.code == "fr" else f"{name} {day.isoformat()}"
+
+    def moment(self, when: dt.datetime) -> str:
+        """``01/12/2026 à 14:05`` or ``2026-12-01 14:05``."""
+        return f"{when:%d/%m/%Y à %H:%M}" if self.code == "fr" else f"{when:%Y-%m-%d %H:%M}"
 
     def number(self, value: float, digits: int = 2) -> str:
         text = f"{value:,.{digits}f}"

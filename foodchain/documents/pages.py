@@ -7,14 +7,39 @@ data file so that it ships with the code.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment
+from markupsafe import Markup
 
 from foodchain.documents.i18n import Language
+
+STAMP_STATUSES = ("draft", "published", "superseded")
+
+
+@dataclass(frozen=True)
+class RunStamp:
+    """Which run a set of documents comes from, and whether it is the week's plan: every page
+    says it ("BROUILLON - run 3 · planifié le 01/12/2026 à 14:05"), so a printed or e-mailed
+    draft is never taken for the published plan."""
+
+    run_id: int
+    status: str
+    """draft, published or superseded (``foodchain.models.RunStatus`` values)."""
+    at: dt.datetime
+    """When the run was planned (a draft) or published (UTC or aware; shown in local time)."""
+
+    def __post_init__(self) -> None:
+        if self.status not in STAMP_STATUSES:
+            raise ValueError(f"unknown run status {self.status!r}")
+
+    def text(self, t: Language) -> str:
+        when = self.at if self.at.tzinfo is not None else self.at.replace(tzinfo=dt.UTC)
+        return t(f"stamp_{self.status}", run=self.run_id, at=t.moment(when.astimezone()))
 
 
 @dataclass(frozen=True)
@@ -57,6 +82,9 @@ class Page:
     footer: str = ""
     wide: bool = False
     """Landscape print (route sheets)."""
+    stamp: RunStamp | None = None
+    """The run and its status: at the top of the page and in the top margin of every printed
+    sheet (None: documents written outside a run, e.g. by tests)."""
 
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -79,7 +107,13 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 tfoot td { font-weight: bold; background: #f6f6f6; }
 tr { break-inside: avoid; }
 footer { margin-top: 2em; font-size: 9pt; color: #555; }
+.stamp { display: inline-block; margin: 0 0 .4em; padding: 2px 8px; border: 2px solid #b00;
+         color: #b00; font-weight: bold; font-size: 10pt; letter-spacing: .02em; }
+.stamp.published { border-color: #060; color: #060; }
 @media print { body { margin: 0; max-width: none; } a { color: inherit; } }
+{%- if stamp %}
+@page { @top-right { content: {{ stamp | css_string }}; font: 8pt sans-serif; } }
+{%- endif %}
 </style>
 </head>
 <body>
@@ -99,6 +133,8 @@ footer { margin-top: 2em; font-size: 9pt; color: #555; }
 {%- endfor -%}
 </tr>
 {%- endmacro %}
+{% if stamp %}<p class="stamp {{ page.stamp.status }}">{{ stamp }}</p>
+{% endif -%}
 <h1>{{ page.title }}</h1>
 {% for line in page.lines %}<p>{{ line }}</p>
 {% endfor %}
@@ -125,8 +161,20 @@ footer { margin-top: 2em; font-size: 9pt; color: #555; }
 </html>
 """
 
+
+def css_string(text: str) -> Markup:
+    """A quoted CSS string holding text as is: every character but letters, digits and spaces
+    written as a CSS escape, so nothing in it can end the string or the style element."""
+    escaped = "".join(
+        char if char.isascii() and (char.isalnum() or char == " ") else f"\\{ord(char):06x}"
+        for char in text
+    )
+    return Markup(f'"{escaped}"')
+
+
 _ENVIRONMENT = Environment(autoescape=True, keep_trailing_newline=True)
 _ENVIRONMENT.tests["link"] = lambda value: isinstance(value, Link)
+_ENVIRONMENT.filters["css_string"] = css_string
 _COMPILED = _ENVIRONMENT.from_string(_TEMPLATE)
 
 
@@ -136,7 +184,8 @@ def file_stem(key: str) -> str:
 
 
 def render(page: Page, lang: Language) -> str:
-    return _COMPILED.render(page=page, lang=lang.code)
+    stamp = page.stamp.text(lang) if page.stamp else ""
+    return _COMPILED.render(page=page, lang=lang.code, stamp=stamp)
 
 
 def write_page(path: Path, page: Page, lang: Language) -> Path:

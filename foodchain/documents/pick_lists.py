@@ -73,6 +73,7 @@ def _page(view: PlanView, farm_id: str, picks: Picks) -> Page:
             ),
         ],
         footer=view.footer(),
+        stamp=view.stamp,
     )
 
 

@@ -145,6 +145,7 @@ def write_route_sheets(view: PlanView, folder: Path) -> list[Written]:
             lines=[*vehicle_lines, t("day_line", day=t.day(day)), summary],
             sections=[_trip_section(view, trip, rows) for trip, rows in trips],
             footer=view.footer(),
+            stamp=view.stamp,
             wide=True,
         )
         html = write_page(stem.with_suffix(".html"), page, t)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from foodchain.allocation import Flow
 from foodchain.allocation.export import kg
 from foodchain.documents.i18n import Language
+from foodchain.documents.pages import RunStamp
 from foodchain.plan.record import PlanRecord, StopRow
 from foodchain.weeks import WEEKDAYS, clock, fold
 
@@ -37,9 +38,11 @@ class Line:
 class PlanView:
     """Indexes of the record and the words to show its ids, dates and times."""
 
-    def __init__(self, record: PlanRecord, t: Language) -> None:
+    def __init__(self, record: PlanRecord, t: Language, stamp: RunStamp | None = None) -> None:
         self.record = record
         self.t = t
+        self.stamp = stamp
+        """The run the documents come from: every page carries it (``Page.stamp``)."""
         self.flows = [f for f in record.flows if kg(f.kg) > 0]
         self.trips = record.trips()
         self._visits: dict[tuple[str, dt.date], list[StopRow]] = defaultdict(list)
