@@ -63,6 +63,7 @@ from foodchain.routing.diagnosis import diagnose
 from foodchain.routing.problem import UnservedReason
 from foodchain.seasons import scenario_crop_document
 from foodchain.store import ImportReport, TableChanges, apply, diff, primary_key
+from foodchain.supplier import Supplier
 from foodchain.weeks import WEEKDAYS, Week
 
 M = TypeVar("M", bound=BaseModel)
@@ -376,6 +377,9 @@ def _read_header(check: _Checker, doc: dict[str, Any], path: Path, data: bytes) 
     baskets = settings.get("baskets")
     if baskets is not None:
         check.model(BasketRules, baskets, settings, "settings.baskets")
+    supplier = settings.get("supplier")
+    if supplier is not None:
+        check.model(Supplier, supplier, settings, "settings.supplier")
     return Scenario(
         path=path,
         slug=slug,
