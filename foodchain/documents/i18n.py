@@ -131,6 +131,21 @@ WORDS: dict[str, dict[str, str]] = {
         "map_legend": "Véhicules",
         "map_vehicle": "{id} : {name}",
         "map_hub": "Hub : {name}",
+        # quantities as people count them
+        "kg_amount": "{kg} kg",
+        "pieces_amount": "{n} {unit} ({weight})",
+        "crate": "{n} caisse",
+        "crates": "{n} caisses",
+        "crates_amount": "{crates} ({weight})",
+        "crates_rest_amount": "{crates} + {rest} kg ({weight})",
+        "part_crate_amount": "{weight} (moins d'une caisse)",
+        # where and who
+        "address_missing": "adresse non renseignée : demander au coordinateur",
+        "contact_missing": "contact non renseigné",
+        "phone": "tél. {phone}",
+        "access": "Accès : {notes}",
+        "nav_geo": "GPS",
+        "nav_osm": "OpenStreetMap",
     },
     "en": {
         "title_index": "Plan of week {week}",
@@ -245,6 +260,19 @@ WORDS: dict[str, dict[str, str]] = {
         "map_legend": "Vehicles",
         "map_vehicle": "{id}: {name}",
         "map_hub": "Hub: {name}",
+        "kg_amount": "{kg} kg",
+        "pieces_amount": "{n} {unit} ({weight})",
+        "crate": "{n} crate",
+        "crates": "{n} crates",
+        "crates_amount": "{crates} ({weight})",
+        "crates_rest_amount": "{crates} + {rest} kg ({weight})",
+        "part_crate_amount": "{weight} (less than a crate)",
+        "address_missing": "address not known: ask the coordinator",
+        "contact_missing": "no contact given",
+        "phone": "tel. {phone}",
+        "access": "Access: {notes}",
+        "nav_geo": "GPS",
+        "nav_osm": "OpenStreetMap",
     },
 }
 
@@ -275,6 +303,12 @@ class Language:
         if self.code == "fr":
             return text.replace(",", "\u202f").replace(".", ",")
         return text
+
+    def kg(self, value: float) -> str:
+        """Kg as a scale shows them: to 100 g, ``12`` rather than ``12,0``, never ``-0``."""
+        value = round(value, 1)
+        text = self.number(value if value > 0 else 0.0, 1)
+        return text[:-2] if text.endswith("0") and text[-2] in ",." else text
 
     def percent(self, share: float | None) -> str:
         if share is None:
