@@ -57,6 +57,9 @@ class Page:
     footer: str = ""
     wide: bool = False
     """Landscape print (route sheets)."""
+    style: str = ""
+    """CSS of this kind of document, after the shared rules: a constant of its module, never
+    text from people's files (it is not escaped)."""
 
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -80,6 +83,7 @@ tfoot td { font-weight: bold; background: #f6f6f6; }
 tr { break-inside: avoid; }
 footer { margin-top: 2em; font-size: 9pt; color: #555; }
 @media print { body { margin: 0; max-width: none; } a { color: inherit; } }
+{{ page.style|safe }}
 </style>
 </head>
 <body>

@@ -43,7 +43,7 @@ class Amount:
             return weight
         if not self.crates:
             return t("part_crate_amount", weight=weight)
-        crates = t("crates", n=self.crates) if self.crates > 1 else t("crate", n=1)
+        crates = t("n_crates", n=self.crates) if self.crates > 1 else t("n_crate", n=1)
         if self.rest_kg:
             return t("crates_rest_amount", crates=crates, rest=t.kg(self.rest_kg), weight=weight)
         return t("crates_amount", crates=crates, weight=weight)
@@ -80,6 +80,8 @@ class Line:
     units: str = ""
     amount: Amount | None = None
     """Crates or pieces, for a product."""
+    key: str = ""
+    """The product's or the basket size's id."""
 
     def text(self, t: Language) -> str:
         if self.baskets is not None:
@@ -212,7 +214,7 @@ class PlanView:
             if f.purpose == "basket":
                 baskets[f.item_id] += f.kg
         lines = [
-            Line(self.name(size), kg(total), self._filled.get((site_id, day, size), 0))
+            Line(self.name(size), kg(total), self._filled.get((site_id, day, size), 0), key=size)
             for size, total in sorted(baskets.items())
         ]
         return lines + self._per_product([f for f in flows if f.purpose != "basket"])
@@ -226,7 +228,8 @@ class PlanView:
                 self.name(product),
                 kg(total),
                 units=self.units(product, total),
-                amount=self.amount(product, total),
+                amount=self.amount(product, kg(total)),
+                key=product,
             )
             for product, total in sorted(totals.items(), key=lambda p: self.order(p[0]))
         ]
@@ -240,10 +243,10 @@ class PlanView:
 
     def stop_words(self, row: StopRow) -> str:
         """The kg a visit moves; for one part of a split stop, also the site's total."""
-        moved = self.t.number(row.pickup_kg + row.delivery_kg)
+        moved = self.t.kg(row.pickup_kg + row.delivery_kg)
         if row.parts == 1:
             return self.t("stop_kg", kg=moved)
-        total = self.t.number(sum(line.kg for line in self.stop_lines(row)))
+        total = self.t.kg(sum(line.kg for line in self.stop_lines(row)))
         return self.t("part_of", part=row.part, parts=row.parts, kg=moved, total=total)
 
     # ----------------------------------------------------------------- who comes when
