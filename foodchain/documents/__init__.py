@@ -37,11 +37,14 @@ A folder holding anything else is not replaced (a signed delivery note, a databa
 MANIFEST_HEADER = "foodchain documents"
 
 
-def write_documents(record: PlanRecord, folder: Path, language: str | None = None) -> list[Path]:
-    """Write every document of the plan into folder (replaced whole), return the paths written.
+def write_documents(
+    record: PlanRecord, folder: Path, language: str | None = None, run_id: int | None = None
+) -> list[Path]:
+    """Write every document of the plan into folder (replaced whole), return the paths written;
+    ``run_id``: the stored run the plan is (delivery note numbers carry it).
 
     Refused, with nothing changed, if the folder holds a file foodchain did not write there."""
-    view = PlanView(record, document_language(language or record.language))
+    view = PlanView(record, document_language(language or record.language), run_id)
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         _recover(folder)

@@ -109,8 +109,6 @@ WORDS: dict[str, dict[str, str]] = {
         "baskets_short": "{name} : {due} paniers prévus, {filled} remplis",
         "shortfalls": "Manques de la semaine",
         "shortfall_line": "{item}, {day} : {kg} kg manquants",
-        "organic_share": "Part bio de la semaine (valeur d'achat) : {share} (minimum {minimum})",
-        "quality_share": "Part EGalim de la semaine (valeur d'achat) : {share} (minimum {minimum})",
         # index
         "kpi_canteens": "Cantines : {delivered} kg livrés sur {demand} kg demandés ({share})",
         "kpi_baskets": "Paniers : {filled} remplis sur {due} ({share})",
@@ -175,6 +173,34 @@ WORDS: dict[str, dict[str, str]] = {
         "lot": "récolte du {day}",
         "basket_count": "{n} paniers",
         "index_hub_packing": "Préparation au hub (par destination)",
+        # delivery notes
+        "title_delivery_note_n": "Bon de livraison n° {number}",
+        "supplier": "Fournisseur",
+        "delivered_to": "Livré à",
+        "supplier_missing": "fournisseur non renseigné (settings.supplier du scénario)",
+        "siret": "SIRET : {siret}",
+        "vat_number": "N° TVA intracommunautaire : {number}",
+        "to_fill": "à renseigner",
+        "farm_lot": "Ferme et lot",
+        "lot_day": "Lot (jour de récolte)",
+        "note_number": "N° de bon",
+        "price_ht": "Prix HT (€/kg)",
+        "amount_ht": "Montant HT (€)",
+        "amount_eur": "Montant (€)",
+        "reception": "Réception du {day}",
+        "received_by": "Reçu par (nom), date et heure",
+        "signature": "Signature",
+        "reserves": "Réserves (produit, quantité, motif)",
+        "totals": "Totaux du bon",
+        "total_ht": "Total HT",
+        "vat_line": "TVA {rate}",
+        "total_ttc": "Total TTC",
+        "egalim_contribution": "Contribution de cette livraison à EGalim",
+        "egalim_organic": "Produits bio",
+        "egalim_quality": "Produits durables et de qualité (bio, en conversion, HVE)",
+        "share_of_note": "Part du montant HT du bon",
+        "town_rule": "Règle de la commune pour cette cantine (sur ses achats) : {organic} de bio, {quality} de produits durables et de qualité",
+        "legal_rule": "Minimum légal EGalim : {quality} de produits durables et de qualité dont {organic} de bio, en valeur HT des achats de l'année civile",
     },
     "en": {
         "title_index": "Plan of week {week}",
@@ -268,8 +294,6 @@ WORDS: dict[str, dict[str, str]] = {
         "baskets_short": "{name}: {due} baskets due, {filled} filled",
         "shortfalls": "Shortfalls of the week",
         "shortfall_line": "{item}, {day}: {kg} kg short",
-        "organic_share": "Organic share of the week (purchase value): {share} (minimum {minimum})",
-        "quality_share": "EGalim share of the week (purchase value): {share} (minimum {minimum})",
         "kpi_canteens": "Canteens: {delivered} kg delivered of {demand} kg asked ({share})",
         "kpi_baskets": "Baskets: {filled} filled of {due} ({share})",
         "kpi_shops": "Partner shops: {kg} kg",
@@ -330,6 +354,33 @@ WORDS: dict[str, dict[str, str]] = {
         "lot": "harvested {day}",
         "basket_count": "{n} baskets",
         "index_hub_packing": "Packing at the hub (per destination)",
+        "title_delivery_note_n": "Delivery note no. {number}",
+        "supplier": "Supplier",
+        "delivered_to": "Delivered to",
+        "supplier_missing": "supplier not given (the scenario's settings.supplier)",
+        "siret": "SIRET: {siret}",
+        "vat_number": "VAT number: {number}",
+        "to_fill": "to be filled in",
+        "farm_lot": "Farm and lot",
+        "lot_day": "Lot (harvest day)",
+        "note_number": "Note no.",
+        "price_ht": "Price excl. VAT (€/kg)",
+        "amount_ht": "Amount excl. VAT (€)",
+        "amount_eur": "Amount (€)",
+        "reception": "Received on {day}",
+        "received_by": "Received by (name), date and time",
+        "signature": "Signature",
+        "reserves": "Reserves (product, quantity, reason)",
+        "totals": "Totals of the note",
+        "total_ht": "Total excl. VAT",
+        "vat_line": "VAT {rate}",
+        "total_ttc": "Total incl. VAT",
+        "egalim_contribution": "Contribution of this delivery to EGalim",
+        "egalim_organic": "Organic products",
+        "egalim_quality": "Sustainable and quality products (organic, in conversion, HVE)",
+        "share_of_note": "Share of the note's amount excl. VAT",
+        "town_rule": "The town's rule for this canteen (over its purchases): {organic} organic, {quality} sustainable and quality products",
+        "legal_rule": "EGalim legal minimum: {quality} sustainable and quality products, {organic} of them organic, by value excl. VAT of a calendar year's purchases",
     },
 }
 
@@ -367,10 +418,11 @@ class Language:
         text = self.number(value if value > 0 else 0.0, 1)
         return text[:-2] if text.endswith("0") and text[-2] in ",." else text
 
-    def percent(self, share: float | None) -> str:
+    def percent(self, share: float | None, digits: int = 0) -> str:
         if share is None:
             return "-"
-        return f"{share:.0%}".replace("%", "\u00a0%") if self.code == "fr" else f"{share:.0%}"
+        text = f"{share:.{digits}%}"
+        return text.replace(".", ",").replace("%", "\u00a0%") if self.code == "fr" else text
 
     def optional(self, prefix: str, value: str) -> str:
         """The word for ``prefix_value`` (an action, a status...), else the value itself."""

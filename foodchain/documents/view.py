@@ -94,9 +94,11 @@ class Line:
 class PlanView:
     """Indexes of the record and the words to show its ids, dates and times."""
 
-    def __init__(self, record: PlanRecord, t: Language) -> None:
+    def __init__(self, record: PlanRecord, t: Language, run_id: int | None = None) -> None:
         self.record = record
         self.t = t
+        self.run_id = run_id
+        """The stored run the plan is, when it is one (delivery note numbers carry it)."""
         self.flows = [f for f in record.flows if kg(f.kg) > 0]
         self.trips = record.trips()
         self._visits: dict[tuple[str, dt.date], list[StopRow]] = defaultdict(list)

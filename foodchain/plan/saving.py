@@ -71,7 +71,7 @@ def save_plan(
     run_id = save_run(engine, plan, allow_unserved)
     folder = out if out is not None else run_folder(plan.record.week, run_id)
     try:
-        written = write_documents(plan.record, folder)
+        written = write_documents(plan.record, folder, run_id=run_id)
     except FoodchainError as exc:
         raise DocumentsNotWrittenError(run_id, folder, exc) from exc
     return SavedPlan(run_id, folder, written)
@@ -84,4 +84,5 @@ def export_run(
     stored = load_run(engine, run_id)
     folder = out if out is not None else run_folder(stored.record.week, run_id)
     _refuse_database_inside(engine, folder)
-    return SavedPlan(run_id, folder, write_documents(stored.record, folder, language))
+    written = write_documents(stored.record, folder, language, run_id)
+    return SavedPlan(run_id, folder, written)
