@@ -84,6 +84,7 @@ def _expected_files(record: PlanRecord) -> set[str]:
         | {"kpis.json", "routes.geojson", "map.html", "index.html"}
         | {f"route_sheets/{s}.{x}" for s in sheets for x in ("html", "csv")}
         | {f"pick_lists/{f}.{x}" for f in farms for x in ("html", "csv", "xlsx")}
+        | ({"packing/hub.html", "packing/hub.csv"} if record.flows else set())
         | {f"packing_lists/{s}.{x}" for s in others for x in ("html", "csv")}
         | {f"delivery_notes/{c}.{x}" for c in canteens for x in ("html", "csv", "xlsx")}
     )
