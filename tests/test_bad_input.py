@@ -381,7 +381,11 @@ SCENARIO_CASES = [
     ),
     (
         "supplier_siret_of_eight_digits",
-        {"tiny.yaml": [('postcode: "62750", commune', 'siret: "1234 5678", postcode: "62750", commune')]},
+        {
+            "tiny.yaml": [
+                ('postcode: "62750", commune', 'siret: "1234 5678", postcode: "62750", commune')
+            ]
+        },
         ["line 9", "column 'settings.supplier.siret'", "not a SIRET (14 digits)"],
         ["leave it empty"],
     ),

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 import segno
@@ -44,7 +45,7 @@ class _Tables(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__()
-        self.sections: list[dict[str, list]] = []
+        self.sections: list[dict[str, list[Any]]] = []
         self._cell: dict[str, list[str]] | None = None
         self._row: list[dict[str, list[str]]] | None = None
         self._in: list[str] = []
@@ -85,7 +86,7 @@ class _Tables(HTMLParser):
             self.sections[-1]["title"].append(data.strip())
 
 
-def _parse(path: Path) -> list[dict[str, list]]:
+def _parse(path: Path) -> list[dict[str, list[Any]]]:
     parser = _Tables()
     parser.feed(path.read_text(encoding="utf-8"))
     return parser.sections
@@ -149,7 +150,10 @@ def test_every_stop_has_an_address_or_says_it_is_missing_and_links_to_its_place(
             assert osm and f"mlat={site.lat:.5f}" in osm[0] and f"mlon={site.lon:.5f}" in osm[0]
             assert cells[-1]["text"] == ["☐"]  # the box to tick
     assert stops == sum(r.action in ("pickup", "delivery") for r in record.stops) > 0
-    assert any(CONTACT["phone"] in p.read_text(encoding="utf-8") for p in documents.glob("route_sheets/*.html"))
+    assert any(
+        CONTACT["phone"] in p.read_text(encoding="utf-8")
+        for p in documents.glob("route_sheets/*.html")
+    )
 
 
 def test_each_trip_has_a_qr_code_of_its_itinerary_in_stop_order(
@@ -159,7 +163,9 @@ def test_each_trip_has_a_qr_code_of_its_itinerary_in_stop_order(
         section = _parse(documents / "route_sheets" / f"{day.isoformat()}_{vehicle}.html")[trip - 1]
         links = [h for h in section["links"] if "/maps/dir/" in h]
         assert len(links) == len(section["svg"]) == 1
-        points = [f"{record.sites[r.site_id].lat:.5f},{record.sites[r.site_id].lon:.5f}" for r in rows]
+        points = [
+            f"{record.sites[r.site_id].lat:.5f},{record.sites[r.site_id].lon:.5f}" for r in rows
+        ]
         found = [m.group(0) for m in re.finditer(r"\d+\.\d{5},\d+\.\d{5}", links[0])]
         # origin, destination, then the waypoints: the hub out and back, the stops in order
         assert [found[0], *found[2:], found[1]] == [
@@ -192,7 +198,9 @@ def test_loads_are_counted_in_crates_or_pieces_that_agree_with_the_kg(
                 assert product.kg_per_crate and not pieces
                 rest = _number(cells[at["Caisse entamée (kg)"]])
                 assert 0 <= rest < product.kg_per_crate
-                assert int(crates) * product.kg_per_crate + rest == pytest.approx(kilograms, abs=0.051)
+                assert int(crates) * product.kg_per_crate + rest == pytest.approx(
+                    kilograms, abs=0.051
+                )
             checked += 1
     assert checked
 
@@ -225,8 +233,9 @@ def test_a_pick_list_says_when_and_where_and_has_no_destination(
             assert section["title"] == [f"{WORDS_DAY[day.weekday()]} {day:%d/%m/%Y}"]
         brings = record.sites[farm].brings_own_produce
         if brings:
-            assert f"{hub.windows['mon'] if 'mon' in hub.windows else ''}" in text
-            assert "À apporter à " in text
+            day = min(f.pickup_day for f in record.flows if f.farm_id == farm)
+            hours = hub.windows[("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]]
+            assert f"À apporter à {hub.name} (" in text and f"ouvert {hours}" in text
         else:
             assert "collecte vers " in text
 
@@ -245,25 +254,33 @@ def test_the_hub_packing_sheet_sends_every_kilo_to_its_destination(
         per_destination[name] = per_destination.get(name, 0.0) + _number(cells[at["Quantité (kg)"]])
     wanted: dict[str, float] = {}
     for f in record.flows:
-        wanted[record.name(f.destination_id)] = wanted.get(record.name(f.destination_id), 0.0) + f.kg
+        wanted[record.name(f.destination_id)] = (
+            wanted.get(record.name(f.destination_id), 0.0) + f.kg
+        )
     assert per_destination == pytest.approx(wanted, abs=0.01)
 
 
 # --------------------------------------------------------------------------- delivery notes
 
 
-def _note(path: Path) -> tuple[list[dict[str, object]], dict[str, float], set[str]]:
+def _note(path: Path) -> tuple[list[dict[str, Any]], dict[str, float], set[str]]:
     sheet = load_workbook(path).active
     assert sheet is not None
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     header = [str(h) for h in rows[0]]
     lines = [dict(zip(header, row, strict=True)) for row in rows[1:]]
     items = [line for line in lines if line["Jour de livraison"]]
-    totals = {str(line["Produit"]): float(str(line["Montant HT (€)"])) for line in lines if not line["Jour de livraison"]}
+    totals = {
+        str(line["Produit"]): float(str(line["Montant HT (€)"]))
+        for line in lines
+        if not line["Jour de livraison"]
+    }
     return items, totals, {str(line["N° de bon"]) for line in lines}
 
 
-def test_delivery_note_totals_add_up_before_and_after_vat(record: PlanRecord, documents: Path) -> None:
+def test_delivery_note_totals_add_up_before_and_after_vat(
+    record: PlanRecord, documents: Path
+) -> None:
     notes = list(documents.glob("delivery_notes/*.xlsx"))
     assert notes
     for path in notes:
@@ -276,8 +293,12 @@ def test_delivery_note_totals_add_up_before_and_after_vat(record: PlanRecord, do
             amounts.append(amount)
         assert set(totals) == {"Total HT", "TVA 5,5\u00a0%", "Total TTC"}
         assert totals["Total HT"] == pytest.approx(sum(amounts), abs=0.005)
-        assert totals["TVA 5,5\u00a0%"] == pytest.approx(round(totals["Total HT"] * 0.055, 2), abs=0.005)
-        assert totals["Total HT"] + totals["TVA 5,5\u00a0%"] == pytest.approx(totals["Total TTC"], abs=0.005)
+        assert totals["TVA 5,5\u00a0%"] == pytest.approx(
+            round(totals["Total HT"] * 0.055, 2), abs=0.005
+        )
+        assert totals["Total HT"] + totals["TVA 5,5\u00a0%"] == pytest.approx(
+            totals["Total TTC"], abs=0.005
+        )
         assert totals["Total TTC"] > totals["Total HT"] > 0
 
 
@@ -313,7 +334,10 @@ def test_a_delivery_note_names_both_parties_lots_and_this_deliverys_egalim_share
         assert canteen.name in text
         for f in record.flows:
             if f.destination_id == path.stem:
-                assert f"récolte du {WORDS_DAY[f.pickup_day.weekday()]} {f.pickup_day:%d/%m/%Y}" in text
+                assert (
+                    f"récolte du {WORDS_DAY[f.pickup_day.weekday()]} {f.pickup_day:%d/%m/%Y}"
+                    in text
+                )
 
 
 def test_an_older_record_without_supplier_or_crates_still_gives_its_documents(
@@ -322,7 +346,9 @@ def test_an_older_record_without_supplier_or_crates_still_gives_its_documents(
     old = record.model_copy(
         update={
             "supplier": None,
-            "products": {k: p.model_copy(update={"kg_per_crate": None}) for k, p in record.products.items()},
+            "products": {
+                k: p.model_copy(update={"kg_per_crate": None}) for k, p in record.products.items()
+            },
         }
     )
     write_documents(old, tmp_path)
@@ -343,7 +369,11 @@ def test_driver_documents_speak_english_on_request(record: PlanRecord, tmp_path:
 
 
 CHROMIUM = next(
-    (shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome") if shutil.which(name)),
+    (
+        shutil.which(name)
+        for name in ("chromium", "chromium-browser", "google-chrome")
+        if shutil.which(name)
+    ),
     None,
 )
 
@@ -368,7 +398,10 @@ def _pdf_pages(html: Path, tmp_path: Path) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf.read_bytes()))
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here (chromium, chromium-browser or google-chrome) to print the pages to PDF")
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium here (chromium, chromium-browser or google-chrome) to print the pages to PDF",
+)
 def test_a_route_sheet_prints_one_a4_page_per_trip_and_a_pick_list_one_page(
     record: PlanRecord, documents: Path, tmp_path: Path
 ) -> None:

@@ -124,7 +124,9 @@ def _money(view: PlanView, value: float) -> str:
     return view.t.number(value, 2)
 
 
-def _day_sections(view: PlanView, site_id: str, day: dt.date, lines: list[NoteLine]) -> list[Section]:
+def _day_sections(
+    view: PlanView, site_id: str, day: dt.date, lines: list[NoteLine]
+) -> list[Section]:
     t = view.t
     rows: list[list[Cell]] = []
     for line in lines:
@@ -187,9 +189,7 @@ def _egalim_section(view: PlanView, site_id: str, lines: Sequence[NoteLine]) -> 
     notes = []
     rule = view.record.canteen_rules.get(site_id)
     if rule is not None:
-        notes.append(
-            t("town_rule", organic=t.percent(rule[0]), quality=t.percent(rule[1]))
-        )
+        notes.append(t("town_rule", organic=t.percent(rule[0]), quality=t.percent(rule[1])))
     notes.append(
         t("legal_rule", quality=t.percent(LEGAL_QUALITY_MIN), organic=t.percent(LEGAL_ORGANIC_MIN))
     )

@@ -45,7 +45,9 @@ def _round(view: PlanView, site_id: str, day: dt.date) -> tuple[tuple[Any, ...],
     if not visits:
         return (1, "", 0, 0), view.t("not_planned")
     v = min(visits, key=lambda r: (r.vehicle_id, r.trip, r.seq))
-    words = view.t("round_words", vehicle=v.vehicle_id, trip=v.trip, seq=v.seq, time=clock(v.arrival))
+    words = view.t(
+        "round_words", vehicle=v.vehicle_id, trip=v.trip, seq=v.seq, time=clock(v.arrival)
+    )
     return (0, v.vehicle_id, v.trip, v.seq), words
 
 

@@ -199,8 +199,14 @@ WORDS: dict[str, dict[str, str]] = {
         "egalim_organic": "Produits bio",
         "egalim_quality": "Produits durables et de qualité (bio, en conversion, HVE)",
         "share_of_note": "Part du montant HT du bon",
-        "town_rule": "Règle de la commune pour cette cantine (sur ses achats) : {organic} de bio, {quality} de produits durables et de qualité",
-        "legal_rule": "Minimum légal EGalim : {quality} de produits durables et de qualité dont {organic} de bio, en valeur HT des achats de l'année civile",
+        "town_rule": (
+            "Règle de la commune pour cette cantine (sur ses achats) : {organic} de bio, "
+            "{quality} de produits durables et de qualité"
+        ),
+        "legal_rule": (
+            "Minimum légal EGalim : {quality} de produits durables et de qualité dont "
+            "{organic} de bio, en valeur HT des achats de l'année civile"
+        ),
     },
     "en": {
         "title_index": "Plan of week {week}",
@@ -379,8 +385,14 @@ WORDS: dict[str, dict[str, str]] = {
         "egalim_organic": "Organic products",
         "egalim_quality": "Sustainable and quality products (organic, in conversion, HVE)",
         "share_of_note": "Share of the note's amount excl. VAT",
-        "town_rule": "The town's rule for this canteen (over its purchases): {organic} organic, {quality} sustainable and quality products",
-        "legal_rule": "EGalim legal minimum: {quality} sustainable and quality products, {organic} of them organic, by value excl. VAT of a calendar year's purchases",
+        "town_rule": (
+            "The town's rule for this canteen (over its purchases): {organic} organic, "
+            "{quality} sustainable and quality products"
+        ),
+        "legal_rule": (
+            "EGalim legal minimum: {quality} sustainable and quality products, {organic} of "
+            "them organic, by value excl. VAT of a calendar year's purchases"
+        ),
     },
 }
 

@@ -25,7 +25,7 @@ import segno
 from markupsafe import Markup
 
 from foodchain.allocation.export import kg
-from foodchain.documents.pages import Cell, Page, Section, Written, file_stem, write_page
+from foodchain.documents.pages import Cell, Link, Page, Section, Written, file_stem, write_page
 from foodchain.documents.view import Line, PlanView
 from foodchain.files.writing import write_table
 from foodchain.plan.record import StopRow
@@ -60,19 +60,16 @@ ITINERARY_POINTS = 11
 maps apps take); a longer trip gets a QR code per leg."""
 
 
-def _place(view: PlanView, row: StopRow) -> list[Cell]:
+def _place(view: PlanView, row: StopRow) -> list[str | Link]:
     """Name, address or its absence, contact or its absence, access notes, map links."""
-    lines: list[Cell] = [view.name(row.site_id)]
+    lines: list[str | Link] = [view.name(row.site_id)]
     if row.action not in ("pickup", "delivery"):
         return lines  # the hub: the driver starts there
     lines += [view.where(row.site_id), view.contact(row.site_id)]
     access = view.access(row.site_id)
     if access:
         lines.append(access)
-    links = view.navigation(row.site_id)
-    if links:
-        lines.append(links)
-    return lines
+    return lines + view.navigation(row.site_id)  # links side by side on the last line
 
 
 def _line_text(view: PlanView, line: Line) -> str:
@@ -161,7 +158,7 @@ def itinerary_links(view: PlanView, rows: list[StopRow]) -> list[str]:
 def _qr(view: PlanView, rows: list[StopRow]) -> list[str]:
     """A QR code per leg of the itinerary, with its caption, as inline SVG."""
     links = itinerary_links(view, rows)
-    out = []
+    out: list[str] = []
     for number, link in enumerate(links, start=1):
         code = segno.make(link, error="l", micro=False)
         svg = Markup(code.svg_inline(scale=2, border=2))
@@ -219,12 +216,10 @@ def _csv_rows(view: PlanView, row: StopRow) -> list[list[Any]]:
         item = [line.label, line.kg, line.baskets, line.units] if line else [None] * 4
         tail = [kg(max(row.load_kg, 0.0)), kg(row.km)] if index == 0 else [None, None]
         counted = line.amount if line else None
-        units = (
-            [counted.crates, counted.rest_kg if counted.crates is not None else None]
-            if counted
-            else [None, None]
-        )
-        units.append(counted.pieces if counted else None)
+        units: list[float | None] = [None, None, None]
+        if counted:
+            rest = counted.rest_kg if counted.crates is not None else None
+            units = [counted.crates, rest, counted.pieces]
         out.append([*cells, *item, *tail, *units, *(place if index == 0 else [None] * 5)])
     return out
 

@@ -56,7 +56,9 @@ def amount(product: ProductInfo | None, kilograms: float) -> Amount:
     if product is None:
         return Amount(weight)
     if product.unit != "kg" and product.kg_per_unit > 0:
-        return Amount(weight, pieces=max(1, round(kilograms / product.kg_per_unit)), unit=product.unit)
+        return Amount(
+            weight, pieces=max(1, round(kilograms / product.kg_per_unit)), unit=product.unit
+        )
     if not product.kg_per_crate:
         return Amount(weight)
     crates = int((weight + 0.05) // product.kg_per_crate)
