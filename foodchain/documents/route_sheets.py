@@ -50,6 +50,7 @@ th, td { padding: 2px 4px; }
 td:nth-child(3) { width: 34%; }
 td:nth-child(4) { width: 32%; }
 th:last-child, td:last-child { width: 24mm; }
+th:nth-child(5), th:nth-child(6) { width: 18mm; }
 .qr { float: right; margin: 0 0 4px 10px; text-align: center; font-size: 8pt; }
 .qr svg { display: block; margin: 0 auto; }
 @media print { body { font-size: 9pt; } }
