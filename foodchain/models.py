@@ -126,6 +126,14 @@ class SiteIn(SQLModel):
     name: str = Field(min_length=1)
     commune: str = ""
     address: str = ""
+    """Street and number (``rue de Bourgogne``); the postcode and commune have their fields."""
+    postcode: str = Field(default="", max_length=10)
+    contact_name: str = ""
+    """Who receives the driver; empty until the coordinator fills it (never invented)."""
+    phone: str = Field(default="", max_length=32)
+    email: str = ""
+    access_notes: str = ""
+    """What a driver needs to know on arrival: gate, code, where to unload, parking."""
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     windows: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
@@ -135,7 +143,25 @@ class SiteIn(SQLModel):
 
     _id = field_validator("id")(_slug)
     _name = field_validator("name")(_printable)
+    _texts = field_validator("address", "contact_name", "access_notes")(_printable)
     _days = field_validator("delivery_days")(_weekdays)
+
+    @field_validator("postcode", "phone")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        """Postcodes and phone numbers as people write them: digits, letters, spaces, + . -"""
+        value = value.strip()
+        if not re.fullmatch(r"[0-9A-Za-z +.()\-]*", value):
+            raise ValueError(f"{value!r} holds characters a postcode or phone number does not")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+            raise ValueError(f"{value!r} is not an e-mail address (name@example.org)")
+        return value
 
     @field_validator("windows")
     @classmethod

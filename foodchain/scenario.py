@@ -64,6 +64,7 @@ from foodchain.routing.diagnosis import diagnose
 from foodchain.routing.problem import UnservedReason
 from foodchain.seasons import scenario_crop_document
 from foodchain.store import ImportReport, TableChanges, apply, diff, primary_key
+from foodchain.supplier import Supplier
 from foodchain.timing import window_of
 from foodchain.weeks import WEEKDAYS, Week
 
@@ -382,6 +383,9 @@ def _read_header(check: _Checker, doc: dict[str, Any], path: Path, data: bytes) 
     calendar = settings.get("calendar")
     if calendar is not None:
         check.model(CalendarRules, calendar, settings, "settings.calendar")
+    supplier = settings.get("supplier")
+    if supplier is not None:
+        check.model(Supplier, supplier, settings, "settings.supplier")
     return Scenario(
         path=path,
         slug=slug,

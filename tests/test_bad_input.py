@@ -380,6 +380,16 @@ SCENARIO_CASES = [
         ["road_factor: 1.3"],
     ),
     (
+        "supplier_siret_of_eight_digits",
+        {
+            "tiny.yaml": [
+                ('postcode: "62750", commune', 'siret: "1234 5678", postcode: "62750", commune')
+            ]
+        },
+        ["line 9", "column 'settings.supplier.siret'", "not a SIRET (14 digits)"],
+        ["leave it empty"],
+    ),
+    (
         "site_name_with_a_nul_character",
         {"tiny.yaml": [('name: "Ferme du Nord"', 'name: "Ferme du\\0 Nord"')]},
         ["line 38", "column 'sites[1].name'", "control character", "position 9"],

@@ -17,7 +17,7 @@ from foodchain.models import Forecast
 from foodchain.scenario import install_scenario
 from foodchain.weeks import Week
 
-from .snapshot import snapshot
+from .snapshot import copy_at_schema, snapshot
 
 
 def _schema_drift(url):
@@ -86,24 +86,28 @@ def test_bad_database_url_is_a_clear_error(tmp_path):
     assert "cannot use database URL" in output and "secret" not in output
 
 
-def _upgrade_keeps_data(url, tiny):
-    from foodchain.db import make_engine, upgrade
+SITE_CONTACTS = ("postcode", "contact_name", "phone", "email", "access_notes")
+"""Columns 0004 adds to ``site``, empty for the sites stored before."""
 
-    engine = make_engine(url)
-    upgrade(engine, "0001")
-    assert schema_revision(engine) == "0001"
-    install_scenario(engine, tiny)
+
+def _upgrade_keeps_data(url, tiny, tmp_path):
+    from foodchain.db import upgrade
+
+    engine = copy_at_schema(url, tiny, tmp_path, "0001")
     before = snapshot(engine)
+    assert before["site"] and before["forecast"]
     upgrade(engine)
     assert schema_revision(engine) == head_revision()
     after = snapshot(engine)
+    blank = ("",) * len(SITE_CONTACTS)
     assert {k: v for k, v in after.items() if k != "alembic_version"} == {
         **{k: v for k, v in before.items() if k != "alembic_version"},
+        "site": sorted(((*row, *blank) for row in before["site"]), key=repr),
         "travel_leg": [],
         "plan_run": [],
     }
     engine.dispose()
 
 
-def test_upgrade_from_the_first_schema_keeps_the_data(db_url, tiny):
-    _upgrade_keeps_data(db_url, tiny)
+def test_upgrade_from_the_first_schema_keeps_the_data(db_url, tiny, tmp_path):
+    _upgrade_keeps_data(db_url, tiny, tmp_path)

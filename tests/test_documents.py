@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from foodchain.db import open_database
 from foodchain.documents import MARK, RunStamp, write_documents
-from foodchain.documents.i18n import WEEKDAY_NAMES, WORDS
+from foodchain.documents.i18n import WEEKDAY_NAMES, WORDS, Language
 from foodchain.errors import FoodchainError
 from foodchain.files.reading import read_table
 from foodchain.plan import PlanOptions, PlanRecord, plan_week
@@ -86,6 +86,7 @@ def _expected_files(record: PlanRecord) -> set[str]:
         | {"kpis.json", "routes.geojson", "map.html", "index.html"}
         | {f"route_sheets/{s}.{x}" for s in sheets for x in ("html", "csv")}
         | {f"pick_lists/{f}.{x}" for f in farms for x in ("html", "csv", "xlsx")}
+        | ({"packing/hub.html", "packing/hub.csv"} if record.flows else set())
         | {f"packing_lists/{s}.{x}" for s in others for x in ("html", "csv")}
         | {f"delivery_notes/{c}.{x}" for c in canteens for x in ("html", "csv", "xlsx")}
     )
@@ -563,10 +564,8 @@ def test_a_split_stop_says_which_part_and_its_kg(record: PlanRecord, tmp_path: P
     page = tmp_path / "route_sheets" / f"{big.day.isoformat()}_{big.vehicle_id}.html"
     text = page.read_text(encoding="utf-8")
     for part, share in ((1, 0.6), (2, 0.4)):
-        words = (
-            f"partie {part} sur 2 : {big.delivery_kg * share:.2f} kg sur {big.delivery_kg:.2f} kg"
-        )
-        assert words.replace(".", ",") in text
+        moved, total = (Language("fr").kg(k) for k in (big.delivery_kg * share, big.delivery_kg))
+        assert f"partie {part} sur 2 : {moved} kg sur {total} kg" in text
     sheet = read_table(page.with_suffix(".csv"))
     parts = [c[sheet.header.index("Partie")] for _, c in sheet.rows]
     assert parts.count("1/2") == parts.count("2/2") == 1

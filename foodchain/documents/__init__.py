@@ -25,6 +25,7 @@ from pathlib import Path
 from foodchain.documents.data import write_data
 from foodchain.documents.destinations import write_destination_documents
 from foodchain.documents.geo import write_geojson, write_map
+from foodchain.documents.hub_packing import write_hub_packing
 from foodchain.documents.i18n import language as document_language
 from foodchain.documents.index import write_index
 from foodchain.documents.pages import RunStamp, Written
@@ -218,6 +219,7 @@ def _write_all(view: PlanView, folder: Path) -> list[Path]:
         Written("index_map", t("title_map", week=record.week), [fmap]),
         *write_route_sheets(view, folder / "route_sheets"),
         *write_pick_lists(view, folder / "pick_lists"),
+        *write_hub_packing(view, folder / "packing"),
         *write_destination_documents(view, folder / "packing_lists", folder / "delivery_notes"),
     ]
     index = write_index(view, folder, documents)

@@ -1,5 +1,5 @@
 """What each destination receives: packing lists for relay points and shops, delivery notes
-for canteens.
+for canteens (:mod:`foodchain.documents.delivery_notes`).
 
 A relay point's list says how many baskets of each size to hand over each day and what one
 basket of that size holds (the contents are the same all week); a shop's and a canteen's say
@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from foodchain.allocation import BasketFill, BasketLine, Flow
 from foodchain.allocation.export import kg
+from foodchain.documents.delivery_notes import write_delivery_note
 from foodchain.documents.pages import Page, Section, Written, file_stem, write_page
 from foodchain.documents.view import PlanView
 from foodchain.files.writing import write_table
@@ -26,10 +27,6 @@ RELAY_COLUMNS: tuple[str, ...] = (
     *("kg_per_basket", "units_per_basket", "total_kg"),
 )
 SHOP_COLUMNS = ("delivery_day", "product", "kg", "units", "farm", "organic_status")
-CANTEEN_COLUMNS = (
-    *("delivery_day", "product", "kg", "units", "organic_status", "farm", "for_need"),
-    *("price", "amount"),
-)
 _SUMMED = ("kg", "total_kg", "amount")
 _NUMERIC = (*_SUMMED, "baskets_due", "baskets_filled", "kg_per_basket", "units_per_basket", "price")
 
@@ -77,19 +74,6 @@ def _shop_rows(view: PlanView, flows: list[Flow]) -> list[list[Any]]:
     ]
 
 
-def _canteen_rows(view: PlanView, flows: list[Flow]) -> list[list[Any]]:
-    t = view.t
-    return [
-        [
-            *(t.day(f.delivery_day), view.name(f.product_id), kg(f.kg)),
-            *(view.units(f.product_id, f.kg), t.optional("status", f.organic_status)),
-            *(view.name(f.farm_id), view.name(f.item_id), f.price_eur_per_kg),
-            round(f.kg * f.price_eur_per_kg, 2),
-        ]
-        for f in flows
-    ]
-
-
 def _day_section(
     view: PlanView,
     site_id: str,
@@ -113,18 +97,6 @@ def _day_section(
         footer=footer,
         numeric=frozenset(i - 1 for i, c in enumerate(columns) if c in _NUMERIC),
     )
-
-
-def _canteen_lines(view: PlanView, site_id: str) -> list[str]:
-    """The week's organic and EGalim shares of the canteen, with the rule's minimum."""
-    kpi = view.record.kpis.get("canteens", {}).get(site_id)
-    if not kpi:
-        return []
-    t = view.t
-    return [
-        t(key, share=t.percent(kpi[f"{name}_share"]), minimum=t.percent(kpi[f"{name}_min"]))
-        for key, name in (("organic_share", "organic"), ("quality_share", "quality"))
-    ]
 
 
 def _shortfalls(view: PlanView, site_id: str) -> list[Section]:
@@ -161,8 +133,12 @@ def write_destination_documents(
     written = []
     for (site_id, purpose), flows in sorted(received.items()):
         flows.sort(key=lambda f: (f.delivery_day, view.order(f.product_id), view.order(f.farm_id)))
-        lines = [t("week", week=record.week), view.address(site_id)]
+        if purpose == "canteen":
+            extra = _shortfalls(view, site_id)
+            written.append(write_delivery_note(view, site_id, flows, notes_folder, extra))
+            continue
         sections: list[Section] = []
+        columns: Sequence[str]
         if purpose == "basket":
             fills = sorted(
                 (f for f in record.fills if f.relay_point_id == site_id),
@@ -174,35 +150,23 @@ def write_destination_documents(
                 notes = _relay_notes(view, site_id, day, day_fills)
                 sections.append(_day_section(view, site_id, day, columns, day_rows, notes))
         else:
-            columns, rows_of = (
-                (CANTEEN_COLUMNS, _canteen_rows)
-                if purpose == "canteen"
-                else (SHOP_COLUMNS, _shop_rows)
-            )
-            rows = rows_of(view, flows)
+            columns, rows = SHOP_COLUMNS, _shop_rows(view, flows)
             sections = [
-                _day_section(view, site_id, day, columns, rows_of(view, day_flows))
+                _day_section(view, site_id, day, columns, _shop_rows(view, day_flows))
                 for day, day_flows in _by_day(flows, lambda f: f.delivery_day).items()
             ]
-        folder = notes_folder if purpose == "canteen" else packing_folder
-        folder.mkdir(parents=True, exist_ok=True)
-        stem = folder / file_stem(site_id)
-        paths = [stem.with_suffix(".csv")]
-        if purpose == "canteen":
-            paths.append(stem.with_suffix(".xlsx"))
-            lines += _canteen_lines(view, site_id)
-            sections += _shortfalls(view, site_id)
-        for path in paths:
-            write_table(path, [t(c) for c in columns], rows)
-        title = "title_delivery_note" if purpose == "canteen" else "title_packing_list"
+        packing_folder.mkdir(parents=True, exist_ok=True)
+        stem = packing_folder / file_stem(site_id)
+        csv = stem.with_suffix(".csv")
+        write_table(csv, [t(c) for c in columns], rows)
+        lines = [t("week", week=record.week), view.where(site_id), view.contact(site_id)]
         page = Page(
-            title=t(title, site=view.name(site_id)),
-            lines=[line for line in lines if line],
+            title=t("title_packing_list", site=view.name(site_id)),
+            lines=lines,
             sections=sections,
             footer=view.footer(),
             stamp=view.stamp,
         )
         html = write_page(stem.with_suffix(".html"), page, t)
-        index = "index_delivery_notes" if purpose == "canteen" else "index_packing_lists"
-        written.append(Written(index, view.name(site_id), [html, *paths]))
+        written.append(Written("index_packing_lists", view.name(site_id), [html, csv]))
     return written

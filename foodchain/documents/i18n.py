@@ -109,8 +109,6 @@ WORDS: dict[str, dict[str, str]] = {
         "baskets_short": "{name} : {due} paniers prévus, {filled} remplis",
         "shortfalls": "Manques de la semaine",
         "shortfall_line": "{item}, {day} : {kg} kg manquants",
-        "organic_share": "Part bio de la semaine (valeur d'achat) : {share} (minimum {minimum})",
-        "quality_share": "Part EGalim de la semaine (valeur d'achat) : {share} (minimum {minimum})",
         # index
         "kpi_left_out": (
             "Arrêts obligatoires non desservis : {count} ({kg} kg qui ne seront ni collectés "
@@ -148,6 +146,84 @@ WORDS: dict[str, dict[str, str]] = {
         "stamp_draft": "BROUILLON - run {run} · planifié le {at}",
         "stamp_published": "PUBLIÉ - run {run} · publié le {at}",
         "stamp_superseded": "REMPLACÉ - run {run} · publié le {at}, remplacé depuis",
+        # quantities as people count them
+        "kg_amount": "{kg} kg",
+        "pieces_amount": "{n} {unit} ({weight})",
+        "n_crate": "{n} caisse",
+        "n_crates": "{n} caisses",
+        "crates_amount": "{crates} ({weight})",
+        "crates_rest_amount": "{crates} + {rest} kg ({weight})",
+        "part_crate_amount": "{weight} (moins d'une caisse)",
+        # where and who
+        "address_missing": "adresse non renseignée : demander au coordinateur",
+        "contact_missing": "contact non renseigné",
+        "phone": "tél. {phone}",
+        "access": "Accès : {notes}",
+        "nav_geo": "GPS",
+        "nav_osm": "OpenStreetMap",
+        "product_amount_line": "{name} : {amount}",
+        "action_words": "{action} : {kg}",
+        "load_at_hub": "À charger au hub à partir de {time} :",
+        "unload_at_hub": "À décharger au hub :",
+        "window_short": "créneau {window}",
+        "qr_caption": "Itinéraire (GPS du téléphone)",
+        "qr_leg": "Itinéraire, partie {n}",
+        "check": "Fait ✓ / signature",
+        "crates": "Caisses pleines",
+        "crate_rest_kg": "Caisse entamée (kg)",
+        "pieces": "Pièces ou bottes",
+        "postcode": "Code postal",
+        "contact": "Contact",
+        "phone_number": "Téléphone",
+        "access_notes": "Accès",
+        "map_link": "Carte",
+        # pick lists and the hub's packing sheet
+        "quantity": "Quantité",
+        "bring_to_hub_at": "À apporter à {hub} ({address}), ouvert {hours}",
+        "hours_missing": "horaires non renseignés",
+        "collected_in_window": "{visits}, créneau de la ferme {window}",
+        "pick_week_total": "Total de la semaine : {kg} kg",
+        "title_hub_packing": "Préparation au hub : {hub}",
+        "hub_packing_intro": "Par jour de livraison, dans l'ordre de chargement des tournées.",
+        "round": "Tournée",
+        "round_words": "{vehicle}, tournée {trip}, arrêt {seq} ({time})",
+        "lot": "récolte du {day}",
+        "basket_count": "{n} paniers",
+        "index_hub_packing": "Préparation au hub (par destination)",
+        # delivery notes
+        "title_delivery_note_n": "Bon de livraison n° {number}",
+        "supplier": "Fournisseur",
+        "delivered_to": "Livré à",
+        "supplier_missing": "fournisseur non renseigné (settings.supplier du scénario)",
+        "siret": "SIRET : {siret}",
+        "vat_number": "N° TVA intracommunautaire : {number}",
+        "to_fill": "à renseigner",
+        "farm_lot": "Ferme et lot",
+        "lot_day": "Lot (jour de récolte)",
+        "note_number": "N° de bon",
+        "price_ht": "Prix HT (€/kg)",
+        "amount_ht": "Montant HT (€)",
+        "amount_eur": "Montant (€)",
+        "reception": "Réception du {day}",
+        "received_by": "Reçu par (nom), date et heure",
+        "signature": "Signature",
+        "reserves": "Réserves (produit, quantité, motif)",
+        "totals": "Totaux du bon",
+        "total_ht": "Total HT",
+        "vat_line": "TVA {rate}",
+        "total_ttc": "Total TTC",
+        "egalim_contribution": "Contribution de cette livraison à EGalim",
+        "egalim_organic": "Produits bio",
+        "egalim_quality": "Produits durables et de qualité (bio, en conversion, HVE)",
+        "share_of_note": "Part du montant HT du bon",
+        "town_rule": (
+            "Règle de la commune pour cette cantine (sur ses achats) : {organic} de bio, "
+            "{quality} de produits durables et de qualité"
+        ),
+        "legal_rule": (
+            "Minimum légal EGalim : {quality} de produits durables et de qualité dont "
+            "{organic} de bio, en valeur HT des achats de l'année civile"
+        ),
     },
     "en": {
         "title_index": "Plan of week {week}",
@@ -241,8 +317,6 @@ WORDS: dict[str, dict[str, str]] = {
         "baskets_short": "{name}: {due} baskets due, {filled} filled",
         "shortfalls": "Shortfalls of the week",
         "shortfall_line": "{item}, {day}: {kg} kg short",
-        "organic_share": "Organic share of the week (purchase value): {share} (minimum {minimum})",
-        "quality_share": "EGalim share of the week (purchase value): {share} (minimum {minimum})",
         "kpi_left_out": (
             "Mandatory stops not served: {count} ({kg} kg neither collected nor delivered, "
             "see below)"
@@ -279,6 +353,80 @@ WORDS: dict[str, dict[str, str]] = {
         "stamp_draft": "DRAFT - run {run} · planned {at}",
         "stamp_published": "PUBLISHED - run {run} · published {at}",
         "stamp_superseded": "SUPERSEDED - run {run} · published {at}, replaced since",
+        "kg_amount": "{kg} kg",
+        "pieces_amount": "{n} {unit} ({weight})",
+        "n_crate": "{n} crate",
+        "n_crates": "{n} crates",
+        "crates_amount": "{crates} ({weight})",
+        "crates_rest_amount": "{crates} + {rest} kg ({weight})",
+        "part_crate_amount": "{weight} (less than a crate)",
+        "address_missing": "address not known: ask the coordinator",
+        "contact_missing": "no contact given",
+        "phone": "tel. {phone}",
+        "access": "Access: {notes}",
+        "nav_geo": "GPS",
+        "nav_osm": "OpenStreetMap",
+        "product_amount_line": "{name}: {amount}",
+        "action_words": "{action}: {kg}",
+        "load_at_hub": "Load at the hub from {time}:",
+        "unload_at_hub": "Unload at the hub:",
+        "window_short": "window {window}",
+        "qr_caption": "Itinerary (phone navigation)",
+        "qr_leg": "Itinerary, part {n}",
+        "check": "Done ✓ / signature",
+        "crates": "Full crates",
+        "crate_rest_kg": "Part crate (kg)",
+        "pieces": "Pieces or bunches",
+        "postcode": "Postcode",
+        "contact": "Contact",
+        "phone_number": "Phone",
+        "access_notes": "Access",
+        "map_link": "Map",
+        "quantity": "Quantity",
+        "bring_to_hub_at": "Bring to {hub} ({address}), open {hours}",
+        "hours_missing": "opening hours not known",
+        "collected_in_window": "{visits}, farm's window {window}",
+        "pick_week_total": "Total of the week: {kg} kg",
+        "title_hub_packing": "Packing at the hub: {hub}",
+        "hub_packing_intro": "Per delivery day, in the order the rounds are loaded.",
+        "round": "Round",
+        "round_words": "{vehicle}, trip {trip}, stop {seq} ({time})",
+        "lot": "harvested {day}",
+        "basket_count": "{n} baskets",
+        "index_hub_packing": "Packing at the hub (per destination)",
+        "title_delivery_note_n": "Delivery note no. {number}",
+        "supplier": "Supplier",
+        "delivered_to": "Delivered to",
+        "supplier_missing": "supplier not given (the scenario's settings.supplier)",
+        "siret": "SIRET: {siret}",
+        "vat_number": "VAT number: {number}",
+        "to_fill": "to be filled in",
+        "farm_lot": "Farm and lot",
+        "lot_day": "Lot (harvest day)",
+        "note_number": "Note no.",
+        "price_ht": "Price excl. VAT (€/kg)",
+        "amount_ht": "Amount excl. VAT (€)",
+        "amount_eur": "Amount (€)",
+        "reception": "Received on {day}",
+        "received_by": "Received by (name), date and time",
+        "signature": "Signature",
+        "reserves": "Reserves (product, quantity, reason)",
+        "totals": "Totals of the note",
+        "total_ht": "Total excl. VAT",
+        "vat_line": "VAT {rate}",
+        "total_ttc": "Total incl. VAT",
+        "egalim_contribution": "Contribution of this delivery to EGalim",
+        "egalim_organic": "Organic products",
+        "egalim_quality": "Sustainable and quality products (organic, in conversion, HVE)",
+        "share_of_note": "Share of the note's amount excl. VAT",
+        "town_rule": (
+            "The town's rule for this canteen (over its purchases): {organic} organic, "
+            "{quality} sustainable and quality products"
+        ),
+        "legal_rule": (
+            "EGalim legal minimum: {quality} sustainable and quality products, {organic} of "
+            "them organic, by value excl. VAT of a calendar year's purchases"
+        ),
     },
 }
 
@@ -314,10 +462,17 @@ class Language:
             return text.replace(",", "\u202f").replace(".", ",")
         return text
 
-    def percent(self, share: float | None) -> str:
+    def kg(self, value: float) -> str:
+        """Kg as a scale shows them: to 100 g, ``12`` rather than ``12,0``, never ``-0``."""
+        value = round(value, 1)
+        text = self.number(value if value > 0 else 0.0, 1)
+        return text[:-2] if text.endswith("0") and text[-2] in ",." else text
+
+    def percent(self, share: float | None, digits: int = 0) -> str:
         if share is None:
             return "-"
-        return f"{share:.0%}".replace("%", "\u00a0%") if self.code == "fr" else f"{share:.0%}"
+        text = f"{share:.{digits}%}"
+        return text.replace(".", ",").replace("%", "\u00a0%") if self.code == "fr" else text
 
     def optional(self, prefix: str, value: str) -> str:
         """The word for ``prefix_value`` (an action, a status...), else the value itself."""

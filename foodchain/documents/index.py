@@ -18,6 +18,7 @@ SECTIONS = (
     "index_map",
     "index_route_sheets",
     "index_pick_lists",
+    "index_hub_packing",
     "index_packing_lists",
     "index_delivery_notes",
 )

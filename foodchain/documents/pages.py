@@ -85,6 +85,9 @@ class Page:
     stamp: RunStamp | None = None
     """The run and its status: at the top of the page and in the top margin of every printed
     sheet (None: documents written outside a run, e.g. by tests)."""
+    style: str = ""
+    """CSS of this kind of document, after the shared rules: a constant of its module, never
+    text from people's files (it is not escaped)."""
 
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -114,6 +117,7 @@ footer { margin-top: 2em; font-size: 9pt; color: #555; }
 {%- if stamp %}
 @page { @top-right { content: {{ stamp | css_string }}; font: 8pt sans-serif; } }
 {%- endif %}
+{{ page.style|safe }}
 </style>
 </head>
 <body>

@@ -1,10 +1,11 @@
 """A pick list per farm: what to harvest and prepare each day, and how it reaches the hub.
 
-One row per pickup day and product, as the farmer works: how much, and how it is handed over
-(collected at a time, or brought to the hub). Where each kilo goes is the hub's business (the
-packing lists, delivery notes and ``allocation.csv``), not the farmer's: a farm supplying 60
-destinations reads a one-page list, and the region's 300 lists are written 20 times faster
-than with a row per destination.
+A section per pickup day, as the farmer works: each product in crates (or pieces for those
+sold by the piece) and kg, and when and where it is handed over: the hub's address and hours
+that day if the farm brings its produce, else the time the van comes and the farm's window.
+Where each kilo goes is the hub's business (its packing sheet, the packing lists, delivery
+notes and ``allocation.csv``), not the farmer's: a farm supplying 60 destinations reads a
+one-page list.
 """
 
 from __future__ import annotations
@@ -19,8 +20,18 @@ from foodchain.allocation.export import kg
 from foodchain.documents.pages import Page, Section, Written, file_stem, write_page
 from foodchain.documents.view import PlanView
 from foodchain.files.writing import write_table
+from foodchain.weeks import WEEKDAYS
 
-COLUMNS = ("pickup_day", "product", "kg", "units", "handover")
+COLUMNS = ("pickup_day", "product", "kg", "crates", "crate_rest_kg", "pieces", "handover")
+PAGE_COLUMNS = ("product", "quantity", "kg", "check")
+
+STYLE = """
+body { font-size: 10pt; }
+h2 { margin: .8em 0 .3em; break-after: avoid; page-break-after: avoid; }
+thead { display: table-header-group; }
+section { break-inside: avoid; page-break-inside: avoid; }
+th:last-child, td:last-child { width: 18mm; }
+"""
 
 Picks = list[tuple[tuple[dt.date, str], float]]
 
@@ -33,15 +44,64 @@ def _picks(view: PlanView, flows: list[Flow]) -> Picks:
     return sorted(kgs.items(), key=lambda item: (item[0][0], view.order(item[0][1])))
 
 
+def handover(view: PlanView, farm_id: str, day: dt.date) -> str:
+    """When and where the day's harvest is handed over: at the hub (its address and hours)
+    if the farm brings it, else the time the van comes (and the farm's window)."""
+    t = view.t
+    site = view.record.sites.get(farm_id)
+    if site is not None and site.brings_own_produce:
+        hub = view.record.sites.get(view.record.hub_id)
+        hours = hub.windows.get(WEEKDAYS[day.weekday()], "") if hub else ""
+        return t(
+            "bring_to_hub_at",
+            hub=view.hub_name(),
+            address=view.where(view.record.hub_id),
+            hours=hours or t("hours_missing"),
+        )
+    visits = view.visits(farm_id, day)
+    words = view.handover(farm_id, day)
+    window = site.windows.get(WEEKDAYS[day.weekday()], "") if site else ""
+    if visits and window:
+        return t("collected_in_window", visits=words, window=window)
+    return words
+
+
 def _table(view: PlanView, farm_id: str, picks: Picks) -> list[list[Any]]:
     t = view.t
-    return [
-        [
-            *(t.day(day), view.name(product), kg(kilograms)),
-            *(view.units(product, kilograms), view.handover(farm_id, day)),
-        ]
-        for (day, product), kilograms in picks
-    ]
+    rows = []
+    for (day, product), kilograms in picks:
+        counted = view.amount(product, kg(kilograms))
+        rows.append(
+            [
+                *(t.day(day), view.name(product), kg(kilograms)),
+                counted.crates,
+                counted.rest_kg if counted.crates is not None else None,
+                counted.pieces,
+                handover(view, farm_id, day),
+            ]
+        )
+    return rows
+
+
+def _day_section(view: PlanView, farm_id: str, day: dt.date, picks: Picks) -> Section:
+    t = view.t
+    total = sum(kilograms for _, kilograms in picks)
+    return Section(
+        title=t.day(day),
+        notes=[handover(view, farm_id, day)],
+        header=[t(c) for c in PAGE_COLUMNS],
+        rows=[
+            [
+                view.name(product),
+                view.amount(product, kg(kilograms)).text(t),
+                t.kg(kilograms),
+                "☐",
+            ]
+            for (_, product), kilograms in picks
+        ],
+        footer=[t("total"), "", t.kg(total), ""],
+        numeric=frozenset({2}),
+    )
 
 
 def _page(view: PlanView, farm_id: str, picks: Picks) -> Page:
@@ -52,28 +112,17 @@ def _page(view: PlanView, farm_id: str, picks: Picks) -> Page:
         lines.append(t.optional("status", site.organic_status or ""))
         brings = site.brings_own_produce
         lines.append(t("farm_brings", hub=view.hub_name()) if brings else t("farm_collected"))
-    total = t.number(sum(kilograms for _, kilograms in picks))
+    days: dict[dt.date, Picks] = defaultdict(list)
+    for pick in picks:
+        days[pick[0][0]].append(pick)
+    total = t.kg(sum(kilograms for _, kilograms in picks))
     return Page(
         title=t("title_pick_list", farm=view.name(farm_id)),
-        lines=[line for line in lines if line],
-        sections=[
-            Section(
-                title=t("pick_total_section"),
-                header=[t(c) for c in COLUMNS],
-                rows=[
-                    [
-                        *(t.day(day), view.name(product), t.number(kilograms)),
-                        view.units(product, kilograms),
-                        view.handover(farm_id, day),
-                    ]
-                    for (day, product), kilograms in picks
-                ],
-                footer=[t("total"), "", total, "", ""],
-                numeric=frozenset({2}),
-            ),
-        ],
+        lines=[*(line for line in lines if line), t("pick_week_total", kg=total)],
+        sections=[_day_section(view, farm_id, day, day_picks) for day, day_picks in days.items()],
         footer=view.footer(),
         stamp=view.stamp,
+        style=STYLE,
     )
 
 

@@ -1,5 +1,11 @@
 """A route sheet per driver and day: where to go in which order, when, and what to take or drop.
 
+Printed, each trip is one A4 landscape page when it fits (a longer one runs on with its header
+row repeated): per stop the address (or a statement that it is not known), who to ask for,
+access notes, the time window, what to load or unload in crates, pieces and kg, links that
+open the place in a phone's maps app, and a box to tick or sign. A QR code per trip opens the
+whole itinerary in a phone's navigation.
+
 The CSV has a row per product line of each stop; the stop's own columns (arrival, load, km)
 are filled on its first row only, so that summing a column counts each stop once. A site whose
 load is split into several visits lists its whole load at each visit (the routing does not say
@@ -10,11 +16,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
+
+import segno
+from markupsafe import Markup
 
 from foodchain.allocation.export import kg
-from foodchain.documents.pages import Page, Section, Written, file_stem, write_page
+from foodchain.documents.pages import Cell, Link, Page, Section, Written, file_stem, write_page
 from foodchain.documents.view import Line, PlanView
 from foodchain.files.writing import write_table
 from foodchain.plan.record import StopRow
@@ -24,60 +35,148 @@ CSV_COLUMNS = (
     *("trip", "seq", "action", "site", "address", "commune", "arrival", "departure", "window"),
     *("part", "stop_pickup_kg", "stop_delivery_kg", "item", "kg", "baskets", "units"),
     *("load_kg", "km"),
+    *("crates", "crate_rest_kg", "pieces", "postcode", "contact", "phone_number", "access_notes"),
+    "map_link",
 )
-PAGE_COLUMNS = ("seq", "arrival", "site", "window", "action", "what", "load_kg", "km")
+PAGE_COLUMNS = ("seq", "arrival", "site", "what", "load_kg", "km", "check")
+
+STYLE = """
+body { font-size: 9.5pt; }
+h1 { font-size: 14pt; margin: 0 0 .2em; }
+h2 { font-size: 11.5pt; margin: .6em 0 .3em; break-after: avoid; page-break-after: avoid; }
+thead { display: table-header-group; }
+section + section { break-before: page; page-break-before: always; }
+th, td { padding: 2px 4px; }
+td:nth-child(3) { width: 34%; }
+td:nth-child(4) { width: 32%; }
+th:last-child, td:last-child { width: 24mm; }
+th:nth-child(5), th:nth-child(6) { width: 18mm; }
+.qr { float: right; margin: 0 0 4px 10px; text-align: center; font-size: 8pt; }
+.qr svg { display: block; margin: 0 auto; }
+@media print { body { font-size: 9pt; } }
+"""
+
+ITINERARY_POINTS = 11
+"""Places one itinerary link holds: an origin, a destination and 9 waypoints (the most the
+maps apps take); a longer trip gets a QR code per leg."""
 
 
-def _place(view: PlanView, row: StopRow) -> list[str]:
-    address = view.address(row.site_id)
-    return [view.name(row.site_id), address] if address else [view.name(row.site_id)]
+def _place(view: PlanView, row: StopRow) -> list[str | Link]:
+    """Name, address or its absence, contact or its absence, access notes, map links."""
+    lines: list[str | Link] = [view.name(row.site_id)]
+    if row.action not in ("pickup", "delivery"):
+        return lines  # the hub: the driver starts there
+    lines += [view.where(row.site_id), view.contact(row.site_id)]
+    access = view.access(row.site_id)
+    if access:
+        lines.append(access)
+    return lines + view.navigation(row.site_id)  # links side by side on the last line
 
 
-def _csv_rows(view: PlanView, row: StopRow) -> list[list[Any]]:
+def _line_text(view: PlanView, line: Line) -> str:
     t = view.t
-    site = view.record.sites.get(row.site_id)
-    stop = [
-        *(row.trip, row.seq, t.optional("action", row.action), view.name(row.site_id)),
-        *(site.address if site else "", site.commune if site else ""),
-        *(clock(row.arrival), clock(row.departure), view.window(row)),
-        f"{row.part}/{row.parts}" if row.parts > 1 else "",
-        kg(row.pickup_kg) if row.action == "pickup" else None,
-        kg(row.delivery_kg) if row.action == "delivery" else None,
+    if line.baskets is not None:
+        return t("basket_line", name=line.label, count=line.baskets, kg=t.kg(line.kg))
+    if line.amount is None:
+        return line.text(t)
+    return t("product_amount_line", name=line.label, amount=line.amount.text(t))
+
+
+def _merged(view: PlanView, rows: Iterable[StopRow]) -> list[Line]:
+    """The lines of several stops, per basket size and product (what to load or unload at the
+    hub). A split stop's lines are counted once, with its first part."""
+    kgs: dict[tuple[bool, str], float] = defaultdict(float)
+    baskets: dict[str, int] = defaultdict(int)
+    for row in rows:
+        if row.part != 1:
+            continue
+        for line in view.stop_lines(row):
+            kgs[(line.baskets is None, line.key)] += line.kg
+            baskets[line.key] += line.baskets or 0
+    ordered = sorted(kgs.items(), key=lambda item: (item[0][0], view.order(item[0][1])))
+    return [
+        Line(view.name(key), kg(total), amount=view.amount(key, total), key=key)
+        if is_product
+        else Line(view.name(key), kg(total), baskets[key], key=key)
+        for (is_product, key), total in ordered
     ]
-    lines: list[Line | None] = [*view.stop_lines(row)] or [None]
-    out = []
-    for index, line in enumerate(lines):
-        cells = stop if index == 0 else [row.trip, row.seq, *[None] * (len(stop) - 2)]
-        item = [line.label, line.kg, line.baskets, line.units] if line else [None] * 4
-        tail = [kg(row.load_kg), kg(row.km)] if index == 0 else [None, None]
-        out.append([*cells, *item, *tail])
-    return out
 
 
-def _page_row(view: PlanView, row: StopRow) -> list[Any]:
+def _what(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[str]:
     t = view.t
-    action = [t.optional("action", row.action)]
     if row.action == "depart":
-        action.append(t("loading_from", time=clock(row.arrival)))
-    elif row.action in ("pickup", "delivery"):
-        action.append(view.stop_words(row))
+        load = _merged(view, (r for r in trip if r.action == "delivery"))
+        head = [t("load_at_hub", time=clock(row.arrival))] if load else []
+        return head + [_line_text(view, line) for line in load]
+    if row.action == "return":
+        unload = _merged(view, (r for r in trip if r.action == "pickup"))
+        head = [t("unload_at_hub")] if unload else [t.optional("action", row.action)]
+        return head + [_line_text(view, line) for line in unload]
+    action = t("action_words", action=t.optional("action", row.action), kg=view.stop_words(row))
+    return [action, *(_line_text(view, line) for line in view.stop_lines(row))]
+
+
+def _page_row(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[Cell]:
+    t = view.t
+    window = view.window(row)
+    time = [clock(row.departure if row.action == "depart" else row.arrival)]
+    if window and row.action in ("pickup", "delivery"):
+        time.append(t("window_short", window=window))
     return [
         str(row.seq),
-        clock(row.departure if row.action == "depart" else row.arrival),
+        time,
         _place(view, row),
-        view.window(row),
-        action,
-        [line.text(t) for line in view.stop_lines(row)],
-        t.number(row.load_kg),
+        _what(view, row, trip),
+        t.kg(row.load_kg),
         t.number(row.km, 1),
+        "☐",
     ]
+
+
+def itinerary_links(view: PlanView, rows: list[StopRow]) -> list[str]:
+    """Links that open the trip in a phone's navigation, hub to hub, a leg per 11 places."""
+    points: list[str] = []
+    for row in rows:
+        site = view.record.sites.get(row.site_id)
+        if site is None:
+            continue
+        point = f"{site.lat:.5f},{site.lon:.5f}"
+        if not points or points[-1] != point:
+            points.append(point)
+    if len(points) < 2:
+        return []
+    links = []
+    step = ITINERARY_POINTS - 1
+    for start in range(0, len(points) - 1, step):
+        leg = points[start : start + ITINERARY_POINTS]
+        query = {"api": "1", "origin": leg[0], "destination": leg[-1], "travelmode": "driving"}
+        if len(leg) > 2:
+            query["waypoints"] = "|".join(leg[1:-1])
+        links.append("https://www.google.com/maps/dir/?" + urlencode(query, safe=",|"))
+    return links
+
+
+def _qr(view: PlanView, rows: list[StopRow]) -> list[str]:
+    """A QR code per leg of the itinerary, with its caption, as inline SVG."""
+    links = itinerary_links(view, rows)
+    out: list[str] = []
+    for number, link in enumerate(links, start=1):
+        code = segno.make(link, error="l", micro=False)
+        svg = Markup(code.svg_inline(scale=2, border=2))
+        caption = view.t("qr_caption") if len(links) == 1 else view.t("qr_leg", n=number)
+        out.append(
+            Markup('<span class="qr">{svg}<a href="{href}">{caption}</a></span>').format(
+                svg=svg, href=link, caption=caption
+            )
+        )
+    return out
 
 
 def _trip_section(view: PlanView, trip: int, rows: list[StopRow]) -> Section:
     t = view.t
     km = t.number(sum(r.km for r in rows), 1)
-    picked = t.number(sum(r.pickup_kg for r in rows))
-    dropped = t.number(sum(r.delivery_kg for r in rows))
+    picked = t.kg(sum(r.pickup_kg for r in rows))
+    dropped = t.kg(sum(r.delivery_kg for r in rows))
     return Section(
         title=t(
             "trip_title",
@@ -86,20 +185,44 @@ def _trip_section(view: PlanView, trip: int, rows: list[StopRow]) -> Section:
             back=clock(rows[-1].arrival),
             km=km,
         ),
+        notes=_qr(view, rows),
         header=[t(c) for c in PAGE_COLUMNS],
-        rows=[_page_row(view, r) for r in rows],
-        footer=[
-            "",
-            "",
-            t("total"),
-            "",
-            "",
-            t("trip_total", picked=picked, dropped=dropped),
-            "",
-            km,
-        ],
-        numeric=frozenset({0, 1, 6, 7}),
+        rows=[_page_row(view, r, rows) for r in rows],
+        footer=["", "", t("total"), t("trip_total", picked=picked, dropped=dropped), "", km, ""],
+        numeric=frozenset({0, 4, 5}),
     )
+
+
+def _csv_rows(view: PlanView, row: StopRow) -> list[list[Any]]:
+    t = view.t
+    site = view.record.sites.get(row.site_id)
+    links = view.navigation(row.site_id)
+    stop = [
+        *(row.trip, row.seq, t.optional("action", row.action), view.name(row.site_id)),
+        *(site.address if site else "", site.commune if site else ""),
+        *(clock(row.arrival), clock(row.departure), view.window(row)),
+        f"{row.part}/{row.parts}" if row.parts > 1 else "",
+        kg(row.pickup_kg) if row.action == "pickup" else None,
+        kg(row.delivery_kg) if row.action == "delivery" else None,
+    ]
+    place = [
+        *(site.postcode if site else "", site.contact_name if site else ""),
+        *(site.phone if site else "", site.access_notes if site else ""),
+        links[-1].href if links else "",
+    ]
+    lines: list[Line | None] = [*view.stop_lines(row)] or [None]
+    out = []
+    for index, line in enumerate(lines):
+        cells = stop if index == 0 else [row.trip, row.seq, *[None] * (len(stop) - 2)]
+        item = [line.label, line.kg, line.baskets, line.units] if line else [None] * 4
+        tail = [kg(max(row.load_kg, 0.0)), kg(row.km)] if index == 0 else [None, None]
+        counted = line.amount if line else None
+        units: list[float | None] = [None, None, None]
+        if counted:
+            rest = counted.rest_kg if counted.crates is not None else None
+            units = [counted.crates, rest, counted.pieces]
+        out.append([*cells, *item, *tail, *units, *(place if index == 0 else [None] * 5)])
+    return out
 
 
 def write_route_sheets(view: PlanView, folder: Path) -> list[Written]:
@@ -142,11 +265,12 @@ def write_route_sheets(view: PlanView, folder: Path) -> list[Written]:
         )
         page = Page(
             title=t("title_route_sheet", vehicle=view.name(vehicle_id), day=t.day(day)),
-            lines=[*vehicle_lines, t("day_line", day=t.day(day)), summary],
+            lines=[*vehicle_lines, summary],
             sections=[_trip_section(view, trip, rows) for trip, rows in trips],
             footer=view.footer(),
             stamp=view.stamp,
             wide=True,
+            style=STYLE,
         )
         html = write_page(stem.with_suffix(".html"), page, t)
         written.append(

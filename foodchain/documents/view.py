@@ -9,13 +9,67 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from foodchain.allocation import Flow
 from foodchain.allocation.export import kg
 from foodchain.documents.i18n import Language
-from foodchain.documents.pages import RunStamp
-from foodchain.plan.record import PlanRecord, StopRow
+from foodchain.documents.pages import Link, RunStamp
+from foodchain.plan.record import PlanRecord, ProductInfo, StopRow
 from foodchain.weeks import WEEKDAYS, clock, fold
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A quantity as people count it: crates of a product sold by weight (full crates and what
+    is left for one more), or pieces/bunches of one sold by the piece; the kg always."""
+
+    kg: float
+    crates: int | None = None
+    """Full crates; None when the crate size is unknown or the product is counted by piece."""
+    rest_kg: float = 0.0
+    """Kg in one more, partly filled crate."""
+    pieces: int | None = None
+    unit: str = ""
+    """``piece`` or ``bunch`` when ``pieces`` is given."""
+
+    def text(self, t: Language) -> str:
+        weight = t("kg_amount", kg=t.kg(self.kg))
+        if self.pieces is not None:
+            plural = {"piece": "pieces", "bunch": "bunches"}.get(self.unit, self.unit)
+            unit = t.optional("unit", self.unit if self.pieces == 1 else plural)
+            return t("pieces_amount", n=self.pieces, unit=unit, weight=weight)
+        if self.crates is None:
+            return weight
+        if not self.crates:
+            return t("part_crate_amount", weight=weight)
+        crates = t("n_crates", n=self.crates) if self.crates > 1 else t("n_crate", n=1)
+        if self.rest_kg:
+            return t("crates_rest_amount", crates=crates, rest=t.kg(self.rest_kg), weight=weight)
+        return t("crates_amount", crates=crates, weight=weight)
+
+
+def amount(product: ProductInfo | None, kilograms: float) -> Amount:
+    """``kilograms`` of ``product`` in crates (sold by weight) or pieces (sold by the piece),
+    the kg rounded to 100 g as a scale shows them."""
+    weight = round_kg(kilograms)
+    if product is None:
+        return Amount(weight)
+    if product.unit != "kg" and product.kg_per_unit > 0:
+        return Amount(
+            weight, pieces=max(1, round(kilograms / product.kg_per_unit)), unit=product.unit
+        )
+    if not product.kg_per_crate:
+        return Amount(weight)
+    crates = int((weight + 0.05) // product.kg_per_crate)
+    rest = round_kg(weight - crates * product.kg_per_crate)
+    return Amount(weight, crates, rest)
+
+
+def round_kg(kilograms: float) -> float:
+    """To 100 g, never -0."""
+    value = round(kilograms, 1)
+    return value if value > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -26,6 +80,10 @@ class Line:
     kg: float
     baskets: int | None = None
     units: str = ""
+    amount: Amount | None = None
+    """Crates or pieces, for a product."""
+    key: str = ""
+    """The product's or the basket size's id."""
 
     def text(self, t: Language) -> str:
         if self.baskets is not None:
@@ -43,6 +101,8 @@ class PlanView:
         self.t = t
         self.stamp = stamp
         """The run the documents come from: every page carries it (``Page.stamp``)."""
+        self.run_id = stamp.run_id if stamp is not None else None
+        """The stored run the plan is, when it is one (delivery note numbers carry it)."""
         self.flows = [f for f in record.flows if kg(f.kg) > 0]
         self.trips = record.trips()
         self._visits: dict[tuple[str, dt.date], list[StopRow]] = defaultdict(list)
@@ -77,13 +137,54 @@ class PlanView:
         return self.name(self.record.hub_id)
 
     def address(self, site_id: str) -> str:
-        """Street address and commune, the commune once."""
+        """Street address, postcode and commune, the commune once."""
         site = self.record.sites.get(site_id)
         if site is None:
             return ""
         parts = [site.address] if site.address else []
-        parts += [site.commune] if site.commune and site.commune not in site.address else []
+        town = " ".join(p for p in (site.postcode, site.commune) if p)
+        parts += [town] if town and (not site.commune or site.commune not in site.address) else []
         return ", ".join(parts)
+
+    def where(self, site_id: str) -> str:
+        """The address for a driver: the street, or a statement that it is not known."""
+        site = self.record.sites.get(site_id)
+        if site is not None and site.address:
+            return self.address(site_id)
+        town = " ".join(p for p in (site.postcode, site.commune) if p) if site else ""
+        return f"{town} - {self.t('address_missing')}" if town else self.t("address_missing")
+
+    def contact(self, site_id: str) -> str:
+        """Who to ask for, and their phone, or a statement that nobody is named."""
+        site = self.record.sites.get(site_id)
+        if site is None or not (site.contact_name or site.phone):
+            return self.t("contact_missing")
+        who = [site.contact_name] if site.contact_name else []
+        who += [self.t("phone", phone=site.phone)] if site.phone else []
+        return ", ".join(who)
+
+    def access(self, site_id: str) -> str:
+        site = self.record.sites.get(site_id)
+        return self.t("access", notes=site.access_notes) if site and site.access_notes else ""
+
+    def navigation(self, site_id: str) -> list[Link]:
+        """A ``geo:`` link (phones open their maps app) and an OpenStreetMap link."""
+        site = self.record.sites.get(site_id)
+        if site is None:
+            return []
+        at = f"{site.lat:.5f},{site.lon:.5f}"
+        label = quote(site.name, safe="")
+        osm = (
+            f"https://www.openstreetmap.org/?mlat={site.lat:.5f}&mlon={site.lon:.5f}"
+            f"#map=18/{site.lat:.5f}/{site.lon:.5f}"
+        )
+        return [
+            Link(self.t("nav_geo"), f"geo:{at}?q={at}({label})"),
+            Link(self.t("nav_osm"), osm),
+        ]
+
+    def amount(self, product_id: str, kilograms: float) -> Amount:
+        return amount(self.record.products.get(product_id), kilograms)
 
     def vehicle_type(self, vehicle_id: str) -> str:
         vehicle = self.record.vehicles.get(vehicle_id)
@@ -119,7 +220,7 @@ class PlanView:
             if f.purpose == "basket":
                 baskets[f.item_id] += f.kg
         lines = [
-            Line(self.name(size), kg(total), self._filled.get((site_id, day, size), 0))
+            Line(self.name(size), kg(total), self._filled.get((site_id, day, size), 0), key=size)
             for size, total in sorted(baskets.items())
         ]
         return lines + self._per_product([f for f in flows if f.purpose != "basket"])
@@ -129,7 +230,13 @@ class PlanView:
         for f in flows:
             totals[f.product_id] += f.kg
         return [
-            Line(self.name(product), kg(total), units=self.units(product, total))
+            Line(
+                self.name(product),
+                kg(total),
+                units=self.units(product, total),
+                amount=self.amount(product, kg(total)),
+                key=product,
+            )
             for product, total in sorted(totals.items(), key=lambda p: self.order(p[0]))
         ]
 
@@ -142,10 +249,10 @@ class PlanView:
 
     def stop_words(self, row: StopRow) -> str:
         """The kg a visit moves; for one part of a split stop, also the site's total."""
-        moved = self.t.number(row.pickup_kg + row.delivery_kg)
+        moved = self.t.kg(row.pickup_kg + row.delivery_kg)
         if row.parts == 1:
             return self.t("stop_kg", kg=moved)
-        total = self.t.number(sum(line.kg for line in self.stop_lines(row)))
+        total = self.t.kg(sum(line.kg for line in self.stop_lines(row)))
         return self.t("part_of", part=row.part, parts=row.parts, kg=moved, total=total)
 
     # ----------------------------------------------------------------- who comes when

@@ -28,6 +28,7 @@ from foodchain.allocation.result import (
 from foodchain.routing.problem import HUB, StopKind
 from foodchain.routing.travel import Place, Travel
 from foodchain.stock import StockRow
+from foodchain.supplier import FRESH_PRODUCE_VAT, supplier
 
 if TYPE_CHECKING:  # building a record takes them; reading one does not
     from foodchain.catalogue import Catalogue
@@ -47,6 +48,12 @@ class SiteInfo(_Row):
     name: str
     commune: str = ""
     address: str = ""
+    postcode: str = ""
+    contact_name: str = ""
+    phone: str = ""
+    email: str = ""
+    access_notes: str = ""
+    """Format 2 on: what people need to find and reach the site (empty in older records)."""
     lat: float
     lon: float
     windows: dict[str, str] = {}
@@ -65,6 +72,22 @@ class ProductInfo(_Row):
     family: str
     unit: str = "kg"
     kg_per_unit: float = 1.0
+    kg_per_crate: float | None = None
+    """Format 2 on; None in older records (quantities are then given in kg alone)."""
+
+
+class SupplierInfo(_Row):
+    """Who sells to the canteens, as delivery notes name it (``settings.supplier``)."""
+
+    name: str
+    address: str = ""
+    postcode: str = ""
+    commune: str = ""
+    siret: str = ""
+    vat_number: str = ""
+    phone: str = ""
+    email: str = ""
+    vat_rate: float = FRESH_PRODUCE_VAT
 
 
 class VehicleInfo(_Row):
@@ -127,9 +150,12 @@ class DayStats(_Row):
     """Searches that failed that day, with what went wrong (the day kept the others')."""
 
 
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2
 """Version of the stored record's format. A change that an older record cannot be read with
-raises it and reads the older formats on (tests/data/runs holds a record of each)."""
+raises it and reads the older formats on (tests/data/runs holds a record of each).
+
+2: sites' postcode, contact, phone, e-mail and access notes; products' kg per crate; the
+supplier. Older records read with empty values, no crates and no supplier."""
 
 
 class PlanRecord(BaseModel):
@@ -162,6 +188,8 @@ class PlanRecord(BaseModel):
     """Basket size -> what a subscriber pays (€)."""
     shop_price_factors: dict[str, float] = {}
     """Partner shop -> the share of the farm price it pays for surplus."""
+    supplier: SupplierInfo | None = None
+    """Format 2 on, when the scenario names one: the seller on the canteens' delivery notes."""
     stock_in: list[StockRow] = []
     """Held over from the previous week's run (``stock_from_run``), in the offers."""
     stock_from_run: int | None = None
@@ -224,6 +252,11 @@ def _site_info(catalogue: Catalogue, site_id: str, travel: Travel) -> SiteInfo:
             "km_from_hub": travel.km(hub_place, place),
         }
     )
+
+
+def _supplier_info(settings: dict[str, Any]) -> SupplierInfo | None:
+    seller = supplier(settings)
+    return SupplierInfo.model_validate(seller) if seller else None
 
 
 def _stop_rows(day: DayRounds) -> list[StopRow]:
@@ -369,6 +402,7 @@ def build_record(
         hub_margin=catalogue.hub_margin,
         basket_prices={b.id: b.price_eur for b in catalogue.basket_types.values()},
         shop_price_factors={s.site_id: s.price_factor for s in catalogue.shops.values()},
+        supplier=_supplier_info(catalogue.settings),
         flows=[f for f in allocation.flows if f.kg > 1e-9],
         baskets=allocation.baskets,
         fills=allocation.fills,
@@ -416,6 +450,7 @@ __all__ = [
     "ProductInfo",
     "SiteInfo",
     "StopRow",
+    "SupplierInfo",
     "UnservedRow",
     "VehicleInfo",
     "build_record",
