@@ -18,7 +18,10 @@ copied into each plan record, so a stored run keeps the basis its KPIs were comp
 Sources (facts.md §5): diesel 3.17 kgCO2e/L well-to-wheel (arrêté of 26 April 2017 on GHG
 information for transport, same in ADEME Base Carbone) [S]; CNG 2.96 and bioCNG 0.61 kgCO2e/kg
 (ADEME Base Carbone, via mobiogaz.fr) [S]; 3.5 t diesel van 10 L/100 km → 0.317 kg/km
-(facts §5.2 [D]); small diesel van 5.5-6.5 L/100 km (facts §5.1 [GK]), 6 L → 0.190 kg/km.
+(facts §5.2 [D]); small diesel van doing a Doblò's work: as many L/100 km as the Doblò burns
+kg of CNG (facts §5.2 [S]: 1 kg of CNG covers about the distance of 1 L of diesel, CNG about
+-6% CO2e), 7 L → 0.222 kg/km. (facts §5.1 gives a Kangoo 5.5-6.5 L [GK], 0.174-0.206 kg/km, on
+which a small CNG van would save nothing: set ``diesel_kg_per_km.small`` to use it.)
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ DIESEL_KG_PER_L = 3.17
 """kgCO2e per litre of road diesel, well-to-wheel (facts §5.2 [S])."""
 LARGE_DIESEL_VAN_KG_PER_KM = 0.317
 """3.5 t diesel van, 10 L/100 km × 3.17 (facts §5.2 [D])."""
-SMALL_DIESEL_VAN_KG_PER_KM = 0.190
-"""Small diesel van (Kangoo class), 6 L/100 km (facts §5.1: 5.5-6.5 [GK]) × 3.17."""
+SMALL_DIESEL_VAN_KG_PER_KM = 0.222
+"""Small diesel van doing a Doblò's work, 7 L/100 km (1 kg CNG ≈ 1 L diesel, facts §5.2) × 3.17."""
 
 CNG_TYPES = frozenset({"cng_van_large", "cng_van_small"})
 """Vehicle types whose ``co2_kg_per_km`` is on fossil CNG (scaled by ``biomethane_share``)."""
