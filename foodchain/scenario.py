@@ -23,6 +23,7 @@ from foodchain.basket_rules import BasketRules
 from foodchain.calendar_rules import CalendarRules
 from foodchain.catalogue import Catalogue
 from foodchain.db import transaction, write_transaction
+from foodchain.emissions import EmissionRules
 from foodchain.errors import FoodchainError, InputError, Problem
 from foodchain.files.columns import Column, TableSpec, choice, integer, number, parse_rows, text
 from foodchain.files.reading import read_table
@@ -62,6 +63,7 @@ from foodchain.portions import merged_portions
 from foodchain.routing.build import Flow, build_day_problem
 from foodchain.routing.diagnosis import diagnose
 from foodchain.routing.problem import UnservedReason
+from foodchain.routing.travel import LegSpeeds
 from foodchain.seasons import scenario_crop_document
 from foodchain.store import ImportReport, TableChanges, apply, diff, primary_key
 from foodchain.supplier import Supplier
@@ -377,6 +379,9 @@ def _read_header(check: _Checker, doc: dict[str, Any], path: Path, data: bytes) 
             "settings: {language: fr} (or en)",
             settings.get("language"),
         )
+    for key, model in (("travel", LegSpeeds), ("co2", EmissionRules)):
+        if settings.get(key) is not None:
+            check.model(model, settings[key], settings, f"settings.{key}")
     baskets = settings.get("baskets")
     if baskets is not None:
         check.model(BasketRules, baskets, settings, "settings.baskets")
@@ -775,6 +780,13 @@ def _read_fleet_and_baskets(check: _Checker, doc: dict[str, Any], scenario: Scen
         scenario.vehicles.append(vehicle)
     if not raw_vehicles:
         check.add(doc, "vehicles", "the scenario has no vehicle", "add at least one vehicle")
+    co2 = scenario.settings.get("co2")
+    farm_ids = {f.site_id for f in scenario.farms}
+    named = co2.get("farms") if isinstance(co2, dict) else None
+    for farm_id in sorted(set(named) - farm_ids) if isinstance(named, dict) else []:
+        check.add(
+            named, "settings.co2.farms", "not a farm of the scenario", "use a farm's id", farm_id
+        )
 
 
 _VISITED = (SiteKind.RELAY, SiteKind.CANTEEN, SiteKind.SHOP)

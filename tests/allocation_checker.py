@@ -108,6 +108,11 @@ class OwnTiming:
         self.speed = min(v.speed_kmh for v in vans)
         self.starts = [_minutes(v.shift.split("-")[0]) for v in vans]
         self.road_factor = float(scenario.settings.get("road_factor", 1.3))
+        # README "Travel times": a van's leg, its first 5 km at 25 km/h, up to 30 km at
+        # 55 km/h, beyond at 100 km/h (settings.travel may change each; by_leg: false, off).
+        self.legs = {"town_km": 5.0, "motorway_from_km": 30.0, "town_kmh": 25.0}
+        self.legs |= {"road_kmh": 55.0, "motorway_kmh": 100.0, "by_leg": True}
+        self.legs |= scenario.settings.get("travel") or {}
 
     def window(self, site_id: str, day: dt.date) -> tuple[float, float]:
         windows = self.sites[site_id].windows
@@ -119,7 +124,14 @@ class OwnTiming:
 
     def drive(self, site_id: str) -> float:
         km = _crow_km(self.hub, self.sites[site_id]) * self.road_factor
-        return km / self.speed * 60
+        legs = self.legs
+        if not legs["by_leg"]:
+            return km / self.speed * 60
+        town = min(km, legs["town_km"])
+        road = max(0.0, min(km, legs["motorway_from_km"]) - legs["town_km"])
+        motorway = max(0.0, km - legs["motorway_from_km"])
+        hours = town / legs["town_kmh"] + road / legs["road_kmh"] + motorway / legs["motorway_kmh"]
+        return hours * 60
 
     def at_hub(self, farm_id: str, day: dt.date) -> float:
         opens = self.window(farm_id, day)[0]

@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from foodchain.allocation import Flow
 from foodchain.db import open_database, transaction
+from foodchain.emissions import EmissionRules, FarmRuns
 from foodchain.inputs import read_snapshot
 from foodchain.models import Forecast
 from foodchain.organic import OrganicStatus
@@ -288,6 +289,79 @@ def test_transport_kpis_match_a_hand_computed_week(engine: Engine) -> None:
     assert transport["hours"] == pytest.approx(100 / 60, abs=1e-3)
     assert transport["cost_eur"] == pytest.approx(20 + 14 * 0.20 + 100 / 60 * 24, abs=0.01)
     assert transport["co2_kg"] == pytest.approx(14 * 0.2)
+    # Like for like: the small CNG van against a small diesel van (7 L/100 km x 3.17).
+    assert transport["diesel_co2_kg"] == pytest.approx(14 * 0.222)
+    assert transport["co2_saved_kg"] == pytest.approx(14 * (0.222 - 0.2))
+
+
+def _trip(day: dt.date, vehicle: str, hub: str, site: str, km: float) -> list[StopRow]:
+    """A one-stop trip of ``km`` road km, there and back."""
+    common: dict[str, Any] = {"day": day, "vehicle_id": vehicle, "trip": 1, "load_kg": 0.0}
+    return [
+        StopRow(**common, seq=0, site_id=hub, action="depart", arrival=480, departure=490, km=0),
+        StopRow(
+            **common, seq=1, site_id=site, action="delivery", arrival=500, departure=505, km=km / 2
+        ),
+        StopRow(
+            **common, seq=2, site_id=hub, action="return", arrival=515, departure=520, km=km / 2
+        ),
+    ]
+
+
+def test_co2_kpis_like_for_like_with_biognv_and_farmers_runs(engine: Engine) -> None:
+    """Written by hand on tiny: van_1 (small CNG van, 0.2 kg/km) drives 14 km, bike_1 (0.001
+    kg/km) 4 km; both compare with a small diesel van (0.222 kg/km). farm_sud brings its own
+    produce on Monday and Thursday: two return trips of 2 x 1.076 km x 1.3 (crow x road factor)
+    in a small diesel van. With bioGNV the van's 0.2 becomes 0.2 x 0.61 / 2.96."""
+    record = plan_week(engine, Week(2026, 49), DETERMINISTIC).record
+    monday, thursday = dt.date(2026, 11, 30), dt.date(2026, 12, 3)
+    hub = record.hub_id
+    stops = _trip(monday, "van_1", hub, "relay_lens", 14.0)
+    stops += _trip(thursday, "bike_1", hub, "mat_basly", 4.0)
+
+    def flow(farm: str, day: dt.date) -> Flow:
+        return Flow(
+            *(farm, "carrot", "mat_basly", day, day, 5.0, "canteen", "carrot"),
+            organic_status=OrganicStatus.ORGANIC,
+            price_eur_per_kg=2.0,
+        )
+
+    flows = [flow("farm_sud", monday), flow("farm_sud", thursday), flow("farm_sud", thursday)]
+    flows += [flow("farm_nord", monday)]  # collected by the hub: no run of its own
+    week = record.model_copy(update={"stops": stops, "unserved": [], "flows": flows})
+    run_km = 2 * great_circle_km(50.4420, 2.7800, 50.4470, 2.7930) * 1.3
+    assert run_km == pytest.approx(2 * 1.076 * 1.3, abs=0.01)
+
+    transport = compute_kpis(week)["transport"]
+    assert transport["co2_kg"] == pytest.approx(14 * 0.2 + 4 * 0.001)
+    assert transport["diesel_co2_kg"] == pytest.approx(18 * 0.222)
+    assert transport["co2_saved_kg"] == pytest.approx(18 * 0.222 - 2.804)
+    assert transport["by_vehicle_type"]["e_cargo_bike"]["diesel_co2_kg"] == pytest.approx(0.888)
+    farms = transport["farm_runs"]
+    assert farms["by_farm"] == {
+        "farm_sud": {
+            "runs": 2,
+            "km": pytest.approx(2 * run_km, abs=1e-3),
+            "co2_kg": pytest.approx(2 * run_km * 0.222, abs=1e-3),
+        }
+    }
+    assert transport["co2_total_kg"] == pytest.approx(2.804 + 2 * run_km * 0.222, abs=1e-3)
+
+    rules = EmissionRules(
+        biomethane_share=1.0,
+        farms={
+            "farm_sud": FarmRuns(vehicle="large", runs_per_week=3),
+            "farm_nord": FarmRuns(km_per_run=10.0, runs_per_week=1, kg_per_km=0.3),
+        },
+    )
+    transport = compute_kpis(week.model_copy(update={"emissions": rules}))["transport"]
+    assert transport["co2_kg"] == pytest.approx(14 * 0.2 * 0.61 / 2.96 + 0.004, abs=1e-3)
+    assert transport["diesel_co2_kg"] == pytest.approx(18 * 0.222)  # the baseline stays diesel
+    assert transport["biomethane_share"] == 1.0
+    by_farm = transport["farm_runs"]["by_farm"]
+    assert by_farm["farm_sud"]["co2_kg"] == pytest.approx(3 * run_km * 0.317, abs=1e-3)
+    assert by_farm["farm_nord"] == {"runs": 1, "km": 10.0, "co2_kg": pytest.approx(3.0)}
+    assert transport["farm_runs"]["km"] == pytest.approx(3 * run_km + 10, abs=1e-3)
 
 
 def test_hub_economics_match_a_hand_computed_week(engine: Engine) -> None:

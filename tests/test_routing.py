@@ -411,7 +411,7 @@ def test_an_imported_matrix_replaces_distances_and_van_times_but_not_bike_times(
     travel = Travel(road_factor=1.3, matrix={("hub", "lens"): (5.0, 9.0)})
     assert travel.km(hub, lens) == 5.0
     assert travel.minutes(hub, lens, speed_kmh=40) == 9.0
-    assert travel.minutes(hub, lens, speed_kmh=15, use_matrix_minutes=False) == pytest.approx(20.0)
+    assert travel.minutes(hub, lens, speed_kmh=15, by_road=False) == pytest.approx(20.0)
     assert travel.km(lens, hub) == pytest.approx(
         great_circle_km(50.4322, 2.8328, 50.4470, 2.7930) * 1.3
     )

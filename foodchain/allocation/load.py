@@ -12,7 +12,7 @@ from foodchain.catalogue import Catalogue
 from foodchain.errors import FoodchainError
 from foodchain.inputs import Snapshot, read_snapshot
 from foodchain.models import VehicleIn
-from foodchain.routing.travel import Place, Travel
+from foodchain.routing.travel import Place, Travel, by_road
 from foodchain.stock import offers_with_stock
 from foodchain.timing import site_window, window_of
 from foodchain.weeks import WEEKDAYS, Week
@@ -29,7 +29,7 @@ def _hub(catalogue: Catalogue) -> Place:
 
 def km_to_hub(catalogue: Catalogue, travel: Travel | None = None) -> dict[str, float]:
     """Road km from each farm to the hub (what food-miles through the hub start with)."""
-    travel = travel or Travel(catalogue.road_factor)
+    travel = travel or Travel.of(catalogue.settings)
     to = _hub(catalogue)
     return {
         farm_id: travel.km(Place(farm_id, site.lat, site.lon), to)
@@ -41,15 +41,19 @@ def km_to_hub(catalogue: Catalogue, travel: Travel | None = None) -> dict[str, f
 def hub_minutes(
     catalogue: Catalogue, vehicles: Sequence[VehicleIn], travel: Travel
 ) -> dict[str, float]:
-    """Minutes from the hub to each site (and back) for the slowest vehicle that goes anywhere:
-    what decides whether a same-day pickup can still feed a morning delivery."""
+    """Minutes from the hub to each site (and back) for the slowest vehicle that goes anywhere,
+    as the rounds time it (``Travel.minutes``: leg speeds or the matrix for a motor vehicle,
+    its own speed for a bike): what decides whether a same-day pickup can still feed a
+    morning delivery."""
     vans = [v for v in vehicles if v.max_km_from_hub is None] or list(vehicles)
-    speed = min((v.speed_kmh for v in vans), default=DEFAULT_SPEED_KMH)
+    profiles = {(v.speed_kmh, by_road(v.type)) for v in vans} or {(DEFAULT_SPEED_KMH, True)}
     hub = _hub(catalogue)
     out = {}
     for site in catalogue.sites.values():
         place = Place(site.id, site.lat, site.lon)
-        out[site.id] = max(travel.minutes(hub, place, speed), travel.minutes(place, hub, speed))
+        out[site.id] = max(
+            max(travel.minutes(hub, place, *p), travel.minutes(place, hub, *p)) for p in profiles
+        )
     return out
 
 
@@ -72,7 +76,7 @@ def problem_of(inputs: Snapshot) -> AllocationProblem:
     """The allocation problem of a week's inputs (the stock the previous week left in the
     offers), with distances and same-day timing."""
     catalogue = inputs.catalogue
-    travel = Travel(catalogue.road_factor, inputs.matrix)
+    travel = Travel.of(catalogue.settings, inputs.matrix)
     return build_problem(
         inputs.week,
         catalogue,

@@ -522,7 +522,7 @@ def plan_summary(record: PlanRecord, run_id: int, folder: Path | None) -> None:
         )
     console.print(fleet)
 
-    rules = Table(title="Canteens: organic and EGalim quality shares of purchase value")
+    rules = Table(title="Canteens: contribution to EGalim of the produce delivered")
     for column in ("canteen", "kg", "short kg", "organic", "quality", "rule"):
         rules.add_column(column, justify="left" if column == "canteen" else "right")
     for canteen, k in kpis["canteens"].items():

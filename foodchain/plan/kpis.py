@@ -4,11 +4,18 @@ Definitions (kpis.json keeps these names):
 - fulfilment: canteen kg delivered / demanded, baskets filled / due, kg sent to partner shops;
 - transport per vehicle type: vehicles used, trips, road km, hours (hub loading to unloading),
   cost (fixed cost per vehicle and day used + per km + per hour), CO2 (km x the vehicle's
-  factor); ``diesel_co2_kg`` is what 3.5 t diesel vans would have emitted over the same km;
+  factor, CNG vans with the scenario's biomethane share); ``diesel_co2_kg`` is what the diesel
+  van of each vehicle's class would have emitted over the same km (a large van's 3.5 t, a small
+  van's or a cargo bike's a small diesel van: ``foodchain.emissions``), ``co2_saved_kg`` the
+  difference; ``farm_runs`` the farmers' own runs to the hub (farm -> hub -> farm each day a
+  farm brings its produce, at its vehicle's diesel factor) and ``co2_total_kg`` the hub's
+  rounds and the farmers' runs together;
 - food-miles: kg x road km farm -> hub -> destination, summed over the allocation;
 - fairness: Jain's index per product (1 = every farm sold the same share of its offer), the
   overall index weighted by kg offered;
-- per canteen: organic and EGalim quality shares of purchase value, with the rule's minimum.
+- per canteen: the contribution to EGalim of the produce delivered: organic and EGalim quality
+  shares of the purchase value of what the hub delivered this week, with the canteen's minimum
+  for it. Not the canteen's EGalim rate, which counts all its purchases over a calendar year.
 """
 
 from __future__ import annotations
@@ -31,8 +38,17 @@ def _share(part: float, whole: float) -> float | None:
 
 
 def transport_kpis(record: PlanRecord) -> dict[str, Any]:
+    rules = record.emissions
     by_type: dict[str, dict[str, float]] = defaultdict(
-        lambda: {"vehicles": 0, "trips": 0, "km": 0.0, "hours": 0.0, "cost_eur": 0.0, "co2_kg": 0.0}
+        lambda: {
+            "vehicles": 0,
+            "trips": 0,
+            "km": 0.0,
+            "hours": 0.0,
+            "cost_eur": 0.0,
+            "co2_kg": 0.0,
+            "diesel_co2_kg": 0.0,
+        }
     )
     used: set[tuple[str, str]] = set()
     for (day, vehicle_id, _trip), rows in record.trips().items():
@@ -43,7 +59,8 @@ def transport_kpis(record: PlanRecord) -> dict[str, Any]:
         kpi["trips"] += 1
         kpi["km"] += km
         kpi["hours"] += hours
-        kpi["co2_kg"] += km * vehicle.co2_kg_per_km
+        kpi["co2_kg"] += km * rules.kg_per_km(vehicle.type, vehicle.co2_kg_per_km)
+        kpi["diesel_co2_kg"] += km * rules.baseline_kg_per_km(vehicle.type)
         kpi["cost_eur"] += km * vehicle.cost_per_km_eur + hours * vehicle.cost_per_hour_eur
         if (day.isoformat(), vehicle_id) not in used:
             used.add((day.isoformat(), vehicle_id))
@@ -51,7 +68,8 @@ def transport_kpis(record: PlanRecord) -> dict[str, Any]:
             kpi["cost_eur"] += vehicle.cost_fixed_eur
     km = sum(k["km"] for k in by_type.values())
     co2 = sum(k["co2_kg"] for k in by_type.values())
-    diesel = km * record.diesel_co2_kg_per_km
+    diesel = sum(k["diesel_co2_kg"] for k in by_type.values())
+    farms = farm_runs_kpis(record)
     return {
         "by_vehicle_type": {
             t: {k: _r(v) if isinstance(v, float) else v for k, v in kpi.items()}
@@ -65,11 +83,53 @@ def transport_kpis(record: PlanRecord) -> dict[str, Any]:
         "co2_kg": _r(co2),
         "diesel_co2_kg": _r(diesel),
         "co2_saved_kg": _r(diesel - co2),
+        "biomethane_share": rules.biomethane_share,
+        "farm_runs": farms,
+        "co2_total_kg": _r(co2 + farms["co2_kg"]),
         "unserved_stops": len(record.unserved),
         "unserved_mandatory_stops": sum(
             1 for u in record.unserved if u.reason != "optional_dropped"
         ),
         "unserved_kg": _r(sum(u.kg for u in record.unserved)),
+    }
+
+
+def farm_runs_kpis(record: PlanRecord) -> dict[str, Any]:
+    """The farmers' own runs to the hub: a farm that brings its produce drives farm -> hub ->
+    farm on each day it brings some in the plan (or as its ``settings.co2.farms`` entry says),
+    at its vehicle's factor."""
+    rules = record.emissions
+    days: dict[str, set[str]] = defaultdict(set)
+    for flow in record.flows:
+        site = record.sites.get(flow.farm_id)
+        if flow.kg > 0 and site is not None and site.brings_own_produce:
+            days[flow.farm_id].add(flow.pickup_day.isoformat())
+    by_farm: dict[str, dict[str, float]] = {}
+    for farm_id in sorted(set(days) | set(rules.farms)):
+        own = rules.farms.get(farm_id)
+        site = record.sites.get(farm_id)
+        runs = float(len(days[farm_id]))
+        if own is not None and own.runs_per_week is not None:
+            runs = own.runs_per_week
+        if own is not None and own.km_per_run is not None:
+            per_run = own.km_per_run
+        elif site is not None:
+            per_run = site.km_to_hub + site.km_from_hub
+        else:
+            continue  # named in the settings, not in this week's record: no runs known
+        if runs <= 0:
+            continue
+        km = runs * per_run
+        by_farm[farm_id] = {
+            "runs": runs,
+            "km": _r(km),
+            "co2_kg": _r(km * rules.farm_kg_per_km(farm_id)),
+        }
+    return {
+        "runs": sum(f["runs"] for f in by_farm.values()),
+        "km": _r(sum(f["km"] for f in by_farm.values())),
+        "co2_kg": _r(sum(f["co2_kg"] for f in by_farm.values())),
+        "by_farm": by_farm,
     }
 
 

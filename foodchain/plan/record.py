@@ -25,6 +25,7 @@ from foodchain.allocation.result import (
     Shortfall,
     Surplus,
 )
+from foodchain.emissions import EmissionRules, emission_rules
 from foodchain.routing.problem import HUB, StopKind
 from foodchain.routing.travel import Place, Travel
 from foodchain.stock import StockRow
@@ -175,6 +176,9 @@ class PlanRecord(BaseModel):
     supply_kg: float
     canteen_demand_kg: float
     diesel_co2_kg_per_km: float
+    """The large class's diesel baseline (kept for records written before ``emissions``)."""
+    emissions: EmissionRules = EmissionRules()
+    """The scenario's ``settings.co2``: the basis of the CO2 KPIs."""
     sites: dict[str, SiteInfo]
     products: dict[str, ProductInfo]
     vehicles: dict[str, VehicleInfo]
@@ -386,9 +390,10 @@ def build_record(
         allocation_notes=list(allocation.notes),
         supply_kg=allocation.supply_kg,
         canteen_demand_kg=allocation.canteen_demand_kg,
-        diesel_co2_kg_per_km=float(
-            catalogue.settings.get("diesel_co2_kg_per_km", DIESEL_VAN_CO2_KG_PER_KM)
+        diesel_co2_kg_per_km=emission_rules(catalogue.settings).diesel_kg_per_km.get(
+            "large", DIESEL_VAN_CO2_KG_PER_KM
         ),
+        emissions=emission_rules(catalogue.settings),
         sites={
             s: _site_info(catalogue, s, travel) for s in sorted(used_sites) if s in catalogue.sites
         },

@@ -170,7 +170,7 @@ def plan_snapshot(
         snapshot.vehicles,
         allocation,
         rounds,
-        Travel(snapshot.catalogue.road_factor, snapshot.matrix),
+        Travel.of(snapshot.catalogue.settings, snapshot.matrix),
         scenario=snapshot.scenario,
         language=options.language,
     )
