@@ -63,7 +63,7 @@ from foodchain.portions import merged_portions
 from foodchain.routing.build import Flow, build_day_problem
 from foodchain.routing.diagnosis import diagnose
 from foodchain.routing.problem import UnservedReason
-from foodchain.routing.travel import LegSpeeds
+from foodchain.routing.travel import LegSpeeds, Travel
 from foodchain.seasons import scenario_crop_document
 from foodchain.store import ImportReport, TableChanges, apply, diff, primary_key
 from foodchain.supplier import Supplier
@@ -824,6 +824,7 @@ def _check_reachable(check: _Checker, scenario: Scenario) -> None:
                 road_factor,
                 collected_for_later=flow if pickup else [],
                 from_stock=[] if pickup else flow,
+                travel=Travel.of(scenario.settings),
             )
             unserved = diagnose(problem, 0)
             if unserved is None:

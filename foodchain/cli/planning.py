@@ -477,8 +477,7 @@ def plan_summary(record: PlanRecord, run_id: int, folder: Path | None) -> None:
     )
     table.add_row(
         "CO2",
-        f"{transport['co2_kg']:,.1f} kg (diesel vans: {transport['diesel_co2_kg']:,.1f} kg, "
-        f"saved {transport['co2_saved_kg']:,.1f} kg)",
+        _co2_line(transport),
     )
     table.add_row(
         "food-miles",
@@ -555,6 +554,25 @@ def plan_summary(record: PlanRecord, run_id: int, folder: Path | None) -> None:
             f"Run [bold]{run_id}[/bold] saved as a draft (publish it with "
             f"'foodchain runs publish {run_id}'); documents in {escape(str(folder))}"
         )
+
+
+def _co2_line(transport: dict[str, Any]) -> str:
+    """The rounds' CO2 against diesel vans of the same classes, and the farmers' own runs
+    (records before like-for-like baselines lack the newer keys)."""
+    farms = transport.get("farm_runs")
+    gas = transport.get("biomethane_share") or 0.0
+    return (
+        f"{transport.get('co2_total_kg', transport['co2_kg']):,.1f} kg: rounds "
+        f"{transport['co2_kg']:,.1f} kg"
+        + (f" (bioGNV {gas:.0%})" if gas else "")
+        + f", same-class diesel vans {transport['diesel_co2_kg']:,.1f} kg, saved "
+        f"{transport['co2_saved_kg']:,.1f} kg"
+        + (
+            f"; farmers' own runs {farms['co2_kg']:,.1f} kg, {farms['km']:,.0f} km"
+            if farms and farms.get("km")
+            else ""
+        )
+    )
 
 
 def _progress_text(stage: str, value: float | None) -> str:

@@ -24,7 +24,7 @@ from foodchain.routing.build import Flow, build_day_problem
 from foodchain.routing.options import Progress, SolverOptions
 from foodchain.routing.portfolio import solve
 from foodchain.routing.problem import InitialRoutes, RoutingProblem, RoutingResult
-from foodchain.routing.travel import TravelMatrix
+from foodchain.routing.travel import Travel, TravelMatrix
 from foodchain.weeks import Week
 
 
@@ -74,6 +74,7 @@ def day_problem(
         kg_per_crate={p.id: p.kg_per_crate for p in catalogue.products.values()},
         collected_for_later=later,
         from_stock=stocked,
+        travel=Travel.of(catalogue.settings, matrix),
     )
 
 

@@ -18,9 +18,9 @@ from datetime import date
 from typing import Any
 
 from foodchain.errors import FoodchainError
-from foodchain.models import FarmIn, SiteIn, SiteKind, VehicleIn, VehicleType
+from foodchain.models import FarmIn, SiteIn, SiteKind, VehicleIn
 from foodchain.routing.problem import RoutingProblem, Stop, StopKind, Vehicle
-from foodchain.routing.travel import Place, Travel, TravelMatrix
+from foodchain.routing.travel import Place, Travel, TravelMatrix, by_road
 from foodchain.timing import site_window, window_of
 from foodchain.weeks import WEEKDAYS
 
@@ -132,6 +132,7 @@ def build_day_problem(
     optional_penalty_eur_per_kg: float = 1.0,
     collected_for_later: Sequence[Flow] = (),
     from_stock: Sequence[Flow] = (),
+    travel: Travel | None = None,
 ) -> RoutingProblem:
     """The routing problem of ``day``: pickups, deliveries, the hub's vehicles, travel.
 
@@ -218,7 +219,7 @@ def build_day_problem(
             supplied_by=supplied_by,
         )
 
-    travel = Travel(road_factor=road_factor, matrix=matrix)
+    travel = travel or Travel(road_factor=road_factor, matrix=matrix)
     places = [Place(hub.id, hub.lat, hub.lon)] + [
         Place(s.site_id, sites[s.site_id].lat, sites[s.site_id].lon) for s in stops
     ]
@@ -226,7 +227,7 @@ def build_day_problem(
     minutes: list[tuple[tuple[float, ...], ...]] = []
     built: list[Vehicle] = []
     for vehicle in fleet:
-        uses_matrix = vehicle.type is not VehicleType.E_CARGO_BIKE
+        uses_matrix = by_road(vehicle.type)
         key = (vehicle.speed_kmh, uses_matrix)
         if key not in profiles:
             profiles[key] = len(minutes)
