@@ -49,5 +49,5 @@ def test_the_command_line_starts_without_solvers_data_libraries_or_the_database(
     """``foodchain --help`` answered in 1.4 s when the CLI imported everything at start-up;
     each command now imports what it uses when it runs (benchmarks/startup.py)."""
     loaded = _loaded("foodchain.cli")
-    late = (*HEAVY, "pandas", "numpy", "matplotlib", "folium", "alembic", "openpyxl", "pydantic")
+    late = (*HEAVY, "pandas", "numpy", "matplotlib", "alembic", "openpyxl", "pydantic")
     assert not sorted(m for m in loaded if m.split(".")[0] in late or m in late)
