@@ -123,6 +123,9 @@ def test_hunger_gap_fills_every_basket_lighter_then_buys_in(lensois):
     assert result.baskets_filled == result.baskets_due == 402
     assert result.relaxed and result.bought_kg > 0
     assert {f.farm_id for f in result.flows if f.bought} == {"grossiste_bio"}
+    # Whit Monday (17 May) closes the hub: the wholesaler's Monday delivery comes on Tuesday.
+    bought_days = {f.pickup_day for f in result.flows if f.bought}
+    assert dt.date(2027, 5, 17) not in bought_days and dt.date(2027, 5, 18) in bought_days
     assert not result.nested and len(result.notes) == 3 and "bought in" in result.notes[2]
     assert not any(s.farm_id == "grossiste_bio" for s in result.surplus)
     # Without the wholesaler, the lighter baskets are all the farms can fill, and each

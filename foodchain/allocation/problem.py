@@ -274,6 +274,22 @@ def selling_prices(supplies: Iterable[Supply], hub_margin: float) -> dict[str, f
     return {p: price * (1 + hub_margin) for p, price in (bought | farms).items()}
 
 
+def _delivery_days_this_week(
+    site_id: str,
+    days: Sequence[str],
+    open_days: Callable[[str, Iterable[str]], tuple[int, ...]],
+) -> tuple[int, ...]:
+    """A supplier's delivery days this week: a day the hub is closed (a public holiday)
+    moves to the next open working day, as a wholesaler delivers after a bank holiday."""
+    found: set[int] = set()
+    for day in days:
+        after = WEEKDAYS[WEEKDAYS.index(day) : 6]  # that day, then on to Saturday
+        moved = next(iter(open_days(site_id, after)), None)
+        if moved is not None:
+            found.add(moved)
+    return tuple(sorted(found))
+
+
 def _buy_in(
     catalogue: Catalogue,
     demand: WeekDemand,
@@ -300,7 +316,7 @@ def _buy_in(
             float(enough),
             buy_in.price(product_id, catalogue.products[product_id].price_eur_per_kg),
             OrganicStatus(farm.organic_status),
-            open_days(buy_in.farm, buy_in.days),
+            _delivery_days_this_week(buy_in.farm, buy_in.days, open_days),
             km_to_hub.get(buy_in.farm, 0.0),
             at_hub(buy_in.farm),
             bought=True,
