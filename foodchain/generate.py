@@ -556,11 +556,17 @@ def _area(site: Mapping[str, Any]) -> tuple[str, int, int]:
 
 
 def _region_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The template's settings, but its buy-in supplier: a site of the template, not of the
-    region (the region's baskets give way down to their floor, then stay unfilled)."""
+    """The template's settings without what names the template's own sites (its buy-in
+    supplier: the region's baskets give way down to their floor, then stay unfilled; the
+    farms of its CO2 rules) and without the canteens' delivery deadline (sized to the
+    Lensois fleet, not to a generated one)."""
     out = dict(settings)
     if isinstance(out.get("baskets"), Mapping):
         out["baskets"] = {k: v for k, v in out["baskets"].items() if k != "buy_in"}
+    if isinstance(out.get("co2"), Mapping):
+        out["co2"] = {k: v for k, v in out["co2"].items() if k != "farms"}
+    if isinstance(out.get("calendar"), Mapping):
+        out["calendar"] = {k: v for k, v in out["calendar"].items() if k != "canteen_deadline"}
     return out
 
 
@@ -748,7 +754,14 @@ class _Region:
         loos = next(c for c in COMMUNES if c.name == "Loos-en-Gohelle")
         organic_towns = {loos.name} | {c.name for c in self.reachable if rng.random() < 0.1}
         per_town: dict[tuple[str, str], int] = {}
-        school = next(iter(self.doc["calendars"]), None)
+        school = next(  # the calendar of the template's schools, not its public holidays
+            (
+                part["holiday_calendar"]
+                for site in self.template.doc["sites"]
+                if isinstance(part := site.get("canteen"), Mapping) and part.get("holiday_calendar")
+            ),
+            None,
+        )
         for i in range(count):
             commune = loos if i == 0 else self._town(rng)
             kind = (

@@ -80,10 +80,10 @@ def test_scenario_speeds_are_read_from_settings():
 
 def _variant(tmp_path: Path, settings: str) -> Path:
     text = TINY.read_text(encoding="utf-8")
-    old = "settings: {road_factor: 1.3}"
+    old = "settings: {road_factor: 1.3,"  # the tiny scenario's other settings follow
     assert old in text
     path = tmp_path / "tiny.yaml"
-    path.write_text(text.replace(old, settings), encoding="utf-8")
+    path.write_text(text.replace(old, settings.removesuffix("}") + ","), encoding="utf-8")
     (tmp_path / "tiny").symlink_to(TINY.parent / "tiny")
     return path
 
