@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -341,10 +342,28 @@ def build_problem(
     kept only where a trip of its own (``foodchain.timing``, as routing times it; vans leave
     the hub from ``first_departure`` of the weekday at the earliest) can bring the farm's
     goods to the hub before the destination's goods must leave; without it, any same-day
-    flow is allowed. Handling per kg is left out: it depends on what the allocation decides.
+    flow is allowed. Handling per kg, which depends on what the allocation decides, is
+    counted at its most (the farm's whole offer of the week, the destination's whole demand
+    of the day): a same-day flow kept here is one routing can time, never one it cannot.
     """
+    forecasts = [f for f in forecasts if f.week == str(week) and f.kg > 0]
     hub = catalogue.sites.get(catalogue.hub)
     loading = hub.service_minutes if hub is not None else 0.0
+    per_100kg = hub.service_minutes_per_100kg if hub is not None else 0.0
+    offered: dict[str, float] = defaultdict(float)
+    for f in forecasts:
+        offered[f.farm_id] += f.kg
+    wanted: dict[tuple[str, int], float] = defaultdict(float)
+    for need in demand.canteens:
+        wanted[(need.canteen_id, need.delivery_day.weekday())] += need.kg
+    for order in demand.baskets:
+        size = catalogue.basket_types.get(order.basket_type_id)
+        wanted[(order.relay_point_id, order.delivery_day.weekday())] += order.baskets * (
+            size.max_kg if size else 0.0
+        )
+    for shop in catalogue.shops.values():
+        for k in range(len(WEEKDAYS)):
+            wanted[(shop.site_id, k)] += shop.max_kg_per_week
 
     def open_days(site_id: str, days: Iterable[str]) -> tuple[int, ...]:
         """The weekdays among ``days`` on which the site and the hub are open this week."""
@@ -354,14 +373,17 @@ def build_problem(
         site, farm = catalogue.sites.get(farm_id), catalogue.farms.get(farm_id)
         if hub_minutes is None or site is None or farm is None:
             return ()
+        unloading = per_100kg * offered[farm_id] / 100.0
         if farm.brings_own_produce:
-            return tuple(site_window(site, day)[0] for day in WEEKDAYS)
+            return tuple(site_window(site, day)[0] + unloading for day in WEEKDAYS)
         return tuple(
             goods_at_hub(
                 reach=(first_departure[k] if first_departure else -math.inf) + hub_minutes[farm_id],
                 opens=site_window(site, day)[0],
-                service=site.service_minutes,
+                service=site.service_minutes
+                + site.service_minutes_per_100kg * offered[farm_id] / 100.0,
                 drive_back=hub_minutes[farm_id],
+                unloading=unloading,
             )
             for k, day in enumerate(WEEKDAYS)
         )
@@ -373,7 +395,7 @@ def build_problem(
         return latest_loading_start(
             closes=site_window(site, WEEKDAYS[day])[1],
             drive_out=hub_minutes[site_id],
-            loading=loading,
+            loading=loading + per_100kg * wanted[(site_id, day)] / 100.0,
         )
 
     products = {
@@ -398,7 +420,6 @@ def build_problem(
             at_hub(f.farm_id),
         )
         for f in sorted(forecasts, key=lambda f: (f.farm_id, f.product_id))
-        if f.week == str(week) and f.kg > 0
     )
     supplies += _buy_in(catalogue, demand, km_to_hub, at_hub, open_days)
     needs = tuple(
