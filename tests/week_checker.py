@@ -41,8 +41,10 @@ def check_week(
     (``flows``): each collected farm visited on its pickup day for exactly what it sells that
     day, each destination delivered on its delivery day exactly its flows, nothing moved that
     the allocation did not decide, and a same-day delivery loaded only once its goods are at
-    the hub (unloaded from the trip that collected them, or brought by the farm). Sites the
-    rounds report as unserved are skipped, not excused elsewhere."""
+    the hub (unloaded from the trip that collected them, or brought by the farm: when the
+    farm's window opens, plus the hub's handling of this destination's share of its load,
+    unloaded first). Sites the rounds report as unserved are skipped, not excused
+    elsewhere."""
     errors: list[str] = []
     brings = {f.site_id: f.brings_own_produce for f in scenario.farms}
     hub = next(s for s in scenario.sites if s.kind.value == "hub")
@@ -52,12 +54,13 @@ def check_week(
     to_collect: dict[tuple[dt.date, str], float] = defaultdict(float)
     to_deliver: dict[tuple[dt.date, str], float] = defaultdict(float)
     same_day: dict[tuple[dt.date, str], set[str]] = defaultdict(set)
-    brought: dict[tuple[dt.date, str], float] = defaultdict(float)
+    brought: dict[tuple[dt.date, str, str], float] = defaultdict(float)
     for f in flows:
         pickup, delivery = f.pickup_day, f.delivery_day  # type: ignore[attr-defined]
         farm, site, kg = f.farm_id, f.destination_id, f.kg  # type: ignore[attr-defined]
         if brings[farm]:
-            brought[(pickup, farm)] += kg
+            if pickup == delivery:  # what is delivered later is unloaded after it
+                brought[(pickup, farm, site)] += kg
         else:
             to_collect[(pickup, farm)] += kg
         to_deliver[(delivery, site)] += kg
@@ -110,7 +113,7 @@ def check_week(
             if (day, farm) in skipped or (day, site) in skipped:
                 continue
             if brings[farm]:
-                ready = _opens(scenario, farm, day) + per_100kg * brought[(day, farm)] / 100
+                ready = _opens(scenario, farm, day) + per_100kg * brought[(day, farm, site)] / 100
             else:
                 ready = unloaded.get((day, farm), float("inf"))
             for start in loading.get((day, site), []):

@@ -89,7 +89,9 @@ def _canteen_reason(
 ) -> str:
     item = _name(problem, need.item_id).lower()
     where = f"({short:.1f} kg short, {_name(problem, need.canteen_id)}, {_DAY_NAMES[need.day]})"
-    offered = [s for s in problem.supplies if s.product_id in need.products]
+    offered = [  # bought-in produce goes to baskets only
+        s for s in problem.supplies if s.product_id in need.products and not s.bought
+    ]
     if not offered:
         return f"no {item} offered in {problem.week} {where}"
     if need.organic_only:

@@ -343,8 +343,9 @@ def build_problem(
     the hub from ``first_departure`` of the weekday at the earliest) can bring the farm's
     goods to the hub before the destination's goods must leave; without it, any same-day
     flow is allowed. Handling per kg, which depends on what the allocation decides, is
-    counted at its most (the farm's whole offer of the week, the destination's whole demand
-    of the day): a same-day flow kept here is one routing can time, never one it cannot.
+    counted at its most (a collected farm's whole offer of the week unloaded; the
+    destination's whole demand of the day unloaded from a farm that brings it, then loaded):
+    a same-day flow kept here is one routing can time, never one it cannot.
     """
     forecasts = [f for f in forecasts if f.week == str(week) and f.kg > 0]
     hub = catalogue.sites.get(catalogue.hub)
@@ -373,9 +374,9 @@ def build_problem(
         site, farm = catalogue.sites.get(farm_id), catalogue.farms.get(farm_id)
         if hub_minutes is None or site is None or farm is None:
             return ()
+        if farm.brings_own_produce:  # its goods' unloading is counted by ``leave_by``
+            return tuple(site_window(site, day)[0] for day in WEEKDAYS)
         unloading = per_100kg * offered[farm_id] / 100.0
-        if farm.brings_own_produce:
-            return tuple(site_window(site, day)[0] + unloading for day in WEEKDAYS)
         return tuple(
             goods_at_hub(
                 reach=(first_departure[k] if first_departure else -math.inf) + hub_minutes[farm_id],
@@ -395,7 +396,8 @@ def build_problem(
         return latest_loading_start(
             closes=site_window(site, WEEKDAYS[day])[1],
             drive_out=hub_minutes[site_id],
-            loading=loading + per_100kg * wanted[(site_id, day)] / 100.0,
+            # the destination's goods unloaded (from a farm that brings them) and loaded
+            loading=loading + 2 * per_100kg * wanted[(site_id, day)] / 100.0,
         )
 
     products = {

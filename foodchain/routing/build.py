@@ -172,11 +172,11 @@ def build_day_problem(
 
     picked: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     delivered: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    sources: dict[str, set[str]] = defaultdict(set)
+    sources: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for f in todays:
         picked[f.farm_id][f.product_id] += f.kg
         delivered[f.destination_id][f.product_id] += f.kg
-        sources[f.destination_id].add(f.farm_id)
+        sources[f.destination_id][f.farm_id] += f.kg
     for f in later:
         picked[f.farm_id][f.product_id] += f.kg
     for f in stocked:
@@ -192,7 +192,7 @@ def build_day_problem(
         crates = _crates(picked[farm_id], kg_per_crate)
         window = site_window(site, weekday)
         if farms[farm_id].brings_own_produce:
-            brought_at[farm_id] = window[0] + rate * kg / 100.0
+            brought_at[farm_id] = window[0]
             continue
         parts = _visits(site, StopKind.PICKUP, kg, crates, window, fleet)
         pickups_of[farm_id] = list(range(len(stops), len(stops) + len(parts)))
@@ -204,7 +204,13 @@ def build_day_problem(
         supplied_by = tuple(
             sorted(i for farm in sources[destination_id] for i in pickups_of.get(farm, []))
         )
-        own = [brought_at[farm] for farm in sources[destination_id] if farm in brought_at]
+        # Goods a farm brings are unloaded destination by destination, the most urgent first:
+        # a delivery's goods are ready once its own share of the farm's load is off the van.
+        own = [
+            brought_at[farm] + rate * kg_from / 100.0
+            for farm, kg_from in sources[destination_id].items()
+            if farm in brought_at
+        ]
         optional = destination_id in optional_sites
         stops += _visits(
             site,
