@@ -547,3 +547,38 @@ class Run(SQLModel, table=True):
     record: str = Field(sa_type=Text)
     """The PlanRecord's ``model_dump_json()`` (170-500 kB for a Lensois week)."""
     scenario: str = ""
+
+
+# --------------------------------------------------------------------------- sending
+
+
+class SendStatus(StrEnum):
+    """A document e-mailed to an address, or tried and refused (retried by the next send)."""
+
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class SentDocument(SQLModel, table=True):
+    """One document of a run e-mailed (or tried) to one address: what the next send of the
+    week compares with, so that a re-published plan resends only what changed and a failed
+    send is retried without sending twice what went. No SMTP setting is stored here."""
+
+    __tablename__: ClassVar[str] = "sent_document"
+    __table_args__ = (Index("ix_sent_document_week_address", "week", "address"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="plan_run.id", index=True)
+    week: str = Field(max_length=8)
+    recipient: str = Field(max_length=200)
+    """The site's id, or ``driver:NAME`` for a driver (drivers have no site)."""
+    address: str = Field(max_length=320)
+    document: str = Field(max_length=200)
+    """The document in the run's folder without extension: ``pick_lists/farm_a``."""
+    files: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    """Each attached file's name -> SHA-256 of the bytes sent (stamped with the run)."""
+    content_sha256: str = Field(max_length=64)
+    """SHA-256 of the document's content without the run's stamp: equal across runs when what
+    the person has to do is the same (what "unchanged" compares)."""
+    sent_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
+    status: SendStatus = Field(sa_type=String(16))
+    error: str = ""

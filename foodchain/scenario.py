@@ -65,6 +65,7 @@ from foodchain.routing.diagnosis import diagnose
 from foodchain.routing.problem import UnservedReason
 from foodchain.routing.travel import LegSpeeds, Travel
 from foodchain.seasons import scenario_crop_document
+from foodchain.sending_rules import SendingRules
 from foodchain.store import ImportReport, TableChanges, apply, diff, primary_key
 from foodchain.supplier import Supplier
 from foodchain.timing import window_of
@@ -391,6 +392,9 @@ def _read_header(check: _Checker, doc: dict[str, Any], path: Path, data: bytes) 
     supplier = settings.get("supplier")
     if supplier is not None:
         check.model(Supplier, supplier, settings, "settings.supplier")
+    sending = settings.get("sending")
+    if sending is not None:
+        check.model(SendingRules, sending, settings, "settings.sending")
     return Scenario(
         path=path,
         slug=slug,

@@ -105,6 +105,7 @@ def _upgrade_keeps_data(url, tiny, tmp_path):
         "site": sorted(((*row, *blank) for row in before["site"]), key=repr),
         "travel_leg": [],
         "plan_run": [],
+        "sent_document": [],
     }
     engine.dispose()
 

@@ -501,6 +501,7 @@ def test_upgrading_a_0002_database_keeps_its_data(db_url, tiny, tmp_path):
         **{k: v for k, v in before.items() if k != "alembic_version"},
         "site": sorted(((*row, *blank) for row in before["site"]), key=repr),
         "plan_run": [],
+        "sent_document": [],
     }
     run = save_run(engine, FakePlan(make_record()))
     assert publish_run(engine, run).status is RunStatus.PUBLISHED

@@ -325,6 +325,123 @@ def runs_export(
         )
 
 
+SEND_GROUPS = ("farmers", "canteens", "relays", "drivers")
+"""``--to`` groups (``foodchain.sending.GROUPS``, not imported: it loads the database)."""
+
+SEND_COLUMNS = [
+    ("to", False),
+    ("address", False),
+    ("attachments", False),
+    ("status", False),
+]
+
+
+@runs_app.command(
+    "send",
+    help="E-mail each person their documents of a run: farmers their pick list, canteens "
+    "their delivery note, relay points and shops their packing list, drivers the route "
+    "sheets. Only what changed since the week's last send goes again. SMTP server: "
+    "FOODCHAIN_SMTP_HOST, _PORT, _USER, _PASSWORD, _FROM, _STARTTLS, or "
+    "~/.config/foodchain/smtp.toml (FOODCHAIN_SMTP_CONFIG)."
+    + EXAMPLES
+    + "foodchain runs send 3 --to farmers,canteens --dry-run",
+)
+def runs_send(
+    run: RunId,
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="Who, comma-separated: farmers, canteens, relays (relay points and shops), "
+            "drivers.",
+            metavar="GROUPS",
+        ),
+    ] = ",".join(SEND_GROUPS),
+    dry_run: Annotated[
+        bool,
+        flag("--dry-run", "List recipients, addresses and attachments; send and write nothing."),
+    ] = False,
+    draft: Annotated[
+        bool, flag("--draft", "Send a draft run (stamped BROUILLON), not only a published one.")
+    ] = False,
+    drivers_to: Annotated[
+        str | None,
+        typer.Option(
+            "--drivers-to",
+            help="Send every route sheet to this address (default: the scenario's "
+            "settings.sending.drivers).",
+            metavar="ADDRESS",
+        ),
+    ] = None,
+) -> None:
+    from foodchain.sending import Status, send_run
+    from foodchain.smtp import smtp_settings
+
+    with reported():
+        groups = [g.strip() for g in to.split(",") if g.strip()]
+        report = send_run(
+            database(announce=not dry_run),
+            run,
+            groups,
+            draft=draft,
+            dry_run=dry_run,
+            drivers_to=drivers_to,
+            smtp=smtp_settings,
+        )
+        summary = report.run
+        console.print(
+            f"Run {summary.id} ({summary.week}, {summary.status}): documents from "
+            f"{escape(str(report.folder))}"
+            + (" [yellow](dry run: nothing sent)[/yellow]" if report.dry_run else "")
+        )
+        if not report.outcomes:
+            console.print("Nobody to send to: the run has no documents for " + escape(to) + ".")
+            return
+        table = compact_table("Sending", SEND_COLUMNS)
+        colours = {Status.SENT: "green", Status.FAILED: "red", Status.NO_ADDRESS: "yellow"}
+        for outcome in report.outcomes:
+            status = outcome.status
+            if outcome.unchanged and outcome.documents:
+                status += f", {len(outcome.unchanged)} unchanged"
+            colour = colours.get(outcome.status)
+            attached = outcome.attachments or [
+                p.name for d, _ in outcome.unchanged for p in d.attachments
+            ]
+            table.add_row(
+                escape(outcome.name),
+                escape(outcome.address or "-"),
+                escape("\n".join(attached)),
+                f"[{colour}]{status}[/{colour}]" if colour else status,
+            )
+        console.print(table)
+        for outcome in report.outcomes:
+            if outcome.note:
+                console.print(f"  {escape(outcome.name)}: {escape(outcome.note)}")
+            elif outcome.status == Status.UNCHANGED:
+                last = max((s for _d, s in outcome.unchanged), key=lambda s: s.sent_at)
+                console.print(
+                    f"  {escape(outcome.name)}: unchanged since sent {_when(last.sent_at)} "
+                    f"(run {last.run_id}): skipped"
+                )
+        counts = {
+            s: report.count(s)
+            for s in (
+                Status.SENT,
+                Status.UNCHANGED,
+                Status.NO_ADDRESS,
+                Status.FAILED,
+                Status.WOULD_SEND,
+            )
+        }
+        console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) + ".")
+        if counts[Status.FAILED]:
+            console.print(
+                f"Run 'foodchain runs send {summary.id}' again once fixed: what went is not "
+                "sent twice."
+            )
+            raise typer.Exit(1)
+
+
 REPORT_COLUMNS = [
     ("week", False),
     ("run", True),
