@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 from sqlmodel import SQLModel, select
 
-from foodchain import forecasts, menus, subscriptions
+from foodchain import forecasts, menus, site_contacts, subscriptions
 from foodchain.basket_rules import BasketRules
 from foodchain.calendar_rules import CalendarRules
 from foodchain.catalogue import Catalogue
@@ -953,7 +953,9 @@ _CONFIG: list[tuple[type[SQLModel], Callable[[Scenario], list[Any]], bool]] = [
     (BasketType, lambda s: s.basket_types, False),
     (Vehicle, lambda s: s.vehicles, False),
 ]
-"""Tables the scenario owns: upserted (and for rule tables, stale rows removed)."""
+"""Tables the scenario owns: upserted (and for rule tables, stale rows removed). Sites'
+contact columns are people's once stored: a value imported since is kept
+(``site_contacts.keep_people_contacts``)."""
 
 _PEOPLE: list[tuple[type[SQLModel], Callable[[Scenario], list[Any]]]] = [
     (Subscription, lambda s: s.subscriptions),
@@ -982,7 +984,12 @@ def install_scenario(engine: Engine, scenario: Scenario, dry_run: bool = False) 
             (Setting, diff(Setting, session.exec(select(Setting)).all(), settings))
         ]
         for table, records, owned in _CONFIG:
-            rows = [table.model_validate(r) for r in records(scenario)]
+            given = records(scenario)
+            if table is Site:
+                given, kept = site_contacts.keep_people_contacts(session, scenario.sites)
+                if kept:
+                    report.notes.append(site_contacts.kept_note(kept))
+            rows = [table.model_validate(r) for r in given]
             plan.append((table, diff(table, session.exec(select(table)).all(), rows, owned)))
         for table, records in _PEOPLE:
             rows = [table.model_validate(r) for r in records(scenario)]
@@ -1000,6 +1007,7 @@ def install_scenario(engine: Engine, scenario: Scenario, dry_run: bool = False) 
         for table, changes in plan:
             apply(session, table, changes)
             session.flush()
+        site_contacts.record_scenario_values(session, scenario.sites)
     return report
 
 

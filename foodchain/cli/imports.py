@@ -1,4 +1,5 @@
-"""People's files: farmers' forecast sheets, canteens' menus, subscriptions, travel tables."""
+"""People's files: farmers' forecast sheets, canteens' menus, subscriptions, travel tables,
+sites' contact details."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from foodchain.cli.app import (
     reported,
     weeks_option,
 )
-from foodchain.cli.territory import print_changes
+from foodchain.cli.territory import Kind, print_changes, sites_app
 
 if TYPE_CHECKING:
     from foodchain.importing import Importer
@@ -164,3 +165,40 @@ def matrix_import(
 
     with reported():
         _import(travel_matrix.IMPORTER, file, dry_run)
+
+
+@sites_app.command(
+    "import",
+    help="Import sites' contact details (address, postcode, contact, phone, e-mail, access) "
+    "from a spreadsheet; a blank cell keeps the stored value, '-' clears it; all or nothing."
+    + EXAMPLES
+    + "foodchain sites import contacts.csv --dry-run",
+)
+def sites_import(
+    file: Path,
+    dry_run: Annotated[bool, flag("--dry-run", DRY_RUN_HELP)] = False,
+) -> None:
+    from foodchain import site_contacts
+
+    with reported():
+        _import(site_contacts.IMPORTER, file, dry_run)
+
+
+@sites_app.command(
+    "export",
+    help="Write sites' contact details in the import's format (a sheet to fill and import)."
+    + EXAMPLES
+    + "foodchain sites export --out contacts.csv",
+)
+def sites_export(
+    out: Annotated[Path, out_option("File to write (.csv or .xlsx).")],
+    kind: Annotated[Kind | None, typer.Option(help="Only this kind of site.")] = None,
+    language: Annotated[Lang, language_option("Language of the headers.")] = Lang.fr,
+) -> None:
+    from foodchain import site_contacts
+
+    with reported():
+        output_folder(out)
+        sheet = site_contacts.contacts_sheet(database(), kind.value if kind else None)
+        sheet.write(out, french=language is Lang.fr)
+        console.print(f"Wrote {len(sheet.rows)} rows to {escape(str(out))}.")
