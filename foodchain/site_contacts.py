@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from foodchain.catalogue import Catalogue
 from foodchain.db import transaction
@@ -198,27 +198,43 @@ FRENCH_HEADERS = {
 }
 
 
-def _build(row: Row, catalogue: Catalogue, _options: dict[str, Any]) -> SiteIn:
-    """The stored site with the row's non-blank contact cells, validated as ``SiteIn``."""
+class SiteContacts(SQLModel):
+    """What the import writes: a site's id and its contact columns, nothing else (so that
+    a site's kind, position and windows are never written, even unchanged)."""
+
+    id: str
+    address: str = ""
+    postcode: str = ""
+    contact_name: str = ""
+    phone: str = ""
+    email: str = ""
+    access_notes: str = ""
+
+
+def _build(row: Row, catalogue: Catalogue, _options: dict[str, Any]) -> SiteContacts:
+    """The stored site's contacts with the row's non-blank cells, checked as ``SiteIn``
+    checks the whole site."""
     checks = Checks(row)
     site_id = checks.ref("site", catalogue.resolve_any_site, row.values["site"])
     if site_id is None:
         raise RowErrors(checks.errors)
-    data = catalogue.sites[site_id].model_dump()
-    for name in CONTACT_FIELDS:
-        if row.values[name] is not None:
-            data[name] = row.values[name]
-    return checks.validated(SiteIn, data, _FIELDS)
+    site = catalogue.sites[site_id]
+    given = {n: row.values[n] for n in CONTACT_FIELDS if row.values[n] is not None}
+    checked = checks.validated(SiteIn, site.model_dump() | given, _FIELDS)
+    return SiteContacts(id=site_id, **{n: getattr(checked, n) for n in CONTACT_FIELDS})
 
 
 def _existing(
-    session: Session, records: Sequence[SiteIn], _options: dict[str, Any]
+    session: Session, records: Sequence[SiteContacts], _options: dict[str, Any]
 ) -> list[dict[str, Any]]:
     ids = [r.id for r in records]
-    return stored_rows(session, Site, Site.id.in_(ids)) if ids else []  # type: ignore[attr-defined]
+    rows = stored_rows(session, Site, Site.id.in_(ids)) if ids else []  # type: ignore[attr-defined]
+    return [{n: row[n] or "" for n in ("id", *CONTACT_FIELDS)} for row in rows]
 
 
-def _some_contact_column(_rows: Sequence[tuple[Row, SiteIn]], parsed: ParsedTable) -> list[Problem]:
+def _some_contact_column(
+    _rows: Sequence[tuple[Row, SiteContacts]], parsed: ParsedTable
+) -> list[Problem]:
     if any(name in parsed.labels for name in CONTACT_FIELDS):
         return []
     headers = ", ".join(repr(FRENCH_HEADERS[n]) for n in CONTACT_FIELDS)
@@ -234,7 +250,7 @@ def _some_contact_column(_rows: Sequence[tuple[Row, SiteIn]], parsed: ParsedTabl
     ]
 
 
-IMPORTER: Importer[SiteIn] = Importer(
+IMPORTER: Importer[SiteContacts] = Importer(
     KIND,
     SPEC,
     Site,
