@@ -4,7 +4,7 @@ import re
 
 import typer.main
 
-from foodchain import forecasts, menus, subscriptions
+from foodchain import forecasts, menus, site_contacts, subscriptions, travel_matrix
 from foodchain.cli import app
 
 from .conftest import ROOT
@@ -48,6 +48,7 @@ def test_every_command_is_documented():
 
 
 def test_every_file_column_is_documented():
-    for importer in (forecasts.IMPORTER, menus.IMPORTER, subscriptions.IMPORTER):
+    importers = (forecasts.IMPORTER, menus.IMPORTER, subscriptions.IMPORTER)
+    for importer in (*importers, travel_matrix.IMPORTER, site_contacts.IMPORTER):
         for column in importer.spec.columns:
             assert f"`{column.key}`" in README, (importer.kind, column.key)
