@@ -10,7 +10,7 @@ from foodchain.db import transaction
 from foodchain.errors import FoodchainError
 from foodchain.importing import import_file
 from foodchain.models import Site
-from foodchain.scenario import install_scenario, load_scenario
+from foodchain.scenario import ensure_scenario, install_scenario, load_scenario
 from foodchain.site_contacts import IMPORTER, email, phone, postcode
 
 from .conftest import TINY
@@ -181,6 +181,7 @@ def test_init_again_keeps_the_contacts_imported_since(cli, engine, tiny, tmp_pat
         "import",
         _write(tmp_path, "site;téléphone;code postal\nfarm_nord;03 21 00 00 01;62750\n"),
     )
+    assert ensure_scenario(engine, tiny).outcome == "same"  # plan --scenario: no edit seen
     report = install_scenario(engine, tiny)
     nord = _site(engine, "farm_nord")
     assert (nord.phone, nord.postcode) == ("03 21 00 00 01", "62750")
