@@ -92,6 +92,11 @@ class SearchCrashed(RuntimeError):
     """A search process failed; its traceback is kept in the day's statistics."""
 
 
+def _used(routes: Mapping[int, Sequence[Sequence[int]]]) -> list[int]:
+    """Vehicles that leave the hub in ``routes``."""
+    return [v for v, trips in routes.items() if any(trips)]
+
+
 def _settle(
     name: str,
     problem: RoutingProblem,
@@ -107,13 +112,15 @@ def _settle(
     reasons = {s: u for s, u in excluded.items() if s not in served}
     missing = [s for s in allowed if s not in served]
     as_is = with_actual_deadlines(
-        problem, routes, construct.unserved_reasons(coupled, missing, reasons)
+        problem, routes, construct.unserved_reasons(coupled, missing, reasons, _used(routes))
     )
     valid = not violations(problem, as_is)
     if valid and not missing:
         return _Candidate(name, as_is)
     built, left = construct.build(coupled, allowed, routes)
-    repaired = evaluate(coupled, built, construct.unserved_reasons(coupled, left, excluded))
+    repaired = evaluate(
+        coupled, built, construct.unserved_reasons(coupled, left, excluded, _used(built))
+    )
     errors = violations(problem, repaired)
     if errors:  # construct checks the same rules: this would be a bug in one of them
         raise AssertionError(f"repaired rounds break a rule: {errors[0]}")
@@ -148,7 +155,9 @@ def _improved(
     routes, left = construct.insert(  # the room moves made may take stops left out
         coupled, routes, [s for s in allowed if s not in served], allowed
     )
-    result = evaluate(coupled, routes, construct.unserved_reasons(coupled, left, excluded))
+    result = evaluate(
+        coupled, routes, construct.unserved_reasons(coupled, left, excluded, _used(routes))
+    )
     if violations(problem, result):  # construct checks the same rules: a bug in one of them
         raise AssertionError("improved rounds break a rule")
     return _Candidate(f"{start.name}+improved", result, True)
