@@ -23,6 +23,7 @@ from foodchain.basket_rules import BasketRules
 from foodchain.calendar_rules import CalendarRules
 from foodchain.catalogue import Catalogue
 from foodchain.db import transaction, write_transaction
+from foodchain.driver_rules import DriverRules
 from foodchain.errors import FoodchainError, InputError, Problem
 from foodchain.files.columns import Column, TableSpec, choice, integer, number, parse_rows, text
 from foodchain.files.reading import read_table
@@ -382,6 +383,9 @@ def _read_header(check: _Checker, doc: dict[str, Any], path: Path, data: bytes) 
     calendar = settings.get("calendar")
     if calendar is not None:
         check.model(CalendarRules, calendar, settings, "settings.calendar")
+    drivers = settings.get("drivers")
+    if drivers is not None:
+        check.model(DriverRules, drivers, settings, "settings.drivers")
     return Scenario(
         path=path,
         slug=slug,

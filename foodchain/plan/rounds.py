@@ -74,6 +74,8 @@ def day_problem(
         kg_per_crate={p.id: p.kg_per_crate for p in catalogue.products.values()},
         collected_for_later=later,
         from_stock=stocked,
+        drivers=catalogue.driver_rules.on(day),
+        breaks=catalogue.driver_rules.break_rule,
     )
 
 

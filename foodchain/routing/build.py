@@ -19,7 +19,7 @@ from typing import Any
 
 from foodchain.errors import FoodchainError
 from foodchain.models import FarmIn, SiteIn, SiteKind, VehicleIn, VehicleType
-from foodchain.routing.problem import RoutingProblem, Stop, StopKind, Vehicle
+from foodchain.routing.problem import BreakRule, RoutingProblem, Stop, StopKind, Vehicle
 from foodchain.routing.travel import Place, Travel, TravelMatrix
 from foodchain.timing import site_window, window_of
 from foodchain.weeks import WEEKDAYS
@@ -132,6 +132,8 @@ def build_day_problem(
     optional_penalty_eur_per_kg: float = 1.0,
     collected_for_later: Sequence[Flow] = (),
     from_stock: Sequence[Flow] = (),
+    drivers: int | None = None,
+    breaks: BreakRule | None = None,
 ) -> RoutingProblem:
     """The routing problem of ``day``: pickups, deliveries, the hub's vehicles, travel.
 
@@ -140,6 +142,7 @@ def build_day_problem(
     ``optional_penalty_eur_per_kg`` × kg. ``collected_for_later`` are picked up today and
     kept at the hub for a later delivery; ``from_stock`` are delivered today from goods
     collected on an earlier day (their release does not wait for today's pickups).
+    ``drivers`` (None: one per vehicle) and ``breaks`` are the day's drivers and their break.
     Raises ``FoodchainError`` if a flow names a site that is not known.
     """
     weekday = WEEKDAYS[day.weekday()]
@@ -243,4 +246,6 @@ def build_day_problem(
         hub_fixed_minutes=hub.service_minutes,
         hub_minutes_per_100kg=rate,
         name=f"{hub.id} {day.isoformat()}",
+        drivers=drivers,
+        breaks=breaks,
     )

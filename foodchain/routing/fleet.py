@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from foodchain.routing.problem import (
     HUB,
     InitialRoutes,
@@ -69,3 +71,31 @@ def shortfall(result: RoutingResult) -> tuple[int, int]:
     """(no solution at all, stops left out for want of vehicles): what a larger fleet fixes."""
     saturated = sum(u.reason is UnservedReason.FLEET_SATURATED for u in result.unserved)
     return (0 if result.found_solution else 1, saturated)
+
+
+def driver_fleet(
+    problem: RoutingProblem,
+    allowed: Mapping[int, Sequence[int]],
+    routes: InitialRoutes,
+) -> list[int] | None:
+    """As many vehicles as the day has drivers, for an engine that cannot limit the vehicles
+    it uses (PyVRP): those of ``routes`` first, then, for each stop none of them may serve,
+    the cheapest (``fleet_order``) that may, then the cheapest; None if every vehicle has
+    its driver."""
+    limit = problem.driver_limit
+    if limit >= len(problem.vehicles):
+        return None
+    chosen = [v for v, trips in routes.items() if any(trips)][:limit]
+    order = fleet_order(problem)
+    rank = {v: i for i, v in enumerate(order)}
+    for s in sorted(allowed):
+        if len(chosen) >= limit:
+            break
+        if not set(allowed[s]) & set(chosen):
+            chosen.append(min(allowed[s], key=rank.__getitem__))
+    for v in order:
+        if len(chosen) >= limit:
+            break
+        if v not in chosen:
+            chosen.append(v)
+    return sorted(chosen)

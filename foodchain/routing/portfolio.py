@@ -7,6 +7,8 @@ Order of work, so that a plan always comes out and never one that breaks a rule:
    ends: there are rounds even if every search below runs out of time;
 3. the searches, in parallel on the machine's cores: PyVRP's iterated local search in a
    child process and OR-Tools' in this one (``engine="auto"``), or one of them.
+With fewer drivers than vehicles, PyVRP (which cannot limit the vehicles used) searches with
+as many vehicles as drivers: those of the incumbent rounds, topped up (``fleet.driver_fleet``).
 Every candidate is checked by the exact rules (``verify``) and repaired if it breaks one;
 the kept one has the fewest mandatory stops left out, then the lowest cost
 (``RoutingResult.rank``). If it still leaves mandatory stops out for want of room, the
@@ -34,7 +36,7 @@ from foodchain.routing.echelons import (
     derive_hub_deadlines,
     with_actual_deadlines,
 )
-from foodchain.routing.fleet import FLEET_SLOTS
+from foodchain.routing.fleet import FLEET_SLOTS, driver_fleet
 from foodchain.routing.options import Progress, SolverOptions, improving
 from foodchain.routing.problem import (
     InitialRoutes,
@@ -278,13 +280,28 @@ def _pyvrp_candidates(
     excluded: Mapping[int, Unserved],
     options: SolverOptions,
     initial_routes: InitialRoutes | None,
+    fleet: Sequence[int] | None = None,
 ) -> list[_Candidate]:
     """Each PyVRP round's rounds settled (valid or repaired) where the search ran: in a
-    child process, the repairs of two searches take both cores."""
-    return [
-        _settle("pyvrp", problem, coupled, allowed, excluded, outcome.routes)
-        for outcome in pyvrp_rounds(problem, coupled, allowed, options, initial_routes)
-    ]
+    child process, the repairs of two searches take both cores. With ``fleet`` (fewer
+    drivers than vehicles: PyVRP has no limit on the vehicles used), the search sees only
+    those vehicles."""
+    if fleet is None:
+        found = [o.routes for o in pyvrp_rounds(problem, coupled, allowed, options, initial_routes)]
+    else:
+        index = {v: k for k, v in enumerate(fleet)}
+
+        def part(day: RoutingProblem) -> RoutingProblem:
+            return replace(day, vehicles=tuple(day.vehicles[v] for v in fleet), drivers=None)
+
+        start = (
+            {index[v]: trips for v, trips in initial_routes.items() if v in index}
+            if initial_routes
+            else None
+        )
+        outcomes = pyvrp_rounds(part(problem), part(coupled), allowed, options, start)
+        found = [{fleet[k]: trips for k, trips in o.routes.items()} for o in outcomes]
+    return [_settle("pyvrp", problem, coupled, allowed, excluded, routes) for routes in found]
 
 
 def _pyvrp_child(connection: Connection, task: PyvrpTask) -> None:
@@ -314,6 +331,7 @@ class _PyvrpSearch:
         options: SolverOptions,
         initial_routes: InitialRoutes | None,
         in_child: bool,
+        fleet: Sequence[int] | None = None,
     ) -> None:
         self.task: PyvrpTask = partial(
             _pyvrp_candidates,
@@ -323,6 +341,7 @@ class _PyvrpSearch:
             dict(excluded),
             options,
             initial_routes,
+            fleet,
         )
         self.time_limit_s = options.time_limit_s
         self.process: Any = None
@@ -383,8 +402,10 @@ def _search(
     options: SolverOptions,
     initial_routes: InitialRoutes | None,
     progress: Progress | None,
+    fleets: Sequence[Sequence[int] | None] = (None, None),
 ) -> tuple[list[_Candidate], list[str]]:
-    """The engines' results (valid or repaired), and the crashes met."""
+    """The engines' results (valid or repaired), and the crashes met; ``fleets``: the
+    vehicles each PyVRP search sees (None: all)."""
     candidates: list[_Candidate] = []
     crashes: list[str] = []
     use_ortools = options.engine == "ortools" or (
@@ -395,7 +416,14 @@ def _search(
         auto = options.engine == "auto"
         searches.append(
             _PyvrpSearch(
-                problem, coupled, allowed, excluded, options, initial_routes, in_child=auto
+                problem,
+                coupled,
+                allowed,
+                excluded,
+                options,
+                initial_routes,
+                in_child=auto,
+                fleet=fleets[0],
             )
         )
         if auto and not use_ortools:  # the second core: PyVRP again, another seed
@@ -404,7 +432,14 @@ def _search(
             )
             searches.append(
                 _PyvrpSearch(
-                    problem, coupled, allowed, excluded, other, initial_routes, in_child=False
+                    problem,
+                    coupled,
+                    allowed,
+                    excluded,
+                    other,
+                    initial_routes,
+                    in_child=False,
+                    fleet=fleets[1],
                 )
             )
     try:
@@ -466,6 +501,8 @@ def solve(
     if progress is not None:
         progress(min(penalized_cost(c.result, options) for c in candidates))
     crashes: list[str] = []
+    incumbent = min(candidates, key=lambda c: c.result.rank()).result.routes()
+    fleets = (driver_fleet(problem, allowed, incumbent), driver_fleet(problem, allowed, {}))
     chosen = options
     if options.time_limit_s is not None:
         left = options.time_limit_s - (time.perf_counter() - started)
@@ -475,7 +512,7 @@ def solve(
     rounds = 0
     while True:
         found, crashed = _search(
-            problem, coupled, allowed, excluded, chosen, initial_routes, progress
+            problem, coupled, allowed, excluded, chosen, initial_routes, progress, fleets
         )
         candidates += found
         crashes += crashed
