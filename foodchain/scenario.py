@@ -851,6 +851,7 @@ _REACH_FIX: dict[UnservedReason, tuple[str, str]] = {
     UnservedReason.FLEET_SATURATED: ("", "add a vehicle"),
     UnservedReason.NOT_PLACED: ("", "add a vehicle or give the search more time"),
     UnservedReason.OPTIONAL_DROPPED: ("", "add a vehicle"),
+    UnservedReason.NO_DRIVER: ("", "add a driver that day (settings.drivers.per_day)"),
 }
 
 
