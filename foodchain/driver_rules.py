@@ -29,6 +29,9 @@ class DriverRules(BaseModel):
     break_after_hours: float | None = Field(default=6.0, gt=0, le=24)
     """Longest stretch of work without a break; None: no break rule."""
     break_minutes: float = Field(default=20.0, ge=1, le=240)
+    max_day_hours: float | None = Field(default=None, gt=0, le=24)
+    """A driver's day at most, first loading to last unloading (waits and breaks included),
+    within the vehicle's shift; None: the vehicle's shift only."""
 
     @field_validator("per_day")
     @classmethod
@@ -51,6 +54,10 @@ class DriverRules(BaseModel):
             return self.per_day
         weekday = WEEKDAYS[day.weekday()]
         return self.per_day.get(weekday, self.per_day.get("*", 0))
+
+    @property
+    def max_day_minutes(self) -> float | None:
+        return None if self.max_day_hours is None else self.max_day_hours * 60.0
 
     @property
     def break_rule(self) -> BreakRule | None:

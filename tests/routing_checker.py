@@ -112,6 +112,11 @@ def _check_breaks(problem, result, by_vehicle) -> list[str]:
     for pause in result.breaks:
         if pause.vehicle not in by_vehicle:
             errors.append(f"break of unused vehicle {pause.vehicle}")
+    for v, indices in by_vehicle.items():
+        first = min(result.trips[k].start for k in indices)
+        last = max(result.trips[k].end for k in indices)
+        if problem.max_day_minutes is not None and last - first > problem.max_day_minutes + EPS:
+            errors.append(f"vehicle {v}: a driver's day of {last - first:.1f} min")
     if rule is None:
         return errors
     for v, indices in by_vehicle.items():

@@ -76,6 +76,7 @@ def day_problem(
         from_stock=stocked,
         drivers=catalogue.driver_rules.on(day),
         breaks=catalogue.driver_rules.break_rule,
+        max_day_minutes=catalogue.driver_rules.max_day_minutes,
     )
 
 

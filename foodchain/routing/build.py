@@ -134,6 +134,7 @@ def build_day_problem(
     from_stock: Sequence[Flow] = (),
     drivers: int | None = None,
     breaks: BreakRule | None = None,
+    max_day_minutes: float | None = None,
 ) -> RoutingProblem:
     """The routing problem of ``day``: pickups, deliveries, the hub's vehicles, travel.
 
@@ -142,7 +143,8 @@ def build_day_problem(
     ``optional_penalty_eur_per_kg`` × kg. ``collected_for_later`` are picked up today and
     kept at the hub for a later delivery; ``from_stock`` are delivered today from goods
     collected on an earlier day (their release does not wait for today's pickups).
-    ``drivers`` (None: one per vehicle) and ``breaks`` are the day's drivers and their break.
+    ``drivers`` (None: one per vehicle), ``breaks`` and ``max_day_minutes`` are the day's
+    drivers, their break and the longest day one works.
     Raises ``FoodchainError`` if a flow names a site that is not known.
     """
     weekday = WEEKDAYS[day.weekday()]
@@ -248,4 +250,5 @@ def build_day_problem(
         name=f"{hub.id} {day.isoformat()}",
         drivers=drivers,
         breaks=breaks,
+        max_day_minutes=max_day_minutes,
     )

@@ -8,6 +8,7 @@ driver when a vehicle able to serve it stays at the hub because every driver dri
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
@@ -68,6 +69,16 @@ def single_trip_timing(
     end += problem.unloading_minutes(unloaded)
     if end > v.shift[1] + 1e-6:
         return f"{v.id} would be back at {clock(end)}, after its shift ends at {clock(v.shift[1])}"
+    longest = min(
+        problem.max_day_minutes or math.inf,
+        problem.breaks.after_minutes if problem.breaks else math.inf,
+    )
+    length = end - start - (begin - arrival)  # leaving later saves the wait
+    if length > longest + 1e-6:
+        return (
+            f"a trip of {v.id} there takes {length / 60:.1f} h, longer than a driver "
+            f"works without a break at the hub ({longest / 60:g} h)"
+        )
     if s.kind is StopKind.PICKUP and s.hub_deadline is not None and end > s.hub_deadline + 1e-6:
         return f"{v.id} would unload at the hub at {clock(end)}, after {clock(s.hub_deadline)}"
     return None

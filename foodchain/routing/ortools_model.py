@@ -334,6 +334,13 @@ class Model:
                 solver.Add(end * den + unloading <= (horizon - due) * den)
         if pause or self.problem.breaks is not None:
             self._work_stretches(work, pause, den)
+        if p.max_day_minutes is not None:
+            limit = down(p.max_day_minutes, TIME_UNITS_PER_MINUTE) * den
+            big = 4 * self.horizon * den
+            for slots in work.values():
+                first = slots[0][0]
+                for _, finish, active in slots:
+                    solver.Add(finish - first <= limit + big * (1 - active))
 
     def _rule_minutes(self) -> float:
         rule = self.problem.breaks

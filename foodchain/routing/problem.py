@@ -143,6 +143,10 @@ class RoutingProblem:
     one vehicle for the day, any vehicle, for all its trips); None: one per vehicle."""
     breaks: BreakRule | None = None
     """The drivers' legal break, taken at the hub between trips; None: no break rule."""
+    max_day_minutes: float | None = None
+    """A driver's day at most: from the first trip's loading to the last one's unloading,
+    waits and breaks included (a vehicle's shift is when it may be out; its driver's day is
+    this long within it); None: the shift only."""
 
     def __post_init__(self) -> None:
         if self.drivers is not None and self.drivers < 0:

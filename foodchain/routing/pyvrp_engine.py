@@ -176,6 +176,8 @@ class _Model:
         extra: dict[str, object] = {}
         if not math.isinf(vehicle.range_km):
             extra["max_distance"] = down(vehicle.range_km, DISTANCE_UNITS_PER_KM)
+        if self.problem.max_day_minutes is not None:
+            extra["shift_duration"] = down(self.problem.max_day_minutes, TIME_UNITS_PER_MINUTE)
         if multi:
             extra["reload_depots"] = [0]
             extra["max_reloads"] = vehicle.max_trips - 1

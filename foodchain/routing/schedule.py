@@ -136,10 +136,15 @@ def time_day(
 def within_work_limit(
     problem: RoutingProblem, timings: Sequence[TripTiming], breaks: Sequence[tuple[float, float]]
 ) -> bool:
-    """Whether no stretch of the day's work (first loading, breaks, last unloading) is
-    longer than the break rule allows (always, without a rule)."""
+    """Whether the driver's day is within ``max_day_minutes`` and no stretch of its work
+    (first loading, breaks, last unloading) longer than the break rule allows."""
+    if not timings:
+        return True
+    limit = problem.max_day_minutes
+    if limit is not None and timings[-1].end - timings[0].start > limit + 1e-6:
+        return False
     rule = problem.breaks
-    if rule is None or not timings:
+    if rule is None:
         return True
     marks = [timings[0].start, *(x for pause in breaks for x in pause), timings[-1].end]
     return all(

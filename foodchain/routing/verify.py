@@ -68,6 +68,11 @@ def break_violations(
         pauses.setdefault(pause.vehicle, []).append((pause.start, pause.end))
     for v in set(pauses) - set(by_vehicle):
         errors.append(f"{problem.vehicles[v].id}: a break on a day without trips")
+    limit = problem.max_day_minutes
+    for v, trips in by_vehicle.items():
+        day = max(t.end for t in trips) - min(t.start for t in trips)
+        if limit is not None and day > limit + EPS:
+            errors.append(f"{problem.vehicles[v].id}: a day of {day:.0f} min, at most {limit:g}")
     if rule is None:
         return errors
     for v, trips in by_vehicle.items():
