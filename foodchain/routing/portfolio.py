@@ -8,7 +8,9 @@ Order of work, so that a plan always comes out and never one that breaks a rule:
 3. the searches, in parallel on the machine's cores: PyVRP's iterated local search in a
    child process and OR-Tools' in this one (``engine="auto"``), or one of them.
 With fewer drivers than vehicles, PyVRP (which cannot limit the vehicles used) searches with
-as many vehicles as drivers: those of the incumbent rounds, topped up (``fleet.driver_fleet``).
+as many vehicles as drivers: those of the incumbent rounds, topped up (``fleet.driver_fleet``);
+a second PyVRP search (when OR-Tools does not take the other core) sees the whole fleet and its
+rounds are repaired onto as many vehicles as drivers.
 Every candidate is checked by the exact rules (``verify``) and repaired if it breaks one;
 the kept one has the fewest mandatory stops left out, then the lowest cost
 (``RoutingResult.rank``). If it still leaves mandatory stops out for want of room, the
@@ -502,7 +504,7 @@ def solve(
         progress(min(penalized_cost(c.result, options) for c in candidates))
     crashes: list[str] = []
     incumbent = min(candidates, key=lambda c: c.result.rank()).result.routes()
-    fleets = (driver_fleet(problem, allowed, incumbent), driver_fleet(problem, allowed, {}))
+    fleets = (driver_fleet(problem, allowed, incumbent), None)  # the second: repaired after
     chosen = options
     if options.time_limit_s is not None:
         left = options.time_limit_s - (time.perf_counter() - started)
