@@ -187,8 +187,8 @@ def no_driver(problem: RoutingProblem, stop: int, used: Collection[int]) -> Unse
     """The reason for a stop left out while a vehicle able to serve it stays at the hub
     because every driver of the day drives another one; None if that is not the case."""
     limit = problem.driver_limit
-    if len(set(used)) < limit:
-        return None
+    if len(set(used)) < limit or not problem.stops[stop].mandatory:
+        return None  # an optional stop left out is an optional drop
     idle = [v for v in allowed_vehicles(problem, stop) if v not in used]
     if not idle and limit > 0:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from foodchain.routing.problem import (
     HUB,
@@ -99,3 +100,40 @@ def driver_fleet(
         if v not in chosen:
             chosen.append(v)
     return sorted(chosen)
+
+
+DRIVER_SUBSETS = 12
+"""Most sets of vehicles the construction tries when drivers are fewer than vehicles."""
+
+
+def driver_subsets(
+    problem: RoutingProblem, allowed: Mapping[int, Sequence[int]]
+) -> list[list[int]]:
+    """Sets of as many vehicles as the day has drivers, one per mix of vehicle kinds
+    (identical vehicles are interchangeable), those able to serve every stop first, at most
+    ``DRIVER_SUBSETS``: a greedy construction that opens the cheapest vehicle first (a bike
+    for the kitchens) may leave no driver for the van the afternoon needs."""
+    limit = problem.driver_limit
+    if limit >= len(problem.vehicles) or limit == 0:
+        return []
+    groups: dict[object, list[int]] = {}
+    for v, vehicle in enumerate(problem.vehicles):
+        groups.setdefault(replace(vehicle, id=""), []).append(v)
+    kinds = [sorted(g) for g in groups.values()]
+    mixes: list[list[int]] = []
+
+    def extend(k: int, chosen: list[int]) -> None:
+        if len(mixes) >= 4 * DRIVER_SUBSETS:
+            return
+        if len(chosen) == limit:
+            mixes.append(sorted(chosen))
+            return
+        if k == len(kinds):
+            return
+        for n in range(min(len(kinds[k]), limit - len(chosen)), -1, -1):
+            extend(k + 1, chosen + kinds[k][:n])
+
+    extend(0, [])
+    covered = [m for m in mixes if all(set(vehicles) & set(m) for vehicles in allowed.values())]
+    others = [m for m in mixes if m not in covered]
+    return (covered + others)[:DRIVER_SUBSETS]

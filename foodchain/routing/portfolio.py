@@ -38,7 +38,7 @@ from foodchain.routing.echelons import (
     derive_hub_deadlines,
     with_actual_deadlines,
 )
-from foodchain.routing.fleet import FLEET_SLOTS, driver_fleet
+from foodchain.routing.fleet import FLEET_SLOTS, driver_fleet, driver_subsets
 from foodchain.routing.options import Progress, SolverOptions, improving
 from foodchain.routing.problem import (
     InitialRoutes,
@@ -131,6 +131,26 @@ def _settle(
     if valid and as_is.rank() <= repaired.rank():
         return _Candidate(name, as_is)
     return _Candidate(name if name == "construction" else f"{name}+repair", repaired, True)
+
+
+def _construction(
+    problem: RoutingProblem,
+    coupled: RoutingProblem,
+    allowed: Mapping[int, Sequence[int]],
+    excluded: Mapping[int, Unserved],
+) -> _Candidate:
+    """The cheapest-insertion construction; with fewer drivers than vehicles, the best of
+    the constructions on each set of vehicles ``fleet.driver_subsets`` gives (then
+    completed with every vehicle allowed, within the drivers)."""
+    best = _settle("construction", problem, coupled, allowed, excluded, {})
+    for subset in driver_subsets(coupled, allowed):
+        keep = set(subset)
+        part = {s: [v for v in vs if v in keep] for s, vs in allowed.items()}
+        routes, _ = construct.build(coupled, {s: vs for s, vs in part.items() if vs}, {})
+        found = _settle("construction", problem, coupled, allowed, excluded, routes)
+        if found.result.rank() < best.result.rank():
+            best = found
+    return best
 
 
 def _improve_seconds(options: SolverOptions) -> float | None:
@@ -498,13 +518,16 @@ def solve(
             _settle("warm start", problem, coupled, allowed, excluded, initial_routes)
         )
     building = time.perf_counter()
-    candidates.append(_settle("construction", problem, coupled, allowed, excluded, {}))
+    candidates.append(_construction(problem, coupled, allowed, excluded))
     built_s = time.perf_counter() - building
     if progress is not None:
         progress(min(penalized_cost(c.result, options) for c in candidates))
     crashes: list[str] = []
     incumbent = min(candidates, key=lambda c: c.result.rank()).result.routes()
     fleets = (driver_fleet(problem, allowed, incumbent), None)  # the second: repaired after
+    start = initial_routes
+    if start is None and problem.driver_limit < len(problem.vehicles) and incumbent:
+        start = incumbent  # OR-Tools' first solutions fill the drivers greedily too
     chosen = options
     if options.time_limit_s is not None:
         left = options.time_limit_s - (time.perf_counter() - started)
@@ -514,7 +537,7 @@ def solve(
     rounds = 0
     while True:
         found, crashed = _search(
-            problem, coupled, allowed, excluded, chosen, initial_routes, progress, fleets
+            problem, coupled, allowed, excluded, chosen, start, progress, fleets
         )
         candidates += found
         crashes += crashed
