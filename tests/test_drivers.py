@@ -195,3 +195,16 @@ def test_driver_rules_per_weekday_with_a_default():
 def test_driver_rules_refuse_what_they_cannot_mean(bad):
     with pytest.raises(ValidationError):
         DriverRules.model_validate(bad)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_drivers_day_is_no_longer_than_allowed(engine):
+    """06:10 and 16:10 at 10 km: one van's day would last 10 h 30; at most 8 h, two vans."""
+    stops = [delivery("early", 10, (370, 380)), delivery("late", 10, (970, 980))]
+    vans = [van(id=f"van{k}", shift=(300.0, 1100.0), max_trips=2, cost_fixed=50) for k in (0, 1)]
+    problem = line_problem(stops, vans, [10, 11], max_day_minutes=480.0, breaks=BreakRule())
+    result = solve(problem, replace(QUICK, engine=engine))
+    assert check_result(problem, result) == [] and result.all_mandatory_served
+    assert result.vehicles_used == 2  # one van (cheaper by 50 €) would work too long
+    longer = replace(problem, max_day_minutes=None)
+    assert solve(longer, replace(QUICK, engine=engine)).vehicles_used == 1
