@@ -115,6 +115,16 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
             "settings: {road_factor: 1.3, calendar: {canteen_deadline: 'tôt'}}",
             ["settings.calendar", "HH:MM"],
         ),
+        (
+            "settings: {road_factor: 1.3}",
+            "settings: {road_factor: 1.3, drivers: {per_day: {lundi: 2}}}",
+            ["settings.drivers.per_day", "unknown day(s) lundi", "mon, tue"],
+        ),
+        (
+            "settings: {road_factor: 1.3}",
+            "settings: {road_factor: 1.3, drivers: {per_day: 2, break_minutes: 0}}",
+            ["settings.drivers.break_minutes", "greater than or equal to 1"],
+        ),
     ],
 )
 def test_broken_scenario_is_refused_with_its_line(tmp_path, old, new, fragments):
