@@ -112,6 +112,9 @@ def plan_week(
         "baskets": f"{fulfilment['baskets']['filled']}/{fulfilment['baskets']['due']}",
         "km": kpis["transport"]["km"],
         "trips": kpis["transport"]["trips"],
+        "vehicle_days": kpis["transport"].get("vehicle_days"),
+        "hours": kpis["transport"].get("hours"),
+        "cost_eur": kpis["transport"].get("cost_eur"),
         "unserved": unserved,
         "co2_kg": kpis["transport"]["co2_kg"],
     }

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from foodchain.basket_rules import BasketRules, basket_rules
 from foodchain.calendar_rules import CalendarRules, calendar_rules
+from foodchain.driver_rules import DriverRules, driver_rules
 from foodchain.food_words import PRODUCT_ALIASES
 from foodchain.models import (
     BasketType,
@@ -108,6 +109,10 @@ class Catalogue:
     @cached_property
     def calendar_rules(self) -> CalendarRules:
         return calendar_rules(self.settings)
+
+    @cached_property
+    def driver_rules(self) -> DriverRules:
+        return driver_rules(self.settings)
 
     def closed(self, site_id: str, day: dt.date) -> str | None:
         """Why ``site_id`` takes no delivery on ``day`` (a holiday of the canteen's own

@@ -23,6 +23,7 @@ from foodchain.basket_rules import BasketRules
 from foodchain.calendar_rules import CalendarRules
 from foodchain.catalogue import Catalogue
 from foodchain.db import transaction, write_transaction
+from foodchain.driver_rules import DriverRules
 from foodchain.emissions import EmissionRules
 from foodchain.errors import FoodchainError, InputError, Problem
 from foodchain.files.columns import Column, TableSpec, choice, integer, number, parse_rows, text
@@ -395,6 +396,9 @@ def _read_header(check: _Checker, doc: dict[str, Any], path: Path, data: bytes) 
     sending = settings.get("sending")
     if sending is not None:
         check.model(SendingRules, sending, settings, "settings.sending")
+    drivers = settings.get("drivers")
+    if drivers is not None:
+        check.model(DriverRules, drivers, settings, "settings.drivers")
     return Scenario(
         path=path,
         slug=slug,
@@ -868,6 +872,7 @@ _REACH_FIX: dict[UnservedReason, tuple[str, str]] = {
     UnservedReason.FLEET_SATURATED: ("", "add a vehicle"),
     UnservedReason.NOT_PLACED: ("", "add a vehicle or give the search more time"),
     UnservedReason.OPTIONAL_DROPPED: ("", "add a vehicle"),
+    UnservedReason.NO_DRIVER: ("", "add a driver that day (settings.drivers.per_day)"),
 }
 
 

@@ -96,6 +96,47 @@ def check_result(problem: RoutingProblem, result: RoutingResult) -> list[str]:
             errors.append(f"reported {label} {reported_value} but the trips give {computed}")
     if result.vehicles_used != len(by_vehicle):
         errors.append(f"reported {result.vehicles_used} vehicles, trips use {len(by_vehicle)}")
+    # Drivers: one vehicle each for the day.
+    if problem.drivers is not None and len(by_vehicle) > problem.drivers:
+        errors.append(f"{len(by_vehicle)} vehicles used with {problem.drivers} drivers")
+    errors += _check_breaks(problem, result, by_vehicle)
+    return errors
+
+
+def _check_breaks(problem, result, by_vehicle) -> list[str]:
+    """Each vehicle's work (first loading to last unloading) is cut by breaks of the rule's
+    length, taken at the hub while the vehicle is between trips, into pieces no longer than
+    the rule's stretch of work."""
+    errors: list[str] = []
+    rule = problem.breaks
+    for pause in result.breaks:
+        if pause.vehicle not in by_vehicle:
+            errors.append(f"break of unused vehicle {pause.vehicle}")
+    for v, indices in by_vehicle.items():
+        first = min(result.trips[k].start for k in indices)
+        last = max(result.trips[k].end for k in indices)
+        if problem.max_day_minutes is not None and last - first > problem.max_day_minutes + EPS:
+            errors.append(f"vehicle {v}: a driver's day of {last - first:.1f} min")
+    if rule is None:
+        return errors
+    for v, indices in by_vehicle.items():
+        trips = sorted((result.trips[k] for k in indices), key=lambda t: t.number)
+        pauses = sorted((b.start, b.end) for b in result.breaks if b.vehicle == v)
+        busy = [(t.start, t.end) for t in trips]
+        for start, end in pauses:
+            if end - start + EPS < rule.minutes:
+                errors.append(f"vehicle {v}: break {start:.1f}-{end:.1f} too short")
+            if any(a + EPS < end and start < b - EPS for a, b in busy):
+                errors.append(f"vehicle {v}: break {start:.1f}-{end:.1f} during a trip")
+            if not busy[0][0] - EPS <= start and end <= busy[-1][1] + EPS:
+                errors.append(f"vehicle {v}: break {start:.1f}-{end:.1f} outside its day")
+        since = busy[0][0]
+        for start, end in pauses:
+            if start - since > rule.after_minutes + EPS:
+                errors.append(f"vehicle {v}: {start - since:.0f} min of work before a break")
+            since = end
+        if busy[-1][1] - since > rule.after_minutes + EPS:
+            errors.append(f"vehicle {v}: {busy[-1][1] - since:.0f} min of work at the end")
     return errors
 
 

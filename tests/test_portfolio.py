@@ -33,6 +33,7 @@ from foodchain.routing import (
 )
 from foodchain.routing.diagnosis import saturated, servable
 from foodchain.routing.echelons import derive_hub_deadlines
+from foodchain.routing.problem import BreakRule
 from foodchain.routing.schedule import evaluate
 from foodchain.routing.verify import violations
 from foodchain.runs import list_runs, load_run
@@ -81,6 +82,35 @@ def test_the_library_verifier_agrees_with_the_independent_checker(seed: int) -> 
         agreed_valid += not ours
         agreed_invalid += bool(ours)
     assert agreed_valid and agreed_invalid  # both kinds of rounds were met
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_verifier_and_the_checker_agree_on_drivers_and_breaks(seed: int) -> None:
+    """The same with two drivers and a break due after 2 h 30 (so that both bite)."""
+    rng = random.Random(seed)
+    verdicts: set[tuple[bool, bool]] = set()
+    for k in range(60):
+        day = random_day(seed=300 * seed + k, stops=8, vehicles=3)
+        problem = derive_hub_deadlines(
+            replace(day, drivers=2, breaks=BreakRule(after_minutes=150, minutes=20))
+        )
+        result = _as_result(problem, _random_routes(problem, rng))
+        ours, theirs = violations(problem, result), check_result(problem, result)
+        assert bool(ours) == bool(theirs), (ours, theirs)
+        verdicts.add((not ours, any("driver" in e or "break" in e for e in ours)))
+    assert (False, True) in verdicts  # drivers or breaks broken, seen by both
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_construction_keeps_drivers_and_breaks_on_any_day(seed: int) -> None:
+    day = random_day(seed=700 + seed, stops=20, vehicles=4)
+    problem = derive_hub_deadlines(replace(day, drivers=2, breaks=BreakRule(150, 20)))
+    allowed, excluded = servable(problem)
+    broken = _random_routes(problem, random.Random(seed))
+    routes, left = construct.build(problem, allowed, broken, improve_seconds=None)
+    used = [v for v, trips in routes.items() if any(trips)]
+    result = evaluate(problem, routes, construct.unserved_reasons(problem, left, excluded, used))
+    assert check_result(problem, result) == [] and result.vehicles_used <= 2
 
 
 @pytest.mark.parametrize("seed", range(8))

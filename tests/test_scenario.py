@@ -23,8 +23,13 @@ def test_lensois_has_the_territory_of_the_brief(lensois):
     assert len(kinds[SiteKind.FARM]) >= 9
     assert 2 <= len(kinds[SiteKind.SHOP]) <= 3
     types = [v.type for v in lensois.vehicles]
-    assert sum(t in (VehicleType.CNG_VAN_LARGE, VehicleType.CNG_VAN_SMALL) for t in types) == 7
-    assert types.count(VehicleType.E_CARGO_BIKE) == 4
+    # the hub's own fleet (issue 14), not the town's 7 GNV + 4 VAE; bikes sized as cargo bikes
+    assert types.count(VehicleType.CNG_VAN_LARGE) == 1
+    assert types.count(VehicleType.CNG_VAN_SMALL) == 3
+    bikes = [v for v in lensois.vehicles if v.type is VehicleType.E_CARGO_BIKE]
+    assert len(bikes) == 2 and all(100 <= v.capacity_kg <= 150 for v in bikes)
+    drivers = lensois.settings["drivers"]["per_day"]
+    assert drivers["*"] == 2 and max(drivers.values()) <= len(lensois.vehicles)
     assert 25 <= len(lensois.products) <= 45
     assert len(lensois.basket_types) == 3
     shares = {c.age_group: c.local_share for c in lensois.canteens}
@@ -114,6 +119,16 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
             "settings: {road_factor: 1.3,",
             "settings: {road_factor: 1.3, calendar: {canteen_deadline: 'tôt'},",
             ["settings.calendar", "HH:MM"],
+        ),
+        (
+            "settings: {road_factor: 1.3,",
+            "settings: {road_factor: 1.3, drivers: {per_day: {lundi: 2}},",
+            ["settings.drivers.per_day", "unknown day(s) lundi", "mon, tue"],
+        ),
+        (
+            "settings: {road_factor: 1.3,",
+            "settings: {road_factor: 1.3, drivers: {per_day: 2, break_minutes: 0},",
+            ["settings.drivers.break_minutes", "greater than or equal to 1"],
         ),
     ],
 )

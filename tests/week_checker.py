@@ -40,11 +40,11 @@ def check_week(
     """Every way the rounds (``stops``: the record's rows) fail to carry the allocation
     (``flows``): each collected farm visited on its pickup day for exactly what it sells that
     day, each destination delivered on its delivery day exactly its flows, nothing moved that
-    the allocation did not decide, and a same-day delivery loaded only once its goods are at
+    the allocation did not decide, a same-day delivery loaded only once its goods are at
     the hub (unloaded from the trip that collected them, or brought by the farm: when the
     farm's window opens, plus the hub's handling of this destination's share of its load,
-    unloaded first). Sites the rounds report as unserved are skipped, not excused
-    elsewhere."""
+    unloaded first), and no more vehicles out on a day than the scenario's drivers that day.
+    Sites the rounds report as unserved are skipped, not excused elsewhere."""
     errors: list[str] = []
     brings = {f.site_id: f.brings_own_produce for f in scenario.farms}
     hub = next(s for s in scenario.sites if s.kind.value == "hub")
@@ -108,6 +108,17 @@ def check_week(
                 f"{key}: delivered {delivered.get(key, 0.0):.3f} kg, the allocation sends "
                 f"{to_deliver.get(key, 0.0):.3f} kg there that day"
             )
+    drivers = (scenario.settings.get("drivers") or {}).get("per_day")
+    vehicles_on: dict[dt.date, set[str]] = defaultdict(set)
+    for day, vehicle, _ in trips:
+        vehicles_on[day].add(vehicle)
+    for day, used in sorted(vehicles_on.items()):
+        if isinstance(drivers, dict):
+            allowed = drivers.get(WEEKDAYS[day.weekday()], drivers.get("*", 0))
+        else:
+            allowed = drivers
+        if allowed is not None and len(used) > allowed:
+            errors.append(f"{day}: {len(used)} vehicles out, {allowed} drivers that day")
     for (day, site), farms in sorted(same_day.items()):
         for farm in sorted(farms):
             if (day, farm) in skipped or (day, site) in skipped:

@@ -125,6 +125,8 @@ class StopRow(_Row):
     part: int = 1
     parts: int = 1
     """A site's load bigger than one vehicle is split into several visits."""
+    pause: tuple[float, float] | None = None
+    """On a return row: the driver's break at the hub after this trip (start, end)."""
 
 
 class UnservedRow(_Row):
@@ -267,6 +269,12 @@ def _stop_rows(day: DayRounds) -> list[StopRow]:
     problem, result = day.problem, day.result
     parts = problem.parts()
     rows = []
+    after: dict[tuple[int, int], tuple[float, float]] = {}
+    for b in result.breaks:
+        trips = [t for t in result.trips if t.vehicle == b.vehicle and t.end <= b.start + 1e-9]
+        if trips:
+            last = max(trips, key=lambda t: t.end)
+            after[(last.vehicle, last.number)] = (b.start, b.end)
     for trip in result.trips:
         vehicle = problem.vehicles[trip.vehicle].id
         number = trip.number + 1
@@ -318,6 +326,7 @@ def _stop_rows(day: DayRounds) -> list[StopRow]:
                 action="return",
                 arrival=trip.back,
                 departure=trip.end,
+                pause=after.get((trip.vehicle, trip.number)),
                 load_kg=trip.visits[-1].load_kg if trip.visits else 0.0,
                 km=problem.km[previous][HUB],
             )

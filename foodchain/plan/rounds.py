@@ -75,6 +75,9 @@ def day_problem(
         collected_for_later=later,
         from_stock=stocked,
         travel=Travel.of(catalogue.settings, matrix),
+        drivers=catalogue.driver_rules.on(day),
+        breaks=catalogue.driver_rules.break_rule,
+        max_day_minutes=catalogue.driver_rules.max_day_minutes,
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from foodchain.errors import FoodchainError
 from foodchain.models import FarmIn, SiteIn, SiteKind, VehicleIn
-from foodchain.routing.problem import RoutingProblem, Stop, StopKind, Vehicle
+from foodchain.routing.problem import BreakRule, RoutingProblem, Stop, StopKind, Vehicle
 from foodchain.routing.travel import Place, Travel, TravelMatrix, by_road
 from foodchain.timing import site_window, window_of
 from foodchain.weeks import WEEKDAYS
@@ -133,6 +133,9 @@ def build_day_problem(
     collected_for_later: Sequence[Flow] = (),
     from_stock: Sequence[Flow] = (),
     travel: Travel | None = None,
+    drivers: int | None = None,
+    breaks: BreakRule | None = None,
+    max_day_minutes: float | None = None,
 ) -> RoutingProblem:
     """The routing problem of ``day``: pickups, deliveries, the hub's vehicles, travel.
 
@@ -141,6 +144,8 @@ def build_day_problem(
     ``optional_penalty_eur_per_kg`` × kg. ``collected_for_later`` are picked up today and
     kept at the hub for a later delivery; ``from_stock`` are delivered today from goods
     collected on an earlier day (their release does not wait for today's pickups).
+    ``drivers`` (None: one per vehicle), ``breaks`` and ``max_day_minutes`` are the day's
+    drivers, their break and the longest day one works.
     Raises ``FoodchainError`` if a flow names a site that is not known.
     """
     weekday = WEEKDAYS[day.weekday()]
@@ -250,4 +255,7 @@ def build_day_problem(
         hub_fixed_minutes=hub.service_minutes,
         hub_minutes_per_100kg=rate,
         name=f"{hub.id} {day.isoformat()}",
+        drivers=drivers,
+        breaks=breaks,
+        max_day_minutes=max_day_minutes,
     )

@@ -8,18 +8,19 @@ where the exact rules forbid them are taken out and inserted again where they fi
 The problem must have its hub deadlines fixed (``derive_hub_deadlines``): each pickup then
 unloads by its deadline and each delivery it supplies loads after it, so one vehicle's day
 is feasible or not on its own and insertions are checked one vehicle at a time, exactly
-(the same timing as ``schedule.evaluate``).
+(the same timing as ``schedule.evaluate``, drivers' breaks included). It never has more
+vehicles leave the hub than the day has drivers.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from foodchain.routing.diagnosis import saturated, supply_failure
+from foodchain.routing.diagnosis import no_driver, saturated, supply_failure
 from foodchain.routing.problem import RoutingProblem, StopKind, Unserved
-from foodchain.routing.schedule import time_trip
+from foodchain.routing.schedule import TripTiming, time_day, within_work_limit
 
 EPS = 1e-6
 IMPROVE_PASSES = 30
@@ -33,33 +34,32 @@ class _Day:
     def __init__(self, problem: RoutingProblem) -> None:
         self.problem = problem
 
-    def trip(self, v: int, stops: Sequence[int], ready: float) -> tuple[float, float, float] | None:
-        """(start, end, km) of the trip loading from ``ready``, or None if it breaks a rule."""
+    def _fits(self, v: int, stops: Sequence[int], timing: TripTiming) -> bool:
+        """Whether the timed trip keeps every rule (loads, windows, shift, hub deadlines)."""
         p = self.problem
         vehicle = p.vehicles[v]
-        timing = time_trip(p, v, stops, ready)
         kg, crates = timing.loaded_kg, timing.loaded_crates
         if kg > vehicle.capacity_kg + EPS or crates > vehicle.capacity_crates + EPS:
-            return None
+            return False
         if timing.end > vehicle.shift[1] + EPS:
-            return None
+            return False
         for s, (_, begin, _) in zip(stops, timing.stops, strict=True):
             stop = p.stops[s]
             if begin > stop.window[1] + EPS:
-                return None
+                return False
             sign = -1.0 if stop.kind is StopKind.DELIVERY else 1.0
             kg += sign * stop.kg
             crates += sign * stop.crates
             if kg > vehicle.capacity_kg + EPS or crates > vehicle.capacity_crates + EPS:
-                return None
+                return False
             deadline = stop.hub_deadline
             if (
                 stop.kind is StopKind.PICKUP
                 and deadline is not None
                 and timing.end > deadline + EPS
             ):
-                return None
-        return timing.start, timing.end, timing.km
+                return False
+        return True
 
     def cost(self, v: int, trips: Sequence[Sequence[int]]) -> float | None:
         """Cost of the vehicle's day (fixed, km, hours), or None if it breaks a rule."""
@@ -69,15 +69,16 @@ class _Day:
             return 0.0
         if len(used) > vehicle.max_trips:
             return None
-        ready, total_km, cost = vehicle.shift[0], 0.0, vehicle.cost_fixed
-        for stops in used:
-            timed = self.trip(v, stops, ready)
-            if timed is None:
+        timings, breaks = time_day(self.problem, v, used)
+        if not within_work_limit(self.problem, timings, breaks):
+            return None
+        total_km, cost = 0.0, vehicle.cost_fixed
+        for stops, timing in zip(used, timings, strict=True):
+            if not self._fits(v, stops, timing):
                 return None
-            start, end, km = timed
-            cost += km * vehicle.cost_per_km + (end - start) / 60.0 * vehicle.cost_per_hour
-            total_km += km
-            ready = end
+            cost += timing.km * vehicle.cost_per_km
+            cost += (timing.end - timing.start) / 60.0 * vehicle.cost_per_hour
+            total_km += timing.km
         if total_km > vehicle.range_km + EPS:
             return None
         return cost
@@ -115,8 +116,11 @@ def insert(
             left.append(s)
             continue
         best: tuple[float, int, list[list[int]]] | None = None
+        idle = _busy(current) >= problem.driver_limit  # no driver left for an idle vehicle
         for v in allowed.get(s, ()):
             trips = current.get(v, [])
+            if idle and not trips:
+                continue
             before = costs.get(v, 0.0)
             for candidate in _candidates(trips, s, problem.vehicles[v].max_trips):
                 cost = day.cost(v, candidate)
@@ -185,8 +189,11 @@ def _relocate(
         return False
     gain = before - after
     best: tuple[float, int, list[list[int]]] | None = None
+    busy = _busy(current) - (0 if without else 1)
     for v in allowed.get(stop, ()):
         base = without if v == v_from else current.get(v, [])
+        if not base and v != v_from and busy >= problem.driver_limit:
+            continue  # no driver for one more vehicle
         base_cost = after if v == v_from else costs.get(v, 0.0)
         if base_cost is None:
             continue
@@ -211,6 +218,25 @@ def _relocate(
     return True
 
 
+def _busy(routes: Mapping[int, Sequence[Sequence[int]]]) -> int:
+    """Vehicles that leave the hub (each needs a driver)."""
+    return sum(1 for trips in routes.values() if any(trips))
+
+
+def _with_drivers(
+    problem: RoutingProblem, routes: Mapping[int, Sequence[Sequence[int]]]
+) -> tuple[dict[int, Sequence[Sequence[int]]], list[int]]:
+    """``routes`` on as many vehicles as there are drivers: those serving most stops keep
+    theirs, the others' stops are taken out."""
+    used = [v for v, trips in routes.items() if any(trips)]
+    if len(used) <= problem.driver_limit:
+        return dict(routes), []
+    ranked = sorted(used, key=lambda v: (-sum(len(t) for t in routes[v]), v))
+    kept = set(ranked[: problem.driver_limit])
+    removed = [s for v in used if v not in kept for t in routes[v] for s in t]
+    return {v: routes[v] for v in kept}, removed
+
+
 def _candidates(trips: list[list[int]], stop: int, max_trips: int) -> Iterable[list[list[int]]]:
     for t, trip in enumerate(trips):
         for position in range(len(trip) + 1):
@@ -231,7 +257,7 @@ def feasible_part(
     is taken out, go too)."""
     day = _Day(problem)
     kept: Routes = {}
-    removed: list[int] = []
+    routes, removed = _with_drivers(problem, routes)
     for v, trips in routes.items():
         if not 0 <= v < len(problem.vehicles):
             removed += [s for t in trips for s in t]
@@ -285,15 +311,19 @@ def build(
 
 
 def unserved_reasons(
-    problem: RoutingProblem, left: Iterable[int], excluded: Mapping[int, Unserved]
+    problem: RoutingProblem,
+    left: Iterable[int],
+    excluded: Mapping[int, Unserved],
+    used: Collection[int] = (),
 ) -> list[Unserved]:
-    """Reasons for stops a plan leaves out: the diagnosis's, a missing pickup's, or a fleet
-    without room for them in this plan."""
+    """Reasons for stops a plan leaves out: the diagnosis's, a missing pickup's, every
+    driver busy with the ``used`` vehicles while another could serve it, or a fleet without
+    room for them in this plan."""
     out = dict(excluded)
     pending = sorted(set(left) - set(out), key=lambda s: problem.stops[s].kind is StopKind.DELIVERY)
     for s in pending:  # pickups first: a delivery then finds its missing pickup's reason
         if any(p in out for p in problem.stops[s].supplied_by):
             out[s] = supply_failure(problem, s, out)
         else:
-            out[s] = saturated(problem, s)
+            out[s] = no_driver(problem, s, used) or saturated(problem, s)
     return list(out.values())

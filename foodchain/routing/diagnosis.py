@@ -2,12 +2,14 @@
 
 A stop that no vehicle could serve even on a trip of its own is left out of the solver's
 model and reported with the first obstacle met, in words a coordinator understands. A stop
-the solver drops although such a trip exists is reported as a saturated fleet.
+the solver drops although such a trip exists is reported as a saturated fleet, or as wanting a
+driver when a vehicle able to serve it stays at the hub because every driver drives another.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from foodchain.routing.problem import HUB, RoutingProblem, StopKind, Unserved, UnservedReason
@@ -67,6 +69,16 @@ def single_trip_timing(
     end += problem.unloading_minutes(unloaded)
     if end > v.shift[1] + 1e-6:
         return f"{v.id} would be back at {clock(end)}, after its shift ends at {clock(v.shift[1])}"
+    longest = min(
+        problem.max_day_minutes or math.inf,
+        problem.breaks.after_minutes if problem.breaks else math.inf,
+    )
+    length = end - start - (begin - arrival)  # leaving later saves the wait
+    if length > longest + 1e-6:
+        return (
+            f"a trip of {v.id} there takes {length / 60:.1f} h, longer than a driver "
+            f"works without a break at the hub ({longest / 60:g} h)"
+        )
     if s.kind is StopKind.PICKUP and s.hub_deadline is not None and end > s.hub_deadline + 1e-6:
         return f"{v.id} would unload at the hub at {clock(end)}, after {clock(s.hub_deadline)}"
     return None
@@ -171,6 +183,28 @@ def saturated(problem: RoutingProblem, stop: int) -> Unserved:
     )
 
 
+def no_driver(problem: RoutingProblem, stop: int, used: Collection[int]) -> Unserved | None:
+    """The reason for a stop left out while a vehicle able to serve it stays at the hub
+    because every driver of the day drives another one; None if that is not the case."""
+    limit = problem.driver_limit
+    if len(set(used)) < limit or not problem.stops[stop].mandatory:
+        return None  # an optional stop left out is an optional drop
+    idle = [v for v in allowed_vehicles(problem, stop) if v not in used]
+    if not idle and limit > 0:
+        return None
+    s = problem.stops[stop]
+    name = s.site_id + (f" ({s.label})" if s.label else "")
+    if limit == 0:
+        why = "no driver works that day"
+    else:
+        spare = ", ".join(problem.vehicles[v].id for v in idle)
+        why = (
+            f"the day's {limit} driver(s) drive other vehicles and {spare} has no driver; "
+            "add a driver that day (settings.drivers) or widen the window"
+        )
+    return Unserved(stop, UnservedReason.NO_DRIVER, f"{name}: {why}")
+
+
 def allowed_vehicles(problem: RoutingProblem, stop: int) -> list[int]:
     """Vehicles that could serve the stop on a trip of its own (kind, zone, size, times)."""
     return [
@@ -204,7 +238,9 @@ def servable(problem: RoutingProblem) -> tuple[dict[int, list[int]], dict[int, U
     excluded: dict[int, Unserved] = {}
     for s in range(len(problem.stops)):
         vehicles = allowed_vehicles(problem, s)
-        if vehicles:
+        if vehicles and problem.driver_limit == 0:
+            excluded[s] = no_driver(problem, s, ()) or saturated(problem, s)
+        elif vehicles:
             allowed[s] = vehicles
         else:
             excluded[s] = diagnose(problem, s) or saturated(problem, s)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
 from foodchain.routing.problem import (
     HUB,
     InitialRoutes,
@@ -69,3 +72,68 @@ def shortfall(result: RoutingResult) -> tuple[int, int]:
     """(no solution at all, stops left out for want of vehicles): what a larger fleet fixes."""
     saturated = sum(u.reason is UnservedReason.FLEET_SATURATED for u in result.unserved)
     return (0 if result.found_solution else 1, saturated)
+
+
+def driver_fleet(
+    problem: RoutingProblem,
+    allowed: Mapping[int, Sequence[int]],
+    routes: InitialRoutes,
+) -> list[int] | None:
+    """As many vehicles as the day has drivers, for an engine that cannot limit the vehicles
+    it uses (PyVRP): those of ``routes`` first, then, for each stop none of them may serve,
+    the cheapest (``fleet_order``) that may, then the cheapest; None if every vehicle has
+    its driver."""
+    limit = problem.driver_limit
+    if limit >= len(problem.vehicles):
+        return None
+    chosen = [v for v, trips in routes.items() if any(trips)][:limit]
+    order = fleet_order(problem)
+    rank = {v: i for i, v in enumerate(order)}
+    for s in sorted(allowed):
+        if len(chosen) >= limit:
+            break
+        if not set(allowed[s]) & set(chosen):
+            chosen.append(min(allowed[s], key=rank.__getitem__))
+    for v in order:
+        if len(chosen) >= limit:
+            break
+        if v not in chosen:
+            chosen.append(v)
+    return sorted(chosen)
+
+
+DRIVER_SUBSETS = 12
+"""Most sets of vehicles the construction tries when drivers are fewer than vehicles."""
+
+
+def driver_subsets(
+    problem: RoutingProblem, allowed: Mapping[int, Sequence[int]]
+) -> list[list[int]]:
+    """Sets of as many vehicles as the day has drivers, one per mix of vehicle kinds
+    (identical vehicles are interchangeable), those able to serve every stop first, at most
+    ``DRIVER_SUBSETS``: a greedy construction that opens the cheapest vehicle first (a bike
+    for the kitchens) may leave no driver for the van the afternoon needs."""
+    limit = problem.driver_limit
+    if limit >= len(problem.vehicles) or limit == 0:
+        return []
+    groups: dict[object, list[int]] = {}
+    for v, vehicle in enumerate(problem.vehicles):
+        groups.setdefault(replace(vehicle, id=""), []).append(v)
+    kinds = [sorted(g) for g in groups.values()]
+    mixes: list[list[int]] = []
+
+    def extend(k: int, chosen: list[int]) -> None:
+        if len(mixes) >= 4 * DRIVER_SUBSETS:
+            return
+        if len(chosen) == limit:
+            mixes.append(sorted(chosen))
+            return
+        if k == len(kinds):
+            return
+        for n in range(min(len(kinds[k]), limit - len(chosen)), -1, -1):
+            extend(k + 1, chosen + kinds[k][:n])
+
+    extend(0, [])
+    covered = [m for m in mixes if all(set(vehicles) & set(m) for vehicles in allowed.values())]
+    others = [m for m in mixes if m not in covered]
+    return (covered + others)[:DRIVER_SUBSETS]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from foodchain.routing.diagnosis import saturated, servable
+from foodchain.routing.diagnosis import no_driver, saturated, servable
 from foodchain.routing.echelons import derive_hub_deadlines, tighten_hub_deadlines
 from foodchain.routing.fleet import fleet_order, initial_fleet, shortfall
 from foodchain.routing.options import Progress, SolverOptions, improving
@@ -139,7 +139,10 @@ def _solve_fleet(
         )
     best = min(found, key=lambda o: (o.objective, o.config_index))
     statistics.update(status=best.status, winner=best.config_index)
-    unserved = list(excluded.values()) + [saturated(problem, s) for s in best.dropped]
+    used = [v for v, trips in best.routes.items() if any(trips)]
+    unserved = list(excluded.values()) + [
+        no_driver(problem, s, used) or saturated(problem, s) for s in best.dropped
+    ]
     return evaluate(
         problem,
         best.routes,

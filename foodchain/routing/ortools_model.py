@@ -9,6 +9,10 @@ trip's deliveries, which its loading must follow) and ``deadline`` (the earliest
 of a trip's pickups, which its unloading must meet). Hub handling time (fixed + per 100 kg)
 links the load and time dimensions through a few linear constraints per slot.
 
+Drivers: the first slots of the vehicles that leave the hub are at most the day's drivers.
+Breaks: a 0-1 variable per later slot puts the driver's break before it (the slot loads that
+much later), and linear constraints keep every stretch of work within the rule's.
+
 Integers: travel and service times are rounded *up*, capacities down (``integers``), so
 whatever the solver accepts is feasible in exact arithmetic; costs are rounded to the
 nearest unit (1/360,000 €, so an hourly rate in tenths of euros is exact per time unit).
@@ -75,6 +79,7 @@ class Model:
         self._distance()
         self._costs()
         self._hub_links()
+        self._drivers()
         self._visits(allowed, options)
 
     # ------------------------------------------------------------------ helpers
@@ -289,6 +294,8 @@ class Model:
                 floor = min(horizon, max(0, horizon - down(d, TIME_UNITS_PER_MINUTE)))
                 deadline_dim.CumulVar(self.index(s)).SetMin(floor)
 
+        pause = self._pauses()
+        work: dict[int, list[tuple[Any, Any, Any]]] = {}
         for k, (v, t) in enumerate(self.slots):
             start = self.time.CumulVar(routing.Start(k))
             end = self.time.CumulVar(routing.End(k))
@@ -312,7 +319,11 @@ class Model:
                 prev_unloading: Any = 0
                 if num and not isinstance(self.picked_kg[previous], int):
                     prev_unloading = self.picked_kg[previous] * num
-                solver.Add(start * den >= prev_end * den + prev_unloading + loading)
+                rest: Any = 0
+                if (v, t) in pause:
+                    rest = pause[(v, t)] * (up(self._rule_minutes(), TIME_UNITS_PER_MINUTE) * den)
+                solver.Add(start * den >= prev_end * den + prev_unloading + loading + rest)
+            work.setdefault(v, []).append((start * den - loading, end * den + unloading, active))
             if not isinstance(unloading, int):
                 solver.Add(end * den + unloading <= down(shift[1], TIME_UNITS_PER_MINUTE) * den)
             if release_dim is not None:
@@ -321,6 +332,85 @@ class Model:
             if deadline_dim is not None:
                 due = deadline_dim.CumulVar(routing.End(k))
                 solver.Add(end * den + unloading <= (horizon - due) * den)
+        if pause or self.problem.breaks is not None:
+            self._work_stretches(work, pause, den)
+        if p.max_day_minutes is not None:
+            limit = down(p.max_day_minutes, TIME_UNITS_PER_MINUTE) * den
+            big = 4 * self.horizon * den
+            for slots in work.values():
+                first = slots[0][0]
+                for _, finish, active in slots:
+                    solver.Add(finish - first <= limit + big * (1 - active))
+
+    def _rule_minutes(self) -> float:
+        rule = self.problem.breaks
+        return 0.0 if rule is None else rule.minutes
+
+    def _pauses(self) -> dict[tuple[int, int], Any]:
+        """A 0-1 variable per trip slot after the first of a vehicle whose shift is longer
+        than the break rule's stretch of work: 1 if the driver's break comes before it."""
+        rule = self.problem.breaks
+        out: dict[tuple[int, int], Any] = {}
+        if rule is None:
+            return out
+        for v, vehicle in enumerate(self.problem.vehicles):
+            if vehicle.shift[1] - vehicle.shift[0] <= rule.after_minutes:
+                continue
+            for t in range(1, vehicle.max_trips):
+                out[(v, t)] = self.solver.BoolVar(f"break_{v}_{t}")
+        return out
+
+    def _work_stretches(
+        self,
+        work: dict[int, list[tuple[Any, Any, Any]]],
+        pause: dict[tuple[int, int], Any],
+        den: int,
+    ) -> None:
+        """No stretch of a vehicle's work longer than the break rule's: from its first
+        loading to each trip's unloading unless a break came between, and from the end of a
+        break (the next trip's loading, the break taken just before) to each later trip's
+        unloading. One break a day: enough for a shift up to twice the stretch plus the
+        break (the exact rules, ``verify``, judge any other)."""
+        rule = self.problem.breaks
+        assert rule is not None
+        solver = self.solver
+        limit = down(rule.after_minutes, TIME_UNITS_PER_MINUTE) * den
+        pause_units = up(rule.minutes, TIME_UNITS_PER_MINUTE) * den
+        big = 4 * self.horizon * den
+        for v, slots in work.items():
+            if self.problem.vehicles[v].shift[1] - self.problem.vehicles[v].shift[0] <= (
+                rule.after_minutes
+            ):
+                continue
+            first = slots[0][0]
+            breaks = [pause[(v, t)] for t in range(1, len(slots))]
+            if breaks:
+                solver.Add(solver.Sum(breaks) <= 1)
+            for t, (begin, finish, active) in enumerate(slots):
+                before = solver.Sum(breaks[:t]) if t else 0
+                solver.Add(finish - first <= limit + big * before + big * (1 - active))
+                if t:
+                    taken = breaks[t - 1]
+                    solver.Add(taken <= active)
+                    # the break ends as this trip loads: it starts within the first stretch
+                    solver.Add(begin - pause_units - first <= limit + big * (1 - taken))
+                    for later in range(t, len(slots)):
+                        finish_later, active_later = slots[later][1], slots[later][2]
+                        solver.Add(
+                            finish_later - begin
+                            <= limit + big * (1 - taken) + big * (1 - active_later)
+                        )
+
+    def _drivers(self) -> None:
+        """At most as many vehicles leave the hub as the day has drivers: a vehicle's first
+        trip slot is active when it is used (its later ones only after it)."""
+        p = self.problem
+        if p.drivers is None or p.drivers >= len(p.vehicles):
+            return
+        first = [
+            self.routing.ActiveVehicleVar(self.slot_of[(v, 0)]) for v in range(len(p.vehicles))
+        ]
+        self.solver.Add(self.solver.Sum(first) <= p.drivers)
 
     def _visits(self, allowed: dict[int, list[int]], options: SolverOptions) -> None:
         p = self.problem

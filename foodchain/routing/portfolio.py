@@ -7,6 +7,10 @@ Order of work, so that a plan always comes out and never one that breaks a rule:
    ends: there are rounds even if every search below runs out of time;
 3. the searches, in parallel on the machine's cores: PyVRP's iterated local search in a
    child process and OR-Tools' in this one (``engine="auto"``), or one of them.
+With fewer drivers than vehicles, PyVRP (which cannot limit the vehicles used) searches with
+as many vehicles as drivers: those of the incumbent rounds, topped up (``fleet.driver_fleet``);
+a second PyVRP search (when OR-Tools does not take the other core) sees the whole fleet and its
+rounds are repaired onto as many vehicles as drivers.
 Every candidate is checked by the exact rules (``verify``) and repaired if it breaks one;
 the kept one has the fewest mandatory stops left out, then the lowest cost
 (``RoutingResult.rank``). If it still leaves mandatory stops out for want of room, the
@@ -34,7 +38,7 @@ from foodchain.routing.echelons import (
     derive_hub_deadlines,
     with_actual_deadlines,
 )
-from foodchain.routing.fleet import FLEET_SLOTS
+from foodchain.routing.fleet import FLEET_SLOTS, driver_fleet, driver_subsets
 from foodchain.routing.options import Progress, SolverOptions, improving
 from foodchain.routing.problem import (
     InitialRoutes,
@@ -92,6 +96,11 @@ class SearchCrashed(RuntimeError):
     """A search process failed; its traceback is kept in the day's statistics."""
 
 
+def _used(routes: Mapping[int, Sequence[Sequence[int]]]) -> list[int]:
+    """Vehicles that leave the hub in ``routes``."""
+    return [v for v, trips in routes.items() if any(trips)]
+
+
 def _settle(
     name: str,
     problem: RoutingProblem,
@@ -107,19 +116,41 @@ def _settle(
     reasons = {s: u for s, u in excluded.items() if s not in served}
     missing = [s for s in allowed if s not in served]
     as_is = with_actual_deadlines(
-        problem, routes, construct.unserved_reasons(coupled, missing, reasons)
+        problem, routes, construct.unserved_reasons(coupled, missing, reasons, _used(routes))
     )
     valid = not violations(problem, as_is)
     if valid and not missing:
         return _Candidate(name, as_is)
     built, left = construct.build(coupled, allowed, routes)
-    repaired = evaluate(coupled, built, construct.unserved_reasons(coupled, left, excluded))
+    repaired = evaluate(
+        coupled, built, construct.unserved_reasons(coupled, left, excluded, _used(built))
+    )
     errors = violations(problem, repaired)
     if errors:  # construct checks the same rules: this would be a bug in one of them
         raise AssertionError(f"repaired rounds break a rule: {errors[0]}")
     if valid and as_is.rank() <= repaired.rank():
         return _Candidate(name, as_is)
     return _Candidate(name if name == "construction" else f"{name}+repair", repaired, True)
+
+
+def _construction(
+    problem: RoutingProblem,
+    coupled: RoutingProblem,
+    allowed: Mapping[int, Sequence[int]],
+    excluded: Mapping[int, Unserved],
+) -> _Candidate:
+    """The cheapest-insertion construction; with fewer drivers than vehicles, the best of
+    the constructions on each set of vehicles ``fleet.driver_subsets`` gives (then
+    completed with every vehicle allowed, within the drivers)."""
+    best = _settle("construction", problem, coupled, allowed, excluded, {})
+    for subset in driver_subsets(coupled, allowed):
+        keep = set(subset)
+        part = {s: [v for v in vs if v in keep] for s, vs in allowed.items()}
+        routes, _ = construct.build(coupled, {s: vs for s, vs in part.items() if vs}, {})
+        found = _settle("construction", problem, coupled, allowed, excluded, routes)
+        if found.result.rank() < best.result.rank():
+            best = found
+    return best
 
 
 def _improve_seconds(options: SolverOptions) -> float | None:
@@ -148,7 +179,9 @@ def _improved(
     routes, left = construct.insert(  # the room moves made may take stops left out
         coupled, routes, [s for s in allowed if s not in served], allowed
     )
-    result = evaluate(coupled, routes, construct.unserved_reasons(coupled, left, excluded))
+    result = evaluate(
+        coupled, routes, construct.unserved_reasons(coupled, left, excluded, _used(routes))
+    )
     if violations(problem, result):  # construct checks the same rules: a bug in one of them
         raise AssertionError("improved rounds break a rule")
     return _Candidate(f"{start.name}+improved", result, True)
@@ -269,13 +302,28 @@ def _pyvrp_candidates(
     excluded: Mapping[int, Unserved],
     options: SolverOptions,
     initial_routes: InitialRoutes | None,
+    fleet: Sequence[int] | None = None,
 ) -> list[_Candidate]:
     """Each PyVRP round's rounds settled (valid or repaired) where the search ran: in a
-    child process, the repairs of two searches take both cores."""
-    return [
-        _settle("pyvrp", problem, coupled, allowed, excluded, outcome.routes)
-        for outcome in pyvrp_rounds(problem, coupled, allowed, options, initial_routes)
-    ]
+    child process, the repairs of two searches take both cores. With ``fleet`` (fewer
+    drivers than vehicles: PyVRP has no limit on the vehicles used), the search sees only
+    those vehicles."""
+    if fleet is None:
+        found = [o.routes for o in pyvrp_rounds(problem, coupled, allowed, options, initial_routes)]
+    else:
+        index = {v: k for k, v in enumerate(fleet)}
+
+        def part(day: RoutingProblem) -> RoutingProblem:
+            return replace(day, vehicles=tuple(day.vehicles[v] for v in fleet), drivers=None)
+
+        start = (
+            {index[v]: trips for v, trips in initial_routes.items() if v in index}
+            if initial_routes
+            else None
+        )
+        outcomes = pyvrp_rounds(part(problem), part(coupled), allowed, options, start)
+        found = [{fleet[k]: trips for k, trips in o.routes.items()} for o in outcomes]
+    return [_settle("pyvrp", problem, coupled, allowed, excluded, routes) for routes in found]
 
 
 def _pyvrp_child(connection: Connection, task: PyvrpTask) -> None:
@@ -305,6 +353,7 @@ class _PyvrpSearch:
         options: SolverOptions,
         initial_routes: InitialRoutes | None,
         in_child: bool,
+        fleet: Sequence[int] | None = None,
     ) -> None:
         self.task: PyvrpTask = partial(
             _pyvrp_candidates,
@@ -314,6 +363,7 @@ class _PyvrpSearch:
             dict(excluded),
             options,
             initial_routes,
+            fleet,
         )
         self.time_limit_s = options.time_limit_s
         self.process: Any = None
@@ -374,8 +424,10 @@ def _search(
     options: SolverOptions,
     initial_routes: InitialRoutes | None,
     progress: Progress | None,
+    fleets: Sequence[Sequence[int] | None] = (None, None),
 ) -> tuple[list[_Candidate], list[str]]:
-    """The engines' results (valid or repaired), and the crashes met."""
+    """The engines' results (valid or repaired), and the crashes met; ``fleets``: the
+    vehicles each PyVRP search sees (None: all)."""
     candidates: list[_Candidate] = []
     crashes: list[str] = []
     use_ortools = options.engine == "ortools" or (
@@ -386,7 +438,14 @@ def _search(
         auto = options.engine == "auto"
         searches.append(
             _PyvrpSearch(
-                problem, coupled, allowed, excluded, options, initial_routes, in_child=auto
+                problem,
+                coupled,
+                allowed,
+                excluded,
+                options,
+                initial_routes,
+                in_child=auto,
+                fleet=fleets[0],
             )
         )
         if auto and not use_ortools:  # the second core: PyVRP again, another seed
@@ -395,7 +454,14 @@ def _search(
             )
             searches.append(
                 _PyvrpSearch(
-                    problem, coupled, allowed, excluded, other, initial_routes, in_child=False
+                    problem,
+                    coupled,
+                    allowed,
+                    excluded,
+                    other,
+                    initial_routes,
+                    in_child=False,
+                    fleet=fleets[1],
                 )
             )
     try:
@@ -452,11 +518,16 @@ def solve(
             _settle("warm start", problem, coupled, allowed, excluded, initial_routes)
         )
     building = time.perf_counter()
-    candidates.append(_settle("construction", problem, coupled, allowed, excluded, {}))
+    candidates.append(_construction(problem, coupled, allowed, excluded))
     built_s = time.perf_counter() - building
     if progress is not None:
         progress(min(penalized_cost(c.result, options) for c in candidates))
     crashes: list[str] = []
+    incumbent = min(candidates, key=lambda c: c.result.rank()).result.routes()
+    fleets = (driver_fleet(problem, allowed, incumbent), None)  # the second: repaired after
+    start = initial_routes
+    if start is None and problem.driver_limit < len(problem.vehicles) and incumbent:
+        start = incumbent  # OR-Tools' first solutions fill the drivers greedily too
     chosen = options
     if options.time_limit_s is not None:
         left = options.time_limit_s - (time.perf_counter() - started)
@@ -466,7 +537,7 @@ def solve(
     rounds = 0
     while True:
         found, crashed = _search(
-            problem, coupled, allowed, excluded, chosen, initial_routes, progress
+            problem, coupled, allowed, excluded, chosen, start, progress, fleets
         )
         candidates += found
         crashes += crashed

@@ -38,6 +38,9 @@ class UnservedReason(StrEnum):
     """A trip of its own would serve it, but the searches found no room for it in their time
     (not a proof that the fleet is full: more time or a vehicle may serve it)."""
     OPTIONAL_DROPPED = "optional_dropped"
+    NO_DRIVER = "no_driver"
+    """Every driver of the day drives another vehicle: a vehicle able to serve the stop
+    stays at the hub for want of a driver."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,23 @@ Matrix = tuple[tuple[float, ...], ...]
 
 
 @dataclass(frozen=True)
+class BreakRule:
+    """A driver's legal break: after ``after_minutes`` of work at most, a pause of
+    ``minutes`` (French labour code: 20 min once the day's work reaches 6 h).
+
+    A vehicle's work runs from its first trip's loading to its last trip's unloading; the
+    pause is taken at the hub between two trips, and no stretch of work between the start,
+    the pauses and the end is longer than ``after_minutes``."""
+
+    after_minutes: float = 360.0
+    minutes: float = 20.0
+
+    def __post_init__(self) -> None:
+        if self.after_minutes <= 0 or self.minutes < 0:
+            raise ValueError("a break rule needs positive work and a break of 0 min or more")
+
+
+@dataclass(frozen=True)
 class RoutingProblem:
     """Everything the solver needs for one day; location 0 is the hub, stop i is i + 1.
 
@@ -118,8 +138,19 @@ class RoutingProblem:
     hub_fixed_minutes: float = 0.0
     hub_minutes_per_100kg: float = 0.0
     name: str = ""
+    drivers: int | None = None
+    """Drivers working that day: at most this many vehicles leave the hub (a driver takes
+    one vehicle for the day, any vehicle, for all its trips); None: one per vehicle."""
+    breaks: BreakRule | None = None
+    """The drivers' legal break, taken at the hub between trips; None: no break rule."""
+    max_day_minutes: float | None = None
+    """A driver's day at most: from the first trip's loading to the last one's unloading,
+    waits and breaks included (a vehicle's shift is when it may be out; its driver's day is
+    this long within it); None: the shift only."""
 
     def __post_init__(self) -> None:
+        if self.drivers is not None and self.drivers < 0:
+            raise ValueError("drivers must be 0 or more")
         size = len(self.stops) + 1
         for matrix in (self.km, *self.minutes):
             if len(matrix) != size or any(len(row) != size for row in matrix):
@@ -134,6 +165,12 @@ class RoutingProblem:
                     or self.stops[pickup].kind is not StopKind.PICKUP
                 ):
                     raise ValueError(f"stop {stop.site_id}: supplied by {pickup}, not a pickup")
+
+    @property
+    def driver_limit(self) -> int:
+        """Most vehicles that may leave the hub that day."""
+        fleet = len(self.vehicles)
+        return fleet if self.drivers is None else min(fleet, self.drivers)
 
     @property
     def size(self) -> int:
@@ -201,6 +238,15 @@ class Trip:
 
 
 @dataclass(frozen=True)
+class Break:
+    """A driver's pause at the hub between two trips of ``vehicle`` (minutes since midnight)."""
+
+    vehicle: int
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
 class Unserved:
     stop: int
     reason: UnservedReason
@@ -224,6 +270,8 @@ class RoutingResult:
     objective: int | None = None
     """The solver's integer objective (scaled), for comparing runs of one problem."""
     statistics: Mapping[str, float | int | str] = field(default_factory=dict)
+    breaks: tuple[Break, ...] = ()
+    """The drivers' pauses, at the hub between trips (``RoutingProblem.breaks``)."""
 
     @property
     def all_mandatory_served(self) -> bool:

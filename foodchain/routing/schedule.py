@@ -4,6 +4,7 @@ The solver works on scaled integers rounded so that what it finds is feasible he
 module recomputes the day in floating point from the problem alone. Each trip starts as
 early as its constraints allow, then its departure is delayed as long as that only removes
 waiting (the end stays the same), so reported hours are the hours the plan really needs.
+The drivers' breaks go at the hub between trips, where the day needs them (``time_day``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from itertools import pairwise
 
 from foodchain.routing.problem import (
     HUB,
+    Break,
     RoutingProblem,
     RoutingResult,
     StopKind,
@@ -98,10 +100,85 @@ def time_trip(
     return TripTiming(start, departure, tuple(times), back, end, km, loaded, crates, unloaded)
 
 
+def time_day(
+    problem: RoutingProblem, vehicle: int, trips: Sequence[Sequence[int]]
+) -> tuple[list[TripTiming], list[tuple[float, float]]]:
+    """The timing of a vehicle's day: its trips one after the other from the start of its
+    shift, and the driver's breaks (start, end) at the hub between them.
+
+    A break is placed only when the next trip would end more than ``after_minutes`` after
+    work (re)started: in the latest wait between trips long enough for it (it then ends when
+    the wait does, so it moves nothing), else right after the previous trip, the next one
+    loading when the break is over. Rules are not enforced here (``verify`` judges): a trip
+    longer than the longest stretch of work, say, stays as it is."""
+    ready = problem.vehicles[vehicle].shift[0]
+    rule = problem.breaks
+    timings: list[TripTiming] = []
+    breaks: list[tuple[float, float]] = []
+    resume = 0.0  # when work started, or restarted after the last break
+    for stops in trips:
+        timing = time_trip(problem, vehicle, stops, ready)
+        if not timings:
+            resume = timing.start
+        elif rule is not None and timing.end - resume > rule.after_minutes + 1e-9:
+            placed = _free_break(timings, timing, resume, rule.after_minutes, rule.minutes)
+            if placed is None:
+                begin = timings[-1].end
+                placed = (begin, begin + rule.minutes)
+                timing = time_trip(problem, vehicle, stops, placed[1])
+            breaks.append(placed)
+            resume = placed[1]
+        timings.append(timing)
+        ready = timing.end
+    return timings, breaks
+
+
+def within_work_limit(
+    problem: RoutingProblem, timings: Sequence[TripTiming], breaks: Sequence[tuple[float, float]]
+) -> bool:
+    """Whether the driver's day is within ``max_day_minutes`` and no stretch of its work
+    (first loading, breaks, last unloading) longer than the break rule allows."""
+    if not timings:
+        return True
+    limit = problem.max_day_minutes
+    if limit is not None and timings[-1].end - timings[0].start > limit + 1e-6:
+        return False
+    rule = problem.breaks
+    if rule is None:
+        return True
+    marks = [timings[0].start, *(x for pause in breaks for x in pause), timings[-1].end]
+    return all(
+        stop - begin <= rule.after_minutes + 1e-6
+        for begin, stop in zip(marks[::2], marks[1::2], strict=True)
+    )
+
+
+def _free_break(
+    timings: Sequence[TripTiming],
+    following: TripTiming,
+    resume: float,
+    after: float,
+    minutes: float,
+) -> tuple[float, float] | None:
+    """A break in the latest wait at the hub (since work resumed) after which ``following``
+    ends within ``after`` minutes of work, ending as late as the wait and the rule allow."""
+    for k in range(len(timings) - 1, -1, -1):
+        gap_start = timings[k].end
+        if gap_start < resume - 1e-9:
+            return None
+        gap_end = timings[k + 1].start if k + 1 < len(timings) else following.start
+        begin = min(gap_end - minutes, resume + after)
+        if begin < gap_start - 1e-9:
+            continue
+        if following.end - (begin + minutes) <= after + 1e-9:
+            return (begin, begin + minutes)
+        return None  # an earlier wait leaves even more work after it
+    return None
+
+
 def _timed_trip(
-    problem: RoutingProblem, vehicle: int, number: int, stops: Sequence[int], ready: float
+    problem: RoutingProblem, vehicle: int, number: int, stops: Sequence[int], timing: TripTiming
 ) -> Trip:
-    timing = time_trip(problem, vehicle, stops, ready)
     visits = []
     kg_on_board, crates_on_board = timing.loaded_kg, timing.loaded_crates
     for i, (arrival, begin, leave) in zip(stops, timing.stops, strict=True):
@@ -136,16 +213,13 @@ def evaluate(
 ) -> RoutingResult:
     """The result of serving ``routes`` (vehicle -> trips -> stops); costs in euros."""
     trips: list[Trip] = []
+    pauses: list[Break] = []
     for vehicle in sorted(routes):
-        ready = problem.vehicles[vehicle].shift[0]
-        number = 0
-        for stops in routes[vehicle]:
-            if not stops:
-                continue
-            trip = _timed_trip(problem, vehicle, number, stops, ready)
-            trips.append(trip)
-            ready = trip.end
-            number += 1
+        used_trips = [list(stops) for stops in routes[vehicle] if stops]
+        timings, breaks = time_day(problem, vehicle, used_trips)
+        for number, (stops, timing) in enumerate(zip(used_trips, timings, strict=True)):
+            trips.append(_timed_trip(problem, vehicle, number, stops, timing))
+        pauses += [Break(vehicle, start, end) for start, end in breaks]
     used = sorted({t.vehicle for t in trips})
     cost = sum(problem.vehicles[v].cost_fixed for v in used)
     km = hours = co2 = 0.0
@@ -171,4 +245,5 @@ def evaluate(
         seconds=seconds,
         objective=objective,
         statistics=dict(statistics or {}),
+        breaks=tuple(pauses),
     )

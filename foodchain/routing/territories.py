@@ -62,6 +62,10 @@ def solve_day(
             unserved += [saturated(coupled, s) for s in group]
             continue
         part = _part(coupled, group, free)
+        if coupled.drivers is not None:  # the drivers the earlier territories left
+            part = replace(
+                part, drivers=max(0, coupled.drivers - (len(problem.vehicles) - len(free)))
+            )
         # Straight to the search that may leave stops out: the compulsory-first search tends
         # to spend a territory's whole time proving it cannot serve everything.
         chosen = replace(options, hard_mandatory_first=False)

@@ -9,6 +9,8 @@ used to get there. (The tests use an independent checker of their own.)
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from foodchain.routing.diagnosis import vehicle_can_visit
 from foodchain.routing.problem import RoutingProblem, RoutingResult, StopKind, Trip
 
@@ -34,6 +36,9 @@ def violations(problem: RoutingProblem, result: RoutingResult) -> list[str]:
     by_vehicle: dict[int, list[Trip]] = {}
     for trip in result.trips:
         by_vehicle.setdefault(trip.vehicle, []).append(trip)
+    if problem.drivers is not None and len(by_vehicle) > problem.drivers:
+        errors.append(f"{len(by_vehicle)} vehicles leave the hub, {problem.drivers} drivers")
+    errors += break_violations(problem, result, by_vehicle)
     for v, trips in by_vehicle.items():
         vehicle = problem.vehicles[v]
         trips.sort(key=lambda t: t.number)
@@ -48,6 +53,45 @@ def violations(problem: RoutingProblem, result: RoutingResult) -> list[str]:
                 errors.append(f"{where}: outside the shift or overlapping the previous trip")
             ready = trip.end
             errors += _trip_violations(problem, trip, carried_by, where)
+    return errors
+
+
+def break_violations(
+    problem: RoutingProblem, result: RoutingResult, by_vehicle: dict[int, list[Trip]]
+) -> list[str]:
+    """The drivers' breaks: each at the hub between two of its vehicle's trips, long enough,
+    and no stretch of work (first loading, breaks, last unloading) longer than the rule's."""
+    errors: list[str] = []
+    rule = problem.breaks
+    pauses: dict[int, list[tuple[float, float]]] = {}
+    for pause in result.breaks:
+        pauses.setdefault(pause.vehicle, []).append((pause.start, pause.end))
+    for v in set(pauses) - set(by_vehicle):
+        errors.append(f"{problem.vehicles[v].id}: a break on a day without trips")
+    limit = problem.max_day_minutes
+    for v, trips in by_vehicle.items():
+        day = max(t.end for t in trips) - min(t.start for t in trips)
+        if limit is not None and day > limit + EPS:
+            errors.append(f"{problem.vehicles[v].id}: a day of {day:.0f} min, at most {limit:g}")
+    if rule is None:
+        return errors
+    for v, trips in by_vehicle.items():
+        name = problem.vehicles[v].id
+        trips = sorted(trips, key=lambda t: t.start)
+        taken = sorted(pauses.get(v, []))
+        gaps = [(a.end, b.start) for a, b in pairwise(trips)]
+        for start, end in taken:
+            if end - start < rule.minutes - EPS:
+                errors.append(f"{name}: a break of {end - start:.0f} min, {rule.minutes:g} due")
+            if not any(a - EPS <= start and end <= b + EPS for a, b in gaps):
+                errors.append(f"{name}: a break at {start:.0f} is not at the hub between trips")
+        marks = [trips[0].start, *(x for pause in taken for x in pause), trips[-1].end]
+        for begin, stop in zip(marks[::2], marks[1::2], strict=True):
+            if stop - begin > rule.after_minutes + EPS:
+                errors.append(
+                    f"{name}: {stop - begin:.0f} min of work without a break "
+                    f"(at most {rule.after_minutes:g})"
+                )
     return errors
 
 
