@@ -24,7 +24,7 @@ from foodchain.documents.i18n import WORDS
 from foodchain.files.reading import read_table
 from foodchain.plan import PlanOptions, PlanRecord, plan_week
 from foodchain.scenario import install_scenario, load_scenario
-from foodchain.weeks import Week
+from foodchain.weeks import Week, clock
 
 from .conftest import TINY
 
@@ -418,3 +418,28 @@ def test_a_route_sheet_prints_one_a4_page_per_trip_and_a_pick_list_one_page(
         assert _pdf_pages(documents / "route_sheets" / f"{key}.html", tmp_path) == count, key
     for path in documents.glob("pick_lists/*.html"):
         assert _pdf_pages(path, tmp_path) == 1, path
+
+
+def test_a_drivers_break_shows_on_the_route_sheet_and_in_routes_csv(
+    record: PlanRecord, tmp_path: Path
+) -> None:
+    """The break the rounds place (on the return row of the trip before it) reaches the
+    driver's sheet and the data file, each break once, on the row that holds it."""
+    back = next(r for r in record.stops if r.action == "return")
+    stops = [
+        r.model_copy(update={"pause": (600.0, 620.0)}) if r is back else r for r in record.stops
+    ]
+    write_documents(record.model_copy(update={"stops": stops}), tmp_path, stamp=_stamp(3))
+    sheet = tmp_path / "route_sheets" / f"{back.day.isoformat()}_{back.vehicle_id}.html"
+    if not sheet.exists():  # the sheet's file name as the writer makes it
+        sheet = next(
+            p for p in (tmp_path / "route_sheets").glob("*.html") if back.vehicle_id in p.name
+        )
+    text = sheet.read_text(encoding="utf-8")
+    assert text.count("pause au hub de 10:00 à 10:20 (20 min)") == 1
+    table = read_table(tmp_path / "routes.csv")
+    pauses = [
+        dict(zip(table.header, cells, strict=False)).get("pause", "") for _, cells in table.rows
+    ]
+    expected = sorted(f"{clock(r.pause[0])}-{clock(r.pause[1])}" for r in stops if r.pause)
+    assert "10:00-10:20" in expected and sorted(p for p in pauses if p) == expected

@@ -24,6 +24,7 @@ def data_sheets(view: PlanView) -> dict[str, Sheet]:
                 *("day", "vehicle_id", "trip", "seq", "site_id", "arrival", "departure"),
                 *("pickup_kg", "delivery_kg", "load_kg", "km"),
                 *("action", "site_name", "window", "vehicle_type", "part", "parts"),
+                "pause",
             ],
             [
                 [
@@ -32,6 +33,7 @@ def data_sheets(view: PlanView) -> dict[str, Sheet]:
                     *(kg(r.pickup_kg), kg(r.delivery_kg), kg(r.load_kg), kg(r.km)),
                     *(r.action, view.name(r.site_id), view.window(r)),
                     *(view.vehicle_type(r.vehicle_id), r.part, r.parts),
+                    f"{clock(r.pause[0])}-{clock(r.pause[1])}" if r.pause else "",
                 ]
                 for rows in view.trips.values()
                 for r in rows

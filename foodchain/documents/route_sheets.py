@@ -156,6 +156,15 @@ def itinerary_links(view: PlanView, rows: list[StopRow]) -> list[str]:
     return links
 
 
+def _pause(view: PlanView, rows: list[StopRow]) -> list[str]:
+    """The driver's legal break at the hub after this trip, when there is one."""
+    pause = rows[-1].pause
+    if pause is None:
+        return []
+    minutes = round(pause[1] - pause[0])
+    return [view.t("pause_after", start=clock(pause[0]), end=clock(pause[1]), minutes=minutes)]
+
+
 def _qr(view: PlanView, rows: list[StopRow]) -> list[str]:
     """A QR code per leg of the itinerary, with its caption, as inline SVG."""
     links = itinerary_links(view, rows)
@@ -185,7 +194,7 @@ def _trip_section(view: PlanView, trip: int, rows: list[StopRow]) -> Section:
             back=clock(rows[-1].arrival),
             km=km,
         ),
-        notes=_qr(view, rows),
+        notes=[*_qr(view, rows), *_pause(view, rows)],
         header=[t(c) for c in PAGE_COLUMNS],
         rows=[_page_row(view, r, rows) for r in rows],
         footer=["", "", t("total"), t("trip_total", picked=picked, dropped=dropped), "", km, ""],
