@@ -381,24 +381,9 @@ def _read_header(check: _Checker, doc: dict[str, Any], path: Path, data: bytes) 
             "settings: {language: fr} (or en)",
             settings.get("language"),
         )
-    for key, model in (("travel", LegSpeeds), ("co2", EmissionRules)):
+    for key, model in _SETTING_MODELS.items():
         if settings.get(key) is not None:
             check.model(model, settings[key], settings, f"settings.{key}")
-    baskets = settings.get("baskets")
-    if baskets is not None:
-        check.model(BasketRules, baskets, settings, "settings.baskets")
-    calendar = settings.get("calendar")
-    if calendar is not None:
-        check.model(CalendarRules, calendar, settings, "settings.calendar")
-    supplier = settings.get("supplier")
-    if supplier is not None:
-        check.model(Supplier, supplier, settings, "settings.supplier")
-    sending = settings.get("sending")
-    if sending is not None:
-        check.model(SendingRules, sending, settings, "settings.sending")
-    drivers = settings.get("drivers")
-    if drivers is not None:
-        check.model(DriverRules, drivers, settings, "settings.drivers")
     return Scenario(
         path=path,
         slug=slug,
@@ -409,6 +394,18 @@ def _read_header(check: _Checker, doc: dict[str, Any], path: Path, data: bytes) 
         fingerprint=hashlib.sha256(data).hexdigest(),
     )
 
+
+_SETTING_MODELS: dict[str, type[BaseModel]] = {
+    "travel": LegSpeeds,
+    "co2": EmissionRules,
+    "baskets": BasketRules,
+    "calendar": CalendarRules,
+    "supplier": Supplier,
+    "sending": SendingRules,
+    "drivers": DriverRules,
+}
+"""Settings blocks read as rules elsewhere, each checked by its model when the scenario is
+read (every problem names its setting's path)."""
 
 _NUMERIC_SETTINGS: dict[str, tuple[float, float, str]] = {
     "road_factor": (1.0, 5.0, "1.3"),
