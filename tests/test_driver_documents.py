@@ -443,3 +443,18 @@ def test_a_drivers_break_shows_on_the_route_sheet_and_in_routes_csv(
     ]
     expected = sorted(f"{clock(r.pause[0])}-{clock(r.pause[1])}" for r in stops if r.pause)
     assert "10:00-10:20" in expected and sorted(p for p in pauses if p) == expected
+
+
+def test_every_xlsx_document_prints_its_run_stamp_and_still_reads_as_data(
+    documents: Path,
+) -> None:
+    """A printed XLSX pick list or delivery note says which run it comes from, in the page
+    header (a cell would break the table people and scripts read back)."""
+    books = sorted(documents.rglob("*.xlsx"))
+    assert {p.parent.name for p in books} >= {"pick_lists", "delivery_notes"}
+    for path in books:
+        sheet = load_workbook(path).active
+        assert sheet is not None
+        assert sheet.oddHeader is not None
+        assert str(sheet.oddHeader.right.text).startswith("BROUILLON - run 3"), path
+        assert read_table(path).header == read_table(path.with_suffix(".csv")).header, path

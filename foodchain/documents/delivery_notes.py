@@ -246,7 +246,7 @@ def write_delivery_note(
     paths = [stem.with_suffix(".csv"), stem.with_suffix(".xlsx")]
     rows = _table(view, number, lines, total)
     for path in paths:
-        write_table(path, [t(c) for c in COLUMNS], rows)
+        write_table(path, [t(c) for c in COLUMNS], rows, view.xlsx)
     page = Page(
         title=t("title_delivery_note_n", number=number),
         lines=[

@@ -140,7 +140,7 @@ def write_pick_lists(view: PlanView, folder: Path) -> list[Written]:
         header, rows = [t(c) for c in COLUMNS], _table(view, farm_id, picks)
         paths = [stem.with_suffix(".csv"), stem.with_suffix(".xlsx")]
         for path in paths:
-            write_table(path, header, rows)
+            write_table(path, header, rows, view.xlsx)
         html = write_page(stem.with_suffix(".html"), _page(view, farm_id, picks), t)
         written.append(Written("index_pick_lists", view.name(farm_id), [html, *paths]))
     return written

@@ -15,6 +15,7 @@ from foodchain.allocation import Flow
 from foodchain.allocation.export import kg
 from foodchain.documents.i18n import Language
 from foodchain.documents.pages import Link, RunStamp
+from foodchain.files.writing import XlsxLayout
 from foodchain.plan.record import PlanRecord, ProductInfo, StopRow
 from foodchain.weeks import WEEKDAYS, clock, fold
 
@@ -103,6 +104,8 @@ class PlanView:
         """The run the documents come from: every page carries it (``Page.stamp``)."""
         self.run_id = stamp.run_id if stamp is not None else None
         """The stored run the plan is, when it is one (delivery note numbers carry it)."""
+        self.xlsx = XlsxLayout(stamp=stamp.text(t) if stamp is not None else "")
+        """How people's XLSX documents are laid out: the run stamp on every printed page."""
         self.flows = [f for f in record.flows if kg(f.kg) > 0]
         self.trips = record.trips()
         self._visits: dict[tuple[str, dt.date], list[StopRow]] = defaultdict(list)

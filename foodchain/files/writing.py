@@ -76,6 +76,9 @@ class XlsxLayout:
     """Columns of ``choices`` that refuse other values (the others only warn)."""
     muted: tuple[int, ...] = ()
     """Columns written for the program, not the person (greyed, e.g. a version stamp)."""
+    stamp: str = ""
+    """Printed at the top of every page ("BROUILLON - run 3 · …"): in the page header, not
+    in a cell, so the table still reads back as data."""
 
 
 FILL_COLOUR = "FFF2CC"
@@ -130,6 +133,11 @@ def _write_xlsx(
         width = max([len(str(name))] + [len(str(r[index] or "")) for r in rows[:200]])
         sheet.column_dimensions[column_letter(index)].width = min(width + 2, 80)
     sheet.freeze_panes = "A2"
+    if layout.stamp:
+        text = layout.stamp.replace("&", "&&")  # '&' starts a header code
+        for printed in (sheet.oddHeader, sheet.evenHeader):
+            if printed is not None:
+                printed.right.text = text
     _lay_out(book, sheet, len(rows), layout)
     book.save(path)
 
