@@ -264,7 +264,8 @@ class Provider(StrEnum):
     help="Place sites on their street address (BAN, the French national address base, or "
     "Nominatim): shows old → new positions and writes them in one transaction; an answer far "
     "from the stored position or a weak match is shown for review, not applied. Needs "
-    "pip install 'foodchain\\[geocode]' and the network; nothing is geocoded unless this command runs."
+    "pip install 'foodchain\\[geocode]' and the network; nothing is geocoded unless this "
+    "command runs."
     + EXAMPLES
     + "foodchain sites geocode --kind canteen --dry-run",
 )
