@@ -265,9 +265,7 @@ class Provider(StrEnum):
     "Nominatim): shows old → new positions and writes them in one transaction; an answer far "
     "from the stored position or a weak match is shown for review, not applied. Needs "
     "pip install 'foodchain\\[geocode]' and the network; nothing is geocoded unless this "
-    "command runs."
-    + EXAMPLES
-    + "foodchain sites geocode --kind canteen --dry-run",
+    "command runs." + EXAMPLES + "foodchain sites geocode --kind canteen --dry-run",
 )
 def sites_geocode(
     kind: Annotated[Kind | None, typer.Option(help="Only this kind of site.")] = None,
