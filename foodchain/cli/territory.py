@@ -252,3 +252,72 @@ def vehicles_list(
     with reported():
         header, rows = vehicle_rows(database())
         _show("Vehicles", format, header, rows, ["id", "type", "capacity_kg", "shift"])
+
+
+class Provider(StrEnum):
+    ban = "ban"
+    nominatim = "nominatim"
+
+
+@sites_app.command(
+    "geocode",
+    help="Place sites on their street address (BAN, the French national address base, or "
+    "Nominatim): shows old → new positions and writes them in one transaction; an answer far "
+    "from the stored position or a weak match is shown for review, not applied. Needs "
+    "pip install 'foodchain\\[geocode]' and the network; nothing is geocoded unless this "
+    "command runs." + EXAMPLES + "foodchain sites geocode --kind canteen --dry-run",
+)
+def sites_geocode(
+    kind: Annotated[Kind | None, typer.Option(help="Only this kind of site.")] = None,
+    provider: Annotated[
+        Provider, typer.Option(help="ban (api-adresse.data.gouv.fr) or nominatim (OSM, 1/s).")
+    ] = Provider.ban,
+    dry_run: Annotated[bool, flag("--dry-run", DRY_RUN_HELP)] = False,
+    only_missing: Annotated[
+        bool, flag("--only-missing", "Skip sites already geocoded from their current address.")
+    ] = False,
+) -> None:
+    from foodchain.errors import FoodchainError
+    from foodchain.geocoding import Status, geocode_sites, make_geocoder
+
+    with reported():
+        geocoder = make_geocoder(provider.value)
+        report = geocode_sites(
+            database(announce=True),
+            geocoder,
+            provider=provider.value,
+            kind=kind.value if kind else None,
+            only_missing=only_missing,
+            dry_run=dry_run,
+        )
+        marks = {
+            Status.APPLY: "[green]✓[/green]",
+            Status.UNCHANGED: "[dim]=[/dim]",
+            Status.REVIEW: "[yellow]?[/yellow]",
+            Status.SKIPPED: "[dim]-[/dim]",
+            Status.FAILED: "[red]✗[/red]",
+        }
+        for p in report.proposals:
+            where = f"{p.old[0]:.5f}, {p.old[1]:.5f}"
+            if p.new is not None:
+                where += f" → {p.new[0]:.5f}, {p.new[1]:.5f} ({p.moved_km:.2f} km"
+                where += f", score {p.score:.2f})" if p.score is not None else ")"
+            text = f"{p.site_id} ({p.name}): {where}"
+            if p.label:
+                text += f" {p.label!r}"
+            if p.reason:
+                text += f"; {p.reason}"
+            console.print(f"  {marks[p.status]} {escape(text)}")
+        counts = {s: len(report.having(s)) for s in Status}
+        failed = counts[Status.FAILED]
+        verb = "would be" if dry_run or failed else "were"
+        console.print(
+            f"[bold]{counts[Status.APPLY]} position(s) {verb} written[/bold] "
+            f"({report.provider}); {counts[Status.UNCHANGED]} unchanged, "
+            f"{counts[Status.REVIEW]} to review, {counts[Status.SKIPPED]} skipped."
+        )
+        if failed:
+            raise FoodchainError(
+                f"{failed} lookup(s) failed, so nothing was written. Fix: check the network "
+                "(or the service's status) and run the command again"
+            )
