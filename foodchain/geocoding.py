@@ -23,14 +23,14 @@ dependency (``pip install foodchain[geocode]``), imported only here and only whe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from foodchain import __version__
 from foodchain.db import transaction, write_transaction
@@ -159,6 +159,32 @@ def _lookup_errors() -> tuple[type[Exception], ...]:
 
 
 # --------------------------------------------------------------------------- checks
+
+
+def keep_geocoded_positions(
+    session: Session, sites: Sequence[SiteIn]
+) -> tuple[list[SiteIn], list[str]]:
+    """The scenario's sites, each one geocoded since keeping the stored position while its
+    address is still the one it was geocoded from (``GEOCODED``); and the ids kept. A site
+    whose address changed takes the scenario's position again (geocode it anew)."""
+    record = session.get(Setting, GEOCODED)
+    done: dict[str, Any] = dict(record.value or {}) if record is not None else {}
+    stored = {s.id: s for s in session.exec(select(Site)).all()} if done else {}
+    merged: list[SiteIn] = []
+    kept: list[str] = []
+    for site in sites:
+        placed, old = done.get(site.id) or {}, stored.get(site.id)
+        if (
+            old is not None
+            and placed.get("query") == query_of(site) != ""
+            and (old.lat, old.lon) == (placed.get("lat"), placed.get("lon"))
+            and (old.lat, old.lon) != (site.lat, site.lon)
+        ):
+            merged.append(site.model_copy(update={"lat": old.lat, "lon": old.lon}))
+            kept.append(site.id)
+        else:
+            merged.append(site)
+    return merged, kept
 
 
 def query_of(site: SiteIn) -> str:

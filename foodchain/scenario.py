@@ -28,6 +28,7 @@ from foodchain.emissions import EmissionRules
 from foodchain.errors import FoodchainError, InputError, Problem
 from foodchain.files.columns import Column, TableSpec, choice, integer, number, parse_rows, text
 from foodchain.files.reading import read_table
+from foodchain.geocoding import keep_geocoded_positions
 from foodchain.importing import Importer, parse_records
 from foodchain.models import (
     BasketType,
@@ -991,6 +992,12 @@ def install_scenario(engine: Engine, scenario: Scenario, dry_run: bool = False) 
                 given, kept = site_contacts.keep_people_contacts(session, scenario.sites)
                 if kept:
                     report.notes.append(site_contacts.kept_note(kept))
+                given, placed = keep_geocoded_positions(session, given)
+                if placed:
+                    report.notes.append(
+                        f"{len(placed)} position(s) geocoded since were kept over the "
+                        f"scenario's ({', '.join(placed[:5])}{'…' if len(placed) > 5 else ''})"
+                    )
             rows = [table.model_validate(r) for r in given]
             plan.append((table, diff(table, session.exec(select(table)).all(), rows, owned)))
         for table, records in _PEOPLE:

@@ -188,3 +188,22 @@ def test_the_command_line_does_not_import_geopy_at_start():
     code = "import sys, foodchain.cli; print('geopy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_loading_the_scenario_again_keeps_geocoded_positions_while_the_address_holds(
+    addressed, tiny
+):
+    """`init` after `sites geocode` keeps the geocoded position (and says so) instead of the
+    YAML's, and `plan --scenario` sees no change; once the address differs from the one
+    geocoded, the scenario's position comes back (the site is to be geocoded anew)."""
+    from foodchain.scenario import ensure_scenario, install_scenario
+
+    geocode_sites(addressed, FakeGeocoder({NORD: ban(50.4612, 2.7888)}), kind="farm")
+    report = install_scenario(addressed, tiny)
+    assert _position(addressed, "farm_nord") == (50.4612, 2.7888)
+    assert any("geocoded since were kept" in n and "farm_nord" in n for n in report.notes)
+    assert ensure_scenario(addressed, tiny).outcome == "same"
+    _address(addressed, farm_nord="40 rue du Nord")
+    install_scenario(addressed, tiny)
+    yaml_nord = next(s for s in tiny.sites if s.id == "farm_nord")
+    assert _position(addressed, "farm_nord") == (yaml_nord.lat, yaml_nord.lon)
