@@ -164,8 +164,11 @@ WORDS: dict[str, dict[str, str]] = {
         "nav_osm": "OpenStreetMap",
         "product_amount_line": "{name} : {amount}",
         "action_words": "{action} : {kg}",
-        "load_at_hub": "À charger au hub à partir de {time} :",
-        "unload_at_hub": "À décharger au hub :",
+        "load_for_trip": (
+            "À charger au hub à partir de {time} : ce qui est à déposer ci-dessous ({kg} kg, "
+            "détail sur la feuille de préparation du hub)"
+        ),
+        "unload_collected": "À décharger au hub : tout ce qui a été collecté ({kg} kg)",
         "window_short": "créneau {window}",
         "qr_caption": "Itinéraire (GPS du téléphone)",
         "qr_leg": "Itinéraire, partie {n}",
@@ -370,8 +373,11 @@ WORDS: dict[str, dict[str, str]] = {
         "nav_osm": "OpenStreetMap",
         "product_amount_line": "{name}: {amount}",
         "action_words": "{action}: {kg}",
-        "load_at_hub": "Load at the hub from {time}:",
-        "unload_at_hub": "Unload at the hub:",
+        "load_for_trip": (
+            "Load at the hub from {time}: what is dropped below ({kg} kg, detail on the hub's "
+            "packing sheet)"
+        ),
+        "unload_collected": "Unload at the hub: everything collected ({kg} kg)",
         "window_short": "window {window}",
         "qr_caption": "Itinerary (phone navigation)",
         "qr_leg": "Itinerary, part {n}",

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -82,36 +81,18 @@ def _line_text(view: PlanView, line: Line) -> str:
     return t("product_amount_line", name=line.label, amount=line.amount.text(t))
 
 
-def _merged(view: PlanView, rows: Iterable[StopRow]) -> list[Line]:
-    """The lines of several stops, per basket size and product (what to load or unload at the
-    hub). A split stop's lines are counted once, with its first part."""
-    kgs: dict[tuple[bool, str], float] = defaultdict(float)
-    baskets: dict[str, int] = defaultdict(int)
-    for row in rows:
-        if row.part != 1:
-            continue
-        for line in view.stop_lines(row):
-            kgs[(line.baskets is None, line.key)] += line.kg
-            baskets[line.key] += line.baskets or 0
-    ordered = sorted(kgs.items(), key=lambda item: (item[0][0], view.order(item[0][1])))
-    return [
-        Line(view.name(key), kg(total), amount=view.amount(key, total), key=key)
-        if is_product
-        else Line(view.name(key), kg(total), baskets[key], key=key)
-        for (is_product, key), total in ordered
-    ]
-
-
 def _what(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[str]:
     t = view.t
-    if row.action == "depart":
-        load = _merged(view, (r for r in trip if r.action == "delivery"))
-        head = [t("load_at_hub", time=clock(row.arrival))] if load else []
-        return head + [_line_text(view, line) for line in load]
-    if row.action == "return":
-        unload = _merged(view, (r for r in trip if r.action == "pickup"))
-        head = [t("unload_at_hub")] if unload else [t.optional("action", row.action)]
-        return head + [_line_text(view, line) for line in unload]
+    if row.action == "depart":  # each stop's lines are below; the hub's sheet lists them all
+        delivered = sum(r.delivery_kg for r in trip if r.action == "delivery")
+        if delivered <= 0:
+            return []
+        return [t("load_for_trip", time=clock(row.arrival), kg=t.kg(delivered))]
+    if row.action == "return":  # what was collected, each line listed at its stop above
+        collected = sum(r.pickup_kg for r in trip if r.action == "pickup")
+        if collected <= 0:
+            return [t.optional("action", row.action)]
+        return [t("unload_collected", kg=t.kg(collected))]
     action = t("action_words", action=t.optional("action", row.action), kg=view.stop_words(row))
     return [action, *(_line_text(view, line) for line in view.stop_lines(row))]
 
