@@ -103,11 +103,20 @@ def test_init_dry_run_names_each_change_old_to_new(cli: Cli, tmp_path):
 
 def test_plan_scenario_lists_a_newer_file_and_applies_it_only_with_update(cli: Cli, tmp_path):
     edited = _edited_tiny(tmp_path)
-    output = cli("plan", "--week", "2026-W49", "--scenario", edited, "--time-limit", "0.5")
+    out = ("--time-limit", "0.5", "--out", tmp_path / "docs")  # documents not in the checkout
+    output = cli("plan", "--week", "2026-W49", "--scenario", edited, *out)
     assert "differs from the scenario stored" in output and "--update" in output
     assert "Ferme du Nord renommée" not in _farm_names(cli)
     output = cli(
-        "plan", "--week", "2026-W49", "--scenario", edited, "--update", "--time-limit", "0.5"
+        "plan",
+        "--week",
+        "2026-W49",
+        "--scenario",
+        edited,
+        "--update",
+        *out[:2],
+        "--out",
+        tmp_path / "docs-2",
     )
     assert "Updated the stored scenario" in output
     assert "Ferme du Nord renommée" in _farm_names(cli)
