@@ -7,6 +7,7 @@ code that wrote them."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import re
 import shutil
 import subprocess
@@ -166,7 +167,8 @@ def test_each_trip_has_a_qr_code_of_its_itinerary_in_stop_order(
 ) -> None:
     for (day, vehicle, trip), rows in record.trips().items():
         section = _parse(documents / "route_sheets" / f"{day.isoformat()}_{vehicle}.html")[trip - 1]
-        links = [h for h in section["links"] if "/maps/dir/" in h]
+        departure = section["rows"][0][2]["href"]  # the hub's row, where the trip starts
+        links = [h for h in [*section["links"], *departure] if "/maps/dir/" in h]
         assert len(links) == len(section["svg"]) == 1
         points = [
             f"{record.sites[r.site_id].lat:.5f},{record.sites[r.site_id].lon:.5f}" for r in rows
@@ -418,6 +420,34 @@ def test_a_route_sheet_prints_one_a4_page_per_trip_and_a_pick_list_one_page(
         assert _pdf_pages(documents / "route_sheets" / f"{key}.html", tmp_path) == count, key
     for path in documents.glob("pick_lists/*.html"):
         assert _pdf_pages(path, tmp_path) == 1, path
+
+
+LENSOIS_RECORD = Path(__file__).parent / "data" / "records" / "lensois-2026-W49.json.gz"
+"""The stored run of a Lensois week (2026-W49, run 1 of a plan made at 629cb64): trips of
+seven stops, shops taking fourteen products, relay points taking three basket sizes."""
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium here (chromium, chromium-browser or google-chrome) to print the pages to PDF",
+)
+def test_the_longest_lensois_trips_print_on_one_a4_page_each(tmp_path: Path) -> None:
+    """A real week's longest route sheets (most table rows and product lines), not only the
+    tiny scenario's short trips: each trip on a page of its own, none running on."""
+    record = PlanRecord.model_validate_json(gzip.decompress(LENSOIS_RECORD.read_bytes()))
+    write_documents(record, tmp_path, stamp=_stamp(1))
+    trips: dict[str, int] = {}
+    for day, vehicle, _ in record.trips():
+        key = f"{day.isoformat()}_{vehicle}"
+        trips[key] = trips.get(key, 0) + 1
+
+    def text_per_trip(key: str) -> float:
+        page = (tmp_path / "route_sheets" / f"{key}.html").read_text(encoding="utf-8")
+        return len(re.sub(r"<svg.*?</svg>|<[^>]*>", "", page, flags=re.S)) / trips[key]
+
+    sheets = sorted(trips, key=text_per_trip, reverse=True)
+    for key in sheets[:3]:
+        assert _pdf_pages(tmp_path / "route_sheets" / f"{key}.html", tmp_path) == trips[key], key
 
 
 def test_a_drivers_break_shows_on_the_route_sheet_and_in_routes_csv(

@@ -37,20 +37,32 @@ CSV_COLUMNS = (
     *("crates", "crate_rest_kg", "pieces", "postcode", "contact", "phone_number", "access_notes"),
     "map_link",
 )
-PAGE_COLUMNS = ("seq", "arrival", "site", "what", "load_kg", "km", "check")
+PAGE_COLUMNS = ("seq", "arrival", "site", "what", "sheet_load_kg", "sheet_km", "check")
+
+LINES_IN_TWO_COLUMNS = 5
+"""A stop with more product lines than this lists them in two columns (a relay point's
+baskets and a shop's crates would otherwise make the row taller than the page)."""
 
 STYLE = """
 body { font-size: 9.5pt; }
 h1 { font-size: 14pt; margin: 0 0 .2em; }
-h2 { font-size: 11.5pt; margin: .6em 0 .3em; break-after: avoid; page-break-after: avoid; }
+h2 { font-size: 11.5pt; margin: .5em 0 .2em; break-after: avoid; page-break-after: avoid; }
+p { margin: .1em 0; }
+table { margin: .2em 0 .4em; table-layout: fixed; }
 thead { display: table-header-group; }
+tfoot { display: table-row-group; }
 section + section { break-before: page; page-break-before: always; }
 th, td { padding: 2px 4px; }
-td:nth-child(3) { width: 34%; }
-td:nth-child(4) { width: 32%; }
-th:last-child, td:last-child { width: 24mm; }
-th:nth-child(5), th:nth-child(6) { width: 18mm; }
-.qr { float: right; margin: 0 0 4px 10px; text-align: center; font-size: 8pt; }
+th.num { white-space: normal; }
+th:nth-child(1) { width: 9mm; }
+th:nth-child(2) { width: 20mm; }
+th:nth-child(3) { width: 27%; }
+th:nth-child(5) { width: 15mm; }
+th:nth-child(6) { width: 11mm; }
+th:nth-child(7) { width: 18mm; }
+.lines { columns: 2; column-gap: 12px; }
+.lines span { display: block; break-inside: avoid; }
+.qr { display: inline-block; margin: 2px 8px 0 0; text-align: center; font-size: 7.5pt; }
 .qr svg { display: block; margin: 0 auto; }
 @media print { body { font-size: 9pt; } }
 """
@@ -60,11 +72,15 @@ ITINERARY_POINTS = 11
 maps apps take); a longer trip gets a QR code per leg."""
 
 
-def _place(view: PlanView, row: StopRow) -> list[str | Link]:
-    """Name, address or its absence, contact or its absence, access notes, map links."""
+def _place(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[str | Link]:
+    """Name, address or its absence, contact or its absence, access notes, map links; at
+    the departure, the QR codes of the trip's itinerary (the row is short there, and a code
+    above the table would cost a band of the page)."""
     lines: list[str | Link] = [view.name(row.site_id)]
-    if row.action not in ("pickup", "delivery"):
-        return lines  # the hub: the driver starts there
+    if row.action == "depart":  # the hub: the driver starts there, with the trip's QR codes
+        return lines + _qr(view, trip)
+    if row.action != "pickup" and row.action != "delivery":
+        return lines
     lines += [view.where(row.site_id), view.contact(row.site_id)]
     access = view.access(row.site_id)
     if access:
@@ -94,7 +110,11 @@ def _what(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[str]:
             return [t.optional("action", row.action)]
         return [t("unload_collected", kg=t.kg(collected))]
     action = t("action_words", action=t.optional("action", row.action), kg=view.stop_words(row))
-    return [action, *(_line_text(view, line) for line in view.stop_lines(row))]
+    lines = [_line_text(view, line) for line in view.stop_lines(row)]
+    if len(lines) > LINES_IN_TWO_COLUMNS:
+        spans = Markup("").join(Markup("<span>{}</span>").format(line) for line in lines)
+        return [action, Markup('<div class="lines">{}</div>').format(spans)]
+    return [action, *lines]
 
 
 def _page_row(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[Cell]:
@@ -106,7 +126,7 @@ def _page_row(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[Cell]:
     return [
         str(row.seq),
         time,
-        _place(view, row),
+        _place(view, row, trip),
         _what(view, row, trip),
         t.kg(row.load_kg),
         t.number(row.km, 1),
@@ -175,7 +195,7 @@ def _trip_section(view: PlanView, trip: int, rows: list[StopRow]) -> Section:
             back=clock(rows[-1].arrival),
             km=km,
         ),
-        notes=[*_qr(view, rows), *_pause(view, rows)],
+        notes=_pause(view, rows),
         header=[t(c) for c in PAGE_COLUMNS],
         rows=[_page_row(view, r, rows) for r in rows],
         footer=["", "", t("total"), t("trip_total", picked=picked, dropped=dropped), "", km, ""],
