@@ -160,6 +160,7 @@ WORDS: dict[str, dict[str, str]] = {
         # where and who
         "address_missing": "adresse non renseignée : demander au coordinateur",
         "contact_missing": "contact non renseigné",
+        "address_contact_missing": "adresse et contact non renseignés : demander au coordinateur",
         "phone": "tél. {phone}",
         "access": "Accès : {notes}",
         "nav_geo": "GPS",
@@ -371,6 +372,7 @@ WORDS: dict[str, dict[str, str]] = {
         "part_crate_amount": "{weight} (less than a crate)",
         "address_missing": "address not known: ask the coordinator",
         "contact_missing": "no contact given",
+        "address_contact_missing": "address and contact not known: ask the coordinator",
         "phone": "tel. {phone}",
         "access": "Access: {notes}",
         "nav_geo": "GPS",

@@ -67,6 +67,10 @@ th:nth-child(7) { width: 18mm; }
 @media print { body { font-size: 9pt; } }
 """
 
+QR_SCALE = 1.6
+"""CSS pixels per QR module: 0.42 mm printed, which phone cameras read at arm's length, and
+a trip of seven stops (a version 9 code) 24 mm wide."""
+
 ITINERARY_POINTS = 11
 """Places one itinerary link holds: an origin, a destination and 9 waypoints (the most the
 maps apps take); a longer trip gets a QR code per leg."""
@@ -81,7 +85,7 @@ def _place(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[str | Link
         return lines + _qr(view, trip)
     if row.action != "pickup" and row.action != "delivery":
         return lines
-    lines += [view.where(row.site_id), view.contact(row.site_id)]
+    lines += view.where_and_who(row.site_id)
     access = view.access(row.site_id)
     if access:
         lines.append(access)
@@ -94,7 +98,7 @@ def _line_text(view: PlanView, line: Line) -> str:
         return t("basket_line", name=line.label, count=line.baskets, kg=t.kg(line.kg))
     if line.amount is None:
         return line.text(t)
-    return t("product_amount_line", name=line.label, amount=line.amount.text(t))
+    return t("product_amount_line", name=line.label, amount=line.amount.text(t, brief=True))
 
 
 def _what(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[str]:
@@ -172,7 +176,7 @@ def _qr(view: PlanView, rows: list[StopRow]) -> list[str]:
     out: list[str] = []
     for number, link in enumerate(links, start=1):
         code = segno.make(link, error="l", micro=False)
-        svg = Markup(code.svg_inline(scale=2, border=2))
+        svg = Markup(code.svg_inline(scale=QR_SCALE, border=2))
         caption = view.t("qr_caption") if len(links) == 1 else view.t("qr_leg", n=number)
         out.append(
             Markup('<span class="qr">{svg}<a href="{href}">{caption}</a></span>').format(

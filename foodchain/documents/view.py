@@ -34,7 +34,9 @@ class Amount:
     unit: str = ""
     """``piece`` or ``bunch`` when ``pieces`` is given."""
 
-    def text(self, t: Language) -> str:
+    def text(self, t: Language, brief: bool = False) -> str:
+        """``brief``: a part crate is its kg alone (a driver's sheet, where every line
+        counts), not "(less than a crate)"."""
         weight = t("kg_amount", kg=t.kg(self.kg))
         if self.pieces is not None:
             plural = {"piece": "pieces", "bunch": "bunches"}.get(self.unit, self.unit)
@@ -43,7 +45,7 @@ class Amount:
         if self.crates is None:
             return weight
         if not self.crates:
-            return t("part_crate_amount", weight=weight)
+            return weight if brief else t("part_crate_amount", weight=weight)
         crates = t("n_crates", n=self.crates) if self.crates > 1 else t("n_crate", n=1)
         if self.rest_kg:
             return t("crates_rest_amount", crates=crates, rest=t.kg(self.rest_kg), weight=weight)
@@ -149,13 +151,28 @@ class PlanView:
         parts += [town] if town and (not site.commune or site.commune not in site.address) else []
         return ", ".join(parts)
 
+    def town(self, site_id: str) -> str:
+        """Postcode and commune, as far as they are known."""
+        site = self.record.sites.get(site_id)
+        return " ".join(p for p in (site.postcode, site.commune) if p) if site else ""
+
     def where(self, site_id: str) -> str:
         """The address for a driver: the street, or a statement that it is not known."""
         site = self.record.sites.get(site_id)
         if site is not None and site.address:
             return self.address(site_id)
-        town = " ".join(p for p in (site.postcode, site.commune) if p) if site else ""
+        town = self.town(site_id)
         return f"{town} - {self.t('address_missing')}" if town else self.t("address_missing")
+
+    def where_and_who(self, site_id: str) -> list[str]:
+        """Address and contact, or one short statement when neither is known (a route
+        sheet's row stays one line shorter for each such stop)."""
+        site = self.record.sites.get(site_id)
+        if site is None or site.address or site.contact_name or site.phone:
+            return [self.where(site_id), self.contact(site_id)]
+        town = self.town(site_id)
+        missing = self.t("address_contact_missing")
+        return [f"{town} - {missing}" if town else missing]
 
     def contact(self, site_id: str) -> str:
         """Who to ask for, and their phone, or a statement that nobody is named."""
