@@ -1,11 +1,12 @@
 """When sites take deliveries (``settings.calendar`` of a scenario): public holidays that
-close every site, where a delivery due on such a day goes, and by when a canteen's raw
-produce must arrive on the morning of the meal it is cooked for.
+close every site, where a delivery due on such a day goes, and when a canteen's raw produce
+arrives for the meal it is cooked for.
 
 Kitchens take raw produce the day before or early in the morning (about 07:30): a van at
-09:30 for an 11:30 lunch is too late. Weeks are planned one at a time, so "the day before a
-Monday" (the previous week's Friday) is not modelled: the deadline is the time produce for
-that day's meals must arrive by, on the day itself.
+09:30 for an 11:30 lunch is too late. ``canteen_delivery`` says which: ``same_morning``
+(produce for a day's meals arrives that morning, by ``canteen_deadline``) or ``day_before``
+(on the last open delivery day before the meal; a Monday's produce comes with the previous
+week's last delivery, so a week's plan carries the next Monday's meals, not its own).
 """
 
 from __future__ import annotations
@@ -26,9 +27,16 @@ class CalendarRules(BaseModel):
     moved_deliveries: Literal["earlier", "later"] = "earlier"
     """A relay point's baskets due on a closed day go to the nearest open day of the week,
     the day before first (``earlier``: members collect before the holiday) or after."""
+    canteen_delivery: Literal["same_morning", "day_before"] = "same_morning"
+    """``same_morning``: a meal's produce comes on the last open delivery day of the
+    canteen on or before the meal, in its week; ``day_before``: on the last one strictly
+    before it, up to a week back (a Monday's from the previous week). A meal with no such
+    day comes on its own morning."""
     canteen_deadline: str | None = None
-    """``HH:MM``: on a day a canteen serves meals, its produce arrives by then (its window
-    closes at the deadline); None keeps the canteen's receiving window."""
+    """``HH:MM``: produce that comes on the morning of the meal arrives by then (the
+    canteen's window closes at the deadline): every serving day with ``same_morning``, with
+    ``day_before`` the mornings of meals with no open delivery day before them (the first
+    day after the holidays). None keeps the canteen's receiving window."""
 
     @field_validator("canteen_deadline")
     @classmethod
@@ -46,6 +54,10 @@ class CalendarRules(BaseModel):
     @property
     def deadline_minutes(self) -> float | None:
         return minutes_of(self.canteen_deadline) if self.canteen_deadline else None
+
+    @property
+    def day_before(self) -> bool:
+        return self.canteen_delivery == "day_before"
 
 
 def calendar_rules(settings: dict[str, Any]) -> CalendarRules:

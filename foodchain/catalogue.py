@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -80,18 +80,36 @@ class Catalogue:
         """Sites' windows as deliveries must meet them: on a day a canteen serves meals, its
         window closes at the scenario's ``calendar.canteen_deadline``; a relay point takes
         baskets moved off a holiday in its usual hours."""
-        deadline = self.calendar_rules.deadline_minutes
+        rules = self.calendar_rules
+        deadline = None if rules.day_before else rules.deadline_minutes
         sites = dict(self.sites)
         for site_id, site in self.sites.items():
             canteen = self.canteens.get(site_id)
             if canteen is not None and deadline is not None:
-                sites[site_id] = _closing_by(site, canteen, deadline)
+                serving = {day for day, covers in canteen.covers.items() if covers > 0}
+                sites[site_id] = _closing_by(site, serving, deadline)
             elif site.kind == SiteKind.RELAY and site.delivery_days:
                 usual = site.windows.get(site.delivery_days[0])
                 if usual is not None and len(site.windows) < 7:
                     windows = {day: site.windows.get(day, usual) for day in WEEKDAYS}
                     sites[site_id] = site.model_copy(update={"windows": windows})
         object.__setattr__(self, "sites", sites)
+
+    def with_morning_deadline(self, mornings: Iterable[tuple[str, dt.date]]) -> Catalogue:
+        """This catalogue for one week whose produce comes the day before (``day_before``)
+        but for ``mornings`` (canteen, day): meals with no open delivery day before them,
+        whose produce comes that morning, by ``canteen_deadline`` (a week holds each weekday
+        once, so closing that weekday's window closes that morning's)."""
+        deadline = self.calendar_rules.deadline_minutes
+        if deadline is None or not mornings:
+            return self
+        days: dict[str, set[str]] = {}
+        for canteen_id, day in mornings:
+            days.setdefault(canteen_id, set()).add(WEEKDAYS[day.weekday()])
+        sites = dict(self.sites)
+        for canteen_id, weekdays in days.items():
+            sites[canteen_id] = _closing_by(sites[canteen_id], weekdays, deadline)
+        return replace(self, sites=sites)
 
     @property
     def road_factor(self) -> float:
@@ -202,14 +220,17 @@ _STOPWORDS = frozenset(
 )
 
 
-def _closing_by(site: SiteIn, canteen: CanteenIn, deadline: float) -> SiteIn:
-    """The canteen's site with its window closing by ``deadline`` on the days it serves
-    meals (a window already closing earlier, or one opening at or after the deadline, which
-    the scenario's checks refuse, is kept)."""
+def _closing_by(site: SiteIn, weekdays: set[str], deadline: float) -> SiteIn:
+    """The site with its window closing by ``deadline`` on ``weekdays`` (a window already
+    closing earlier, or one opening at or after the deadline, which the scenario's checks
+    refuse, is kept)."""
     windows = dict(site.windows)
-    for weekday, text in site.windows.items():
+    for weekday in weekdays:
+        text = site.windows.get(weekday)
+        if text is None:
+            continue
         opens, closes = window_of(text)
-        if canteen.covers.get(weekday, 0) > 0 and opens < deadline < closes:
+        if opens < deadline < closes:
             windows[weekday] = f"{text.split('-')[0]}-{clock(deadline)}"
     return site.model_copy(update={"windows": windows}) if windows != site.windows else site
 

@@ -68,6 +68,9 @@ class WeekDemand:
     baskets: list[BasketDemand] = field(default_factory=list)
     skipped: list[SkippedMeal] = field(default_factory=list)
     moved: list[MovedDelivery] = field(default_factory=list)
+    mornings: list[tuple[str, dt.date]] = field(default_factory=list)
+    """(canteen, day) whose produce comes that morning although the scenario delivers the
+    day before: no open delivery day in the week before the meal (after holidays)."""
 
     @property
     def canteen_kg(self) -> float:
@@ -82,19 +85,21 @@ class WeekDemand:
 
 
 def _delivery_day(
-    meal_day: dt.date, delivery_days: list[str], closed: Callable[[dt.date], bool]
+    meal_day: dt.date,
+    delivery_days: list[str],
+    closed: Callable[[dt.date], bool],
+    day_before: bool = False,
 ) -> dt.date:
-    """The latest of the site's delivery days of the meal's week on or before the meal on
-    which it is open (nobody receives on a bank holiday); if none is, the meal's own morning
+    """The latest of the site's delivery days on which it is open (nobody receives on a bank
+    holiday): on or before the meal, in its week; ``day_before``: before the meal, up to a
+    week back (the previous week's for a Monday). If there is none, the meal's own morning
     (the site is open: it serves the meal)."""
-    weekday = meal_day.weekday()
-    before = [
-        day
-        for d in delivery_days
-        if WEEKDAYS.index(d) <= weekday
-        and not closed(day := meal_day - dt.timedelta(days=weekday - WEEKDAYS.index(d)))
-    ]
-    return max(before, default=meal_day)
+    first, last = (1, 7) if day_before else (0, meal_day.weekday())
+    for back in range(first, last + 1):
+        day = meal_day - dt.timedelta(days=back)
+        if WEEKDAYS[day.weekday()] in delivery_days and not closed(day):
+            return day
+    return meal_day
 
 
 def _closed(catalogue: Catalogue, site_id: str, day: dt.date) -> bool:
@@ -149,25 +154,34 @@ def compute_week_demand(
 ) -> WeekDemand:
     demand = WeekDemand(week)
     week_days = set(week.days())
+    next_days = {day + dt.timedelta(days=7) for day in week_days}
     totals: dict[tuple[str, str, dt.date], float] = defaultdict(float)
     served: dict[tuple[str, str, dt.date], set[dt.date]] = defaultdict(set)
     skipped: dict[tuple[str, dt.date], str] = {}
+    mornings: set[tuple[str, dt.date]] = set()
+    day_before = catalogue.calendar_rules.day_before
     for line in menu_lines:
-        if line.date not in week_days:
+        if line.date not in week_days and not (day_before and line.date in next_days):
             continue
+        this_week = line.date in week_days  # its skipped meals are said by this week
         holiday = catalogue.canteen_holiday(line.canteen_id, line.date)
         if holiday:
-            skipped[(line.canteen_id, line.date)] = f"holiday ({holiday})"
+            if this_week:
+                skipped[(line.canteen_id, line.date)] = f"holiday ({holiday})"
             continue
         kg, reason = menu_line_kg(line, catalogue)
         if kg is None:
-            skipped.setdefault((line.canteen_id, line.date), reason)
+            if this_week:
+                skipped.setdefault((line.canteen_id, line.date), reason)
             continue
         delivery = _delivery_day(
             line.date,
             catalogue.sites[line.canteen_id].delivery_days,
             partial(_closed, catalogue, line.canteen_id),
+            day_before,
         )
+        if delivery not in week_days:
+            continue  # the previous week's plan delivers it (or the next week's)
         if not catalogue.open_on(line.canteen_id, delivery):
             closed = catalogue.closed(line.canteen_id, delivery) or catalogue.closed(
                 catalogue.hub, delivery
@@ -178,6 +192,8 @@ def compute_week_demand(
                 "week (the produce comes with the previous week's last delivery)",
             )
             continue
+        if day_before and delivery == line.date:
+            mornings.add((line.canteen_id, delivery))
         key = (line.canteen_id, line.item_id, delivery)
         totals[key] += kg
         served[key].add(line.date)
@@ -194,6 +210,7 @@ def compute_week_demand(
         if kg > 0
     )
     demand.skipped.extend(SkippedMeal(c, d, r) for (c, d), r in sorted(skipped.items()))
+    demand.mornings.extend(sorted(mornings))
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for sub in subscriptions:
         n = sub.baskets_in(week)
@@ -218,10 +235,12 @@ def compute_week_demand(
 
 
 def read_week_demand(session: Session, catalogue: Catalogue, week: Week) -> WeekDemand:
-    """The week's demand from an open session (so callers can read one consistent snapshot)."""
+    """The week's demand from an open session (so callers can read one consistent snapshot);
+    the next week's menus too, whose produce may come the day before."""
     days = week.days()
+    last = days[-1] + dt.timedelta(days=7)
     lines = session.exec(
-        select(MenuLine).where(MenuLine.date >= days[0], MenuLine.date <= days[-1])
+        select(MenuLine).where(MenuLine.date >= days[0], MenuLine.date <= last)
     ).all()
     return compute_week_demand(week, catalogue, lines, session.exec(select(Subscription)).all())
 

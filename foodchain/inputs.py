@@ -94,6 +94,7 @@ def read_snapshot(engine: Engine, week: Week) -> Snapshot:
         ]
         vehicles = [VehicleIn.model_validate(v) for v in session.exec(select(Vehicle)).all()]
         demand = read_week_demand(session, catalogue, week)
+        catalogue = catalogue.with_morning_deadline(demand.mornings)
         matrix = load_matrix(session) or None
         scenario = session.get(Setting, "scenario")
         stock_run, stock = _stock_left(session, week.shift(-1))

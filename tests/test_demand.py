@@ -84,8 +84,12 @@ def test_lensois_week_49_has_300_to_500_baskets(lensois):
 def test_elderly_home_gets_its_local_share_only(lensois):
     catalogue = lensois.catalogue()
     home = catalogue.canteens["foyer_logement"]
+    # Delivered the day before (settings.calendar): W49 carries Tuesday's meals to the next
+    # Monday's.
     lines = [
-        m for m in lensois.menu_lines if m.canteen_id == home.site_id and Week.of(m.date) == W49
+        m
+        for m in lensois.menu_lines
+        if m.canteen_id == home.site_id and MON < m.date <= MON + dt.timedelta(days=7)
     ]
     full = sum(
         (
@@ -150,11 +154,39 @@ def test_quick_start_main_job_on_lensois(db_url):
     assert "foyer_logement" in output and "relay_dunkerque" in output
 
 
+def _same_morning(lensois, deadline="08:00"):
+    """The Lensois catalogue with produce delivered on the meal's morning, by ``deadline``."""
+    calendar = {"public_holidays": lensois.settings["calendar"]["public_holidays"]}
+    settings = {**lensois.settings, "calendar": {**calendar, "canteen_deadline": deadline}}
+    return replace(lensois.catalogue(), settings=settings)
+
+
 @pytest.mark.parametrize("holiday", [dt.date(2027, 3, 29), dt.date(2027, 5, 17)])
-def test_no_school_produce_arrives_on_a_bank_holiday(lensois, holiday):
-    """Easter Monday and Whit Monday: the élémentaires (delivered mon and thu) get Tuesday's
-    produce on Tuesday morning, not on the holiday; every Tuesday kg is still delivered."""
+def test_no_school_produce_arrives_on_a_bank_holiday_the_day_before(lensois, holiday):
+    """Easter Monday and Whit Monday, produce the day before (the Lensois rule): the
+    élémentaires (delivered mon and thu) get Tuesday's produce with the previous Thursday's
+    delivery, in the previous week's plan; nobody receives on the holiday, and the elderly
+    home's holiday lunch comes before it too."""
     catalogue = lensois.catalogue()
+    assert catalogue.calendar_rules.day_before
+    week = Week(*holiday.isocalendar()[:2])
+    demand = compute_week_demand(week, catalogue, lensois.menu_lines, lensois.subscriptions)
+    before = compute_week_demand(week.shift(-1), catalogue, lensois.menu_lines, [])
+    assert not [d for d in demand.canteens if d.delivery_day == holiday]
+    tuesday, thursday = holiday + dt.timedelta(days=1), holiday - dt.timedelta(days=4)
+    for school in ("elem_basly", "elem_jaures", "elem_ferry"):
+        lines = [d for d in before.canteens if d.canteen_id == school and tuesday in d.meal_days]
+        assert lines and all(d.delivery_day == thursday for d in lines)
+        assert not [d for d in demand.canteens if d.canteen_id == school and tuesday in d.meal_days]
+    assert any(holiday in d.meal_days for d in before.canteens if d.canteen_id == "foyer_logement")
+    assert not [s for s in demand.skipped if s.canteen_id == "foyer_logement"]
+
+
+@pytest.mark.parametrize("holiday", [dt.date(2027, 3, 29), dt.date(2027, 5, 17)])
+def test_no_school_produce_arrives_on_a_bank_holiday_the_same_morning(lensois, holiday):
+    """Produce on the meal's morning: the élémentaires get Tuesday's produce on Tuesday
+    morning, not on the holiday; every Tuesday kg is still delivered."""
+    catalogue = _same_morning(lensois)
     week = Week(*holiday.isocalendar()[:2])
     demand = compute_week_demand(week, catalogue, lensois.menu_lines, lensois.subscriptions)
     schools = {c.site_id for c in lensois.canteens if c.holiday_calendar}
@@ -169,6 +201,28 @@ def test_no_school_produce_arrives_on_a_bank_holiday(lensois, holiday):
         s.canteen_id == "foyer_logement" and s.day == holiday and "no delivery" in s.reason
         for s in demand.skipped
     )
+
+
+def test_the_day_before_a_week_carries_the_next_mondays_meals_and_not_its_own(lensois):
+    """W49 delivers the meals of Tuesday 1 to Monday 7 December: Monday 30 November's came
+    with W48's last delivery, every meal is delivered once, on a day before it."""
+    catalogue = lensois.catalogue()
+    weeks = [
+        compute_week_demand(w, catalogue, lensois.menu_lines, [])
+        for w in (W49.shift(-1), W49, W49.shift(1))
+    ]
+    for demand in weeks:
+        for d in demand.canteens:
+            assert all(d.delivery_day < meal for meal in d.meal_days), d
+    meals = [
+        (d.canteen_id, d.item_id, meal)
+        for demand in weeks
+        for d in demand.canteens
+        for meal in d.meal_days
+    ]
+    assert len(meals) == len(set(meals))  # once
+    w49 = {meal for d in weeks[1].canteens for meal in d.meal_days}
+    assert MON not in w49 and MON + dt.timedelta(days=7) in w49 and TUE in w49
 
 
 def test_a_public_holiday_moves_relay_baskets_to_the_day_before(lensois):
@@ -204,8 +258,8 @@ def test_moved_baskets_go_later_when_the_scenario_says_so(lensois):
 
 
 def test_canteen_windows_close_at_the_deadline_on_the_days_they_serve(lensois):
-    catalogue = lensois.catalogue()
-    deadline = lensois.settings["calendar"]["canteen_deadline"]
+    deadline = "08:00"
+    catalogue = _same_morning(lensois, deadline)
     stored = {s.id: s for s in lensois.sites}
     for canteen in lensois.canteens:
         for day, text in catalogue.sites[canteen.site_id].windows.items():
@@ -214,3 +268,22 @@ def test_canteen_windows_close_at_the_deadline_on_the_days_they_serve(lensois):
                 assert text == f"{opens}-{min(closes, deadline)}"
             else:
                 assert text == stored[canteen.site_id].windows[day]
+
+
+def test_the_first_meals_after_the_holidays_come_that_morning_by_the_deadline(lensois):
+    """Monday 2 November 2026, after the Toussaint holidays: no school kitchen was open in
+    the week before, so its produce comes that morning, and in that week's catalogue its
+    Monday window closes at the deadline (other days keep theirs)."""
+    catalogue = lensois.catalogue()
+    demand = compute_week_demand(Week(2026, 45), catalogue, lensois.menu_lines, [])
+    monday = dt.date(2026, 11, 2)
+    schools = {c.site_id for c in lensois.canteens if c.holiday_calendar}
+    assert {c for c, day in demand.mornings if day == monday} == schools
+    mondays = [d for d in demand.canteens if d.canteen_id in schools and monday in d.meal_days]
+    assert mondays and all(d.delivery_day == monday for d in mondays)
+    week = catalogue.with_morning_deadline(demand.mornings)
+    deadline = lensois.settings["calendar"]["canteen_deadline"]
+    for school in schools:
+        assert week.sites[school].windows["mon"] == f"06:30-{deadline}"
+        assert week.sites[school].windows["tue"] == catalogue.sites[school].windows["tue"]
+    assert not compute_week_demand(W49, catalogue, lensois.menu_lines, []).mornings

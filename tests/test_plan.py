@@ -148,8 +148,7 @@ def test_lensois_week_keeps_the_fleet_rules(lensois_engine: Engine, week: Week) 
     plan = plan_week(lensois_engine, week, DETERMINISTIC)
     record = _checked(plan, LENSOIS_SCENARIO)
     share = record.kpis["fulfilment"]["canteens"]["share"]
-    # 2027-W20: Whit Monday closes the hub, so the kindergartens' Tuesday produce can only
-    # come fresh that morning by 08:00 (weeks are planned one at a time: no Friday delivery).
+    # 2027-W20, the hunger gap: supply, not rounds, leaves canteens short (0.96 at 3bd1e2c).
     assert share == 1.0 if week == Week(2026, 49) else share >= 0.8
     assert not [u for u in record.unserved if u.reason != "optional_dropped"]
     hub = record.sites[record.hub_id]
@@ -167,7 +166,7 @@ def test_lensois_week_keeps_the_fleet_rules(lensois_engine: Engine, week: Week) 
             assert site.kind in {"hub", "relay", "canteen", "shop"}, row
     assert served_far == far & {f.destination_id for f in record.flows}
     assert served_far  # Lille and Dunkerque get baskets every week
-    if week == Week(2027, 20):  # a week where a bike rides (so the checks above bite)
+    if week == Week(2026, 49):  # a week where a bike rides (so the checks above bite)
         assert any(record.vehicles[r.vehicle_id].type == "e_cargo_bike" for r in record.stops)
 
 

@@ -122,6 +122,11 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ),
         (
             "settings: {road_factor: 1.3,",
+            "settings: {road_factor: 1.3, calendar: {canteen_delivery: la_veille},",
+            ["settings.calendar.canteen_delivery", "same_morning", "day_before"],
+        ),
+        (
+            "settings: {road_factor: 1.3,",
             "settings: {road_factor: 1.3, drivers: {per_day: {lundi: 2}},",
             ["settings.drivers.per_day", "unknown day(s) lundi", "mon, tue"],
         ),

@@ -43,7 +43,9 @@ def check_week(
     the allocation did not decide, a same-day delivery loaded only once its goods are at
     the hub (unloaded from the trip that collected them, or brought by the farm: when the
     farm's window opens, plus the hub's handling of this destination's share of its load,
-    unloaded first), and no more vehicles out on a day than the scenario's drivers that day.
+    unloaded first), no more vehicles out on a day than the scenario's drivers that day, no
+    visit on a day the calendar closes the site, and canteens' produce before the meals it
+    is for (``_calendar_errors``).
     Sites the rounds report as unserved are skipped, not excused elsewhere."""
     errors: list[str] = []
     brings = {f.site_id: f.brings_own_produce for f in scenario.farms}
@@ -108,6 +110,7 @@ def check_week(
                 f"{key}: delivered {delivered.get(key, 0.0):.3f} kg, the allocation sends "
                 f"{to_deliver.get(key, 0.0):.3f} kg there that day"
             )
+    errors += _calendar_errors(scenario, flows, trips)
     drivers = (scenario.settings.get("drivers") or {}).get("per_day")
     vehicles_on: dict[dt.date, set[str]] = defaultdict(set)
     for day, vehicle, _ in trips:
@@ -133,4 +136,78 @@ def check_week(
                         f"{day} {site}: loaded at minute {start:.1f}, before {farm}'s goods "
                         f"are at the hub (minute {ready:.1f})"
                     )
+    return errors
+
+
+def _days_of(scenario: Scenario, calendar: str | None) -> set[dt.date]:
+    days: set[dt.date] = set()
+    for period in scenario.holidays:
+        if calendar is not None and period.calendar == calendar:
+            day = period.first_day
+            while day <= period.last_day:
+                days.add(day)
+                day += dt.timedelta(days=1)
+    return days
+
+
+def _calendar_errors(
+    scenario: Scenario, flows: Iterable[object], trips: dict[tuple[dt.date, str, int], list[object]]
+) -> list[str]:
+    """From the scenario's calendars and menus alone: no trip on a public holiday, no canteen
+    visited in its holidays; each canteen flow serves a menu line of that canteen and item on
+    a later day within a week (``day_before``; on the delivery day itself only when no open
+    delivery day lies in the week before it) or on the delivery day or later in its week
+    (``same_morning``); produce for that day's meals arrives by ``canteen_deadline``."""
+    errors: list[str] = []
+    calendar = scenario.settings.get("calendar") or {}
+    public = _days_of(scenario, calendar.get("public_holidays"))
+    canteens = {c.site_id: c for c in scenario.canteens}
+    closed = {c: public | _days_of(scenario, k.holiday_calendar) for c, k in canteens.items()}
+    receives = {s.id: set(s.delivery_days) for s in scenario.sites if s.id in canteens}
+    day_before = calendar.get("canteen_delivery") == "day_before"
+    deadline = calendar.get("canteen_deadline")
+    meals: dict[tuple[str, str], set[dt.date]] = defaultdict(set)
+    for line in scenario.menu_lines:
+        meals[(line.canteen_id, line.item_id)].add(line.date)
+
+    def nothing_before(canteen: str, meal: dt.date) -> bool:
+        """No open delivery day of the canteen in the week before the meal."""
+        return not any(
+            WEEKDAYS[day.weekday()] in receives[canteen] and day not in closed[canteen]
+            for day in (meal - dt.timedelta(days=k) for k in range(1, 8))
+        )
+
+    same_morning: set[tuple[str, dt.date]] = set()
+    for f in flows:
+        if f.purpose != "canteen" or f.kg <= 0:  # type: ignore[attr-defined]
+            continue
+        day, site = f.delivery_day, f.destination_id  # type: ignore[attr-defined]
+        served = meals[(site, f.item_id)]  # type: ignore[attr-defined]
+        if day_before:
+            ok = any(day < m <= day + dt.timedelta(days=7) for m in served)
+            if day in served and nothing_before(site, day):
+                ok = True
+                same_morning.add((site, day))
+        else:
+            ok = any(day <= m <= day + dt.timedelta(days=6 - day.weekday()) for m in served)
+            if day in served:
+                same_morning.add((site, day))
+        if not ok:
+            errors.append(
+                f"{day} {site}: {f.product_id} for {f.item_id}, which no meal it may be "  # type: ignore[attr-defined]
+                f"delivered for needs ({'day before' if day_before else 'same morning'})"
+            )
+    for (day, vehicle, number), rows in sorted(trips.items()):
+        if day in public:
+            errors.append(f"{day} {vehicle} trip {number}: a trip on a public holiday")
+        for row in rows:
+            site = row.site_id  # type: ignore[attr-defined]
+            if row.action != "delivery" or site not in canteens:  # type: ignore[attr-defined]
+                continue
+            if day in closed[site]:
+                errors.append(f"{day} {site}: delivered on a day the canteen is closed")
+            arrival = row.arrival  # type: ignore[attr-defined]
+            late = deadline is not None and arrival > _minutes(deadline) + MINUTES
+            if late and (site, day) in same_morning:
+                errors.append(f"{day} {site}: arrives at minute {arrival:.0f}, after {deadline}")
     return errors
