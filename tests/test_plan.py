@@ -5,6 +5,7 @@ inputs with the same seed give the same plan."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import math
 from collections import defaultdict
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from foodchain.allocation import Flow
 from foodchain.db import open_database, transaction
 from foodchain.emissions import EmissionRules, FarmRuns
 from foodchain.inputs import read_snapshot
-from foodchain.models import Forecast
+from foodchain.models import Forecast, HolidayPeriodIn
 from foodchain.organic import OrganicStatus
 from foodchain.plan import Plan, PlanOptions, PlanRecord, compute_kpis, plan_week
 from foodchain.plan.record import StopRow
@@ -148,7 +149,7 @@ def test_lensois_week_keeps_the_fleet_rules(lensois_engine: Engine, week: Week) 
     plan = plan_week(lensois_engine, week, DETERMINISTIC)
     record = _checked(plan, LENSOIS_SCENARIO)
     share = record.kpis["fulfilment"]["canteens"]["share"]
-    # 2027-W20, the hunger gap: supply, not rounds, leaves canteens short (0.96 at 3bd1e2c).
+    # 2027-W20, the hunger gap: supply, not rounds, leaves canteens short (0.96 measured on 2026-12-01).
     assert share == 1.0 if week == Week(2026, 49) else share >= 0.8
     assert not [u for u in record.unserved if u.reason != "optional_dropped"]
     hub = record.sites[record.hub_id]
@@ -168,6 +169,29 @@ def test_lensois_week_keeps_the_fleet_rules(lensois_engine: Engine, week: Week) 
     assert served_far  # Lille and Dunkerque get baskets every week
     if week == Week(2026, 49):  # a week where a bike rides (so the checks above bite)
         assert any(record.vehicles[r.vehicle_id].type == "e_cargo_bike" for r in record.stops)
+
+
+def test_the_week_checker_catches_produce_on_the_meals_morning_and_trips_on_holidays() -> None:
+    """A stored Lensois week planned when canteens took produce on the meal's morning (by
+    08:00) passes the checks of that rule and fails those of the day before; a public
+    holiday put on its Thursday flags every trip of that day."""
+    path = Path(__file__).parent / "data" / "records" / "lensois-2026-W49.json.gz"
+    record = PlanRecord.model_validate_json(gzip.decompress(path.read_bytes()))
+    calendar = {**LENSOIS_SCENARIO.settings["calendar"], "canteen_delivery": "same_morning"}
+    same_morning = replace(
+        LENSOIS_SCENARIO, settings={**LENSOIS_SCENARIO.settings, "calendar": calendar}
+    )
+    assert check_week(same_morning, record.flows, record.stops, record.unserved) == []
+    errors = check_week(LENSOIS_SCENARIO, record.flows, record.stops, record.unserved)
+    assert errors and all("(day before)" in e for e in errors)
+    thursday = dt.date(2026, 12, 3)
+    holiday = HolidayPeriodIn(
+        calendar=calendar["public_holidays"], first_day=thursday, last_day=thursday
+    )
+    closed = replace(same_morning, holidays=[*same_morning.holidays, holiday])
+    errors = check_week(closed, record.flows, record.stops, record.unserved)
+    trips = {(r.vehicle_id, r.trip) for r in record.stops if r.day == thursday}
+    assert len([e for e in errors if "a trip on a public holiday" in e]) == len(trips) > 0
 
 
 def test_a_warm_started_replan_keeps_or_improves_every_day(lensois_engine: Engine) -> None:
