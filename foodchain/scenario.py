@@ -24,6 +24,7 @@ from foodchain.calendar_rules import CalendarRules
 from foodchain.catalogue import Catalogue
 from foodchain.db import transaction, write_transaction
 from foodchain.driver_rules import DriverRules
+from foodchain.hub_work import HubWork
 from foodchain.emissions import EmissionRules
 from foodchain.errors import FoodchainError, InputError, Problem
 from foodchain.files.columns import Column, TableSpec, choice, integer, number, parse_rows, text
@@ -404,6 +405,7 @@ _SETTING_MODELS: dict[str, type[BaseModel]] = {
     "supplier": Supplier,
     "sending": SendingRules,
     "drivers": DriverRules,
+    "hub_work": HubWork,
 }
 """Settings blocks read as rules elsewhere, each checked by its model when the scenario is
 read (every problem names its setting's path)."""
