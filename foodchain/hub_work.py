@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -104,53 +104,86 @@ def hub_work(settings: Mapping[str, Any]) -> HubWork | None:
     return None if block is None else HubWork.model_validate(block)
 
 
+AT_HUB = ""
+"""Source of goods collected on an earlier day: at the hub when packing starts."""
+
+
 @dataclass(frozen=True)
 class PackingWork:
-    """What one destination needs packed on one day."""
+    """What one destination needs packed on one day from one source (a farm's goods of
+    the day, or ``AT_HUB``): its share of the baskets, and crates of its products."""
 
-    baskets: int = 0
+    baskets: float = 0.0
+    """The baskets' filling done with this source's goods, in baskets (a basket's
+    ``minutes_per_basket`` shared among its sources by kg)."""
     crates: int = 0
-    """Crates of its canteen and shop lines (baskets are counted as baskets)."""
+    """Crates of its canteen and shop lines: a crate per product started (lots apart)."""
 
     def minutes(self, rules: HubWork) -> float:
         return self.baskets * rules.minutes_per_basket + self.crates * rules.minutes_per_crate
+
+
+Work = Mapping[str, Mapping[str, PackingWork]]
+"""One day's packing: destination -> source (farm id, or ``AT_HUB``) -> work."""
 
 
 def packing_work(
     flows: Iterable[Any],
     fills: Iterable[Any],
     kg_per_crate: Mapping[str, float | None],
-) -> dict[tuple[dt.date, str], PackingWork]:
-    """Per (delivery day, destination): the baskets filled (``BasketFill``) and the crates of
-    the other flows (``allocation.Flow``), a crate per product started."""
-    kg: dict[tuple[dt.date, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+) -> dict[dt.date, dict[str, dict[str, PackingWork]]]:
+    """Delivery day -> destination -> source -> work, from the allocation's flows
+    (``allocation.Flow``) and the baskets filled (``BasketFill``). A flow collected on its
+    delivery day comes from its farm; one collected earlier is at the hub (``AT_HUB``).
+    Baskets are filled product by product: each source takes the share of the baskets'
+    time that its kg are of theirs; each crate line a crate per product started."""
+    basket_kg: dict[tuple[dt.date, str], dict[str, float]] = defaultdict(
+        lambda: defaultdict(float)
+    )
+    crate_kg: dict[tuple[dt.date, str, str], dict[str, float]] = defaultdict(
+        lambda: defaultdict(float)
+    )
     for f in flows:
-        if f.purpose != "basket" and f.kg > 1e-9:
-            kg[(f.delivery_day, f.destination_id)][f.product_id] += f.kg
+        if f.kg <= 1e-9:
+            continue
+        source = f.farm_id if f.pickup_day == f.delivery_day else AT_HUB
+        if f.purpose == "basket":
+            basket_kg[(f.delivery_day, f.destination_id)][source] += f.kg
+        else:
+            crate_kg[(f.delivery_day, f.destination_id, source)][f.product_id] += f.kg
     baskets: dict[tuple[dt.date, str], int] = defaultdict(int)
     for fill in fills:
         if fill.filled > 0:
             baskets[(fill.day, fill.relay_point_id)] += fill.filled
-    out = {}
-    for key in set(kg) | set(baskets):
+    out: dict[dt.date, dict[str, dict[str, PackingWork]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    for (day, site), by_source in basket_kg.items():
+        total = sum(by_source.values())
+        for source, kg in by_source.items():
+            out[day][site][source] = PackingWork(baskets=baskets.get((day, site), 0) * kg / total)
+    for (day, site, source), by_product in crate_kg.items():
         crates = sum(
-            math.ceil(amount / (kg_per_crate.get(product) or DEFAULT_KG_PER_CRATE) - 1e-9)
-            for product, amount in kg.get(key, {}).items()
+            math.ceil(kg / (kg_per_crate.get(product) or DEFAULT_KG_PER_CRATE) - 1e-9)
+            for product, kg in by_product.items()
         )
-        out[key] = PackingWork(baskets=baskets.get(key, 0), crates=crates)
-    return out
+        before = out[day][site].get(source, PackingWork())
+        out[day][site][source] = replace(before, crates=before.crates + crates)
+    return {day: {site: dict(w) for site, w in sites.items()} for day, sites in out.items()}
 
 
 @dataclass(frozen=True)
 class PackingJob:
-    """One delivery's packing (stop ``stop`` of the day problem) by packer ``packer``."""
+    """The packing of one source's goods for one delivery (stop ``stop`` of the day
+    problem) by packer ``packer``, from ``start`` to ``end``."""
 
     stop: int
+    source: str
     packer: int
     start: float
     end: float
     ready: float
-    """When its goods are all at the hub (or packing starts, for goods already there)."""
+    """When the source's goods are at the hub (or packing opens, if that is later)."""
     baskets: float = 0.0
     crates: float = 0.0
 
@@ -170,32 +203,45 @@ PACKING_PASSES = 8
 pass brings the hub deadlines of its pickups forward by the overrun (to their earliest)."""
 
 
+@dataclass(frozen=True)
+class _Task:
+    stop: int
+    source: str
+    minutes: float
+    baskets: float
+    crates: float
+
+
 def plan_packing(
     problem: RoutingProblem,
-    work: Mapping[str, PackingWork],
+    work: Work,
+    brought: Mapping[tuple[str, str], float],
     rules: HubWork,
     day: dt.date,
 ) -> tuple[RoutingProblem, tuple[PackingJob, ...]]:
     """``problem`` with each delivery released when its packing is over, and the packing.
 
-    ``work`` is the day's work per destination; a site split into several visits has its
-    work shared among them like its kg. Supplying pickups get fixed hub deadlines (see the
-    module's docstring), brought forward while that lets a packing end in time. With no
-    packer that day, deliveries with work are never ready (reported unserved)."""
+    ``work`` is the day's; ``brought`` says when the goods a farm brings for a destination
+    are unloaded at the hub ((farm, destination) -> minute). A site split into several
+    visits has its work shared among them like its kg. Supplying pickups get fixed hub
+    deadlines (see the module's docstring), brought forward while that lets a packing end
+    in time. With nobody packing that day, deliveries with work are never ready."""
     deliveries = [i for i, s in enumerate(problem.stops) if s.kind is StopKind.DELIVERY]
     total_kg: dict[str, float] = defaultdict(float)
     for i in deliveries:
         total_kg[problem.stops[i].site_id] += problem.stops[i].kg
-    share = {
-        i: problem.stops[i].kg / total_kg[problem.stops[i].site_id]
-        if total_kg[problem.stops[i].site_id] > 0
-        else 0.0
-        for i in deliveries
-    }
-    minutes = {
-        i: work.get(problem.stops[i].site_id, PackingWork()).minutes(rules) * share[i]
-        for i in deliveries
-    }
+    tasks: list[_Task] = []
+    for i in deliveries:
+        site = problem.stops[i].site_id
+        share = problem.stops[i].kg / total_kg[site] if total_kg[site] > 0 else 0.0
+        for source, w in sorted(work.get(site, {}).items()):
+            if w.minutes(rules) > 0:
+                tasks.append(
+                    _Task(i, source, w.minutes(rules) * share, w.baskets * share, w.crates * share)
+                )
+    minutes: dict[int, float] = defaultdict(float)
+    for task in tasks:
+        minutes[task.stop] += task.minutes
     # Deadlines as if each delivery had to leave its packing time earlier.
     shortened = list(problem.stops)
     for i in deliveries:
@@ -207,17 +253,28 @@ def plan_packing(
         for p, s in enumerate(coupled.stops)
         if s.kind is StopKind.PICKUP and s.hub_deadline is not None
     }
+    pickups_of: dict[str, list[int]] = defaultdict(list)
+    for p, s in enumerate(problem.stops):
+        if s.kind is StopKind.PICKUP:
+            pickups_of[s.site_id].append(p)
     earliest = {p: earliest_unloading(problem, p) for p in deadlines}
     due = {i: latest_loading(problem, i) for i in deliveries}
+
+    def ready(task: _Task) -> float:
+        times = [rules.start_minutes]
+        site = problem.stops[task.stop].site_id
+        if (task.source, site) in brought:
+            times.append(brought[(task.source, site)])
+        times += [deadlines[p] for p in pickups_of.get(task.source, []) if p in deadlines]
+        return max(times)
+
     jobs: list[PackingJob] = []
     for _ in range(PACKING_PASSES):
-        jobs = _schedule(problem, deliveries, minutes, deadlines, due, rules, day)
+        jobs = _schedule(tasks, ready, due, rules.packers_on(day))
         moved = False
         for job in jobs:
             late = job.end - (due[job.stop] if due[job.stop] is not None else math.inf)
-            if late <= 1e-9:
-                continue
-            for p in problem.stops[job.stop].supplied_by:
+            for p in pickups_of.get(job.source, []) if late > 1e-9 else []:
                 if p not in deadlines:
                     continue
                 floor = deadlines[p] if earliest[p] is None else earliest[p] + SAFETY_MINUTES
@@ -230,49 +287,40 @@ def plan_packing(
     for p, deadline in deadlines.items():
         stops[p] = replace(stops[p], hub_deadline=deadline)
     for job in jobs:
-        stops[job.stop] = replace(stops[job.stop], release=job.end)
+        release = stops[job.stop].release
+        stops[job.stop] = replace(stops[job.stop], release=max(job.end, release or job.end))
     if not rules.packers_on(day):  # nobody packs: the goods are never ready
-        for i in deliveries:
-            if minutes[i] > 0:
-                stops[i] = replace(stops[i], release=math.inf)
-    for job in jobs:
-        site = work.get(stops[job.stop].site_id, PackingWork())
-        jobs[jobs.index(job)] = replace(
-            job, baskets=site.baskets * share[job.stop], crates=site.crates * share[job.stop]
-        )
-    return replace(problem, stops=tuple(stops)), tuple(sorted(jobs, key=lambda j: j.start))
+        for i in {task.stop for task in tasks}:
+            stops[i] = replace(stops[i], release=math.inf)
+    return replace(problem, stops=tuple(stops)), tuple(jobs)
 
 
 def _schedule(
-    problem: RoutingProblem,
-    deliveries: Sequence[int],
-    minutes: Mapping[int, float],
-    deadlines: Mapping[int, float],
+    tasks: Sequence[_Task],
+    ready: Callable[[_Task], float],
     due: Mapping[int, float | None],
-    rules: HubWork,
-    day: dt.date,
+    packers: int,
 ) -> list[PackingJob]:
-    """Each delivery's packing on the packer that can start it the earliest once its goods
-    are in (the first gap long enough), latest loading first."""
-    packers = rules.packers_on(day)
-    ready = {}
-    for i in deliveries:
-        s = problem.stops[i]
-        times = [rules.start_minutes] + ([s.release] if s.release is not None else [])
-        times += [deadlines[p] for p in s.supplied_by if p in deadlines]
-        ready[i] = max(times)
+    """Each task on the packer that can start it the earliest once its goods are in (the
+    first gap long enough), the deliveries that must load first first."""
     order = sorted(
-        (i for i in deliveries if minutes[i] > 0),
-        key=lambda i: (due[i] if due[i] is not None else math.inf, ready[i], i),
+        tasks,
+        key=lambda t: (due[t.stop] if due[t.stop] is not None else math.inf, ready(t), t.stop),
     )
     busy: list[list[tuple[float, float]]] = [[] for _ in range(packers)]
     jobs = []
-    for i in order if packers else ():
-        starts = [_earliest_gap(b, ready[i], minutes[i]) for b in busy]
+    for task in order if packers else ():
+        at = ready(task)
+        starts = [_earliest_gap(b, at, task.minutes) for b in busy]
         packer = min(range(packers), key=lambda k: (starts[k], k))
-        busy[packer].append((starts[packer], starts[packer] + minutes[i]))
-        jobs.append(PackingJob(i, packer, starts[packer], starts[packer] + minutes[i], ready[i]))
-    return jobs
+        end = starts[packer] + task.minutes
+        busy[packer].append((starts[packer], end))
+        jobs.append(
+            PackingJob(
+                task.stop, task.source, packer, starts[packer], end, at, task.baskets, task.crates
+            )
+        )
+    return sorted(jobs, key=lambda j: (j.start, j.packer))
 
 
 # --------------------------------------------------------------------------- empty crates

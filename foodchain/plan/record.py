@@ -144,6 +144,8 @@ class PackingRow(_Row):
     part: int = 1
     parts: int = 1
     """Which visit of the site it is packed for (a load split into several visits)."""
+    farm_id: str = ""
+    """Whose goods collected that day it packs; "" for goods already at the hub."""
     ready: float
     """When its goods are all at the hub (or packing opens)."""
     start: float
@@ -407,6 +409,7 @@ def _packing_rows(day: DayRounds) -> list[PackingRow]:
             site_id=day.problem.stops[job.stop].site_id,
             part=parts[job.stop][0],
             parts=parts[job.stop][1],
+            farm_id=job.source,
             ready=job.ready,
             start=job.start,
             end=job.end,

@@ -8,6 +8,7 @@ collected earlier waits at the hub, produce for a later day is collected and kep
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -27,7 +28,8 @@ from foodchain.routing.options import Progress, SolverOptions
 from foodchain.routing.portfolio import solve
 from foodchain.routing.problem import InitialRoutes, RoutingProblem, RoutingResult
 from foodchain.routing.travel import Travel, TravelMatrix
-from foodchain.weeks import Week
+from foodchain.timing import site_window
+from foodchain.weeks import WEEKDAYS, Week
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,26 @@ def carry_over(problem: RoutingProblem, earlier: EarlierRoutes) -> InitialRoutes
     return routes
 
 
+def brought_to_hub(
+    catalogue: Catalogue, flows: Sequence[AllocationFlow], day: dt.date
+) -> dict[tuple[str, str], float]:
+    """(farm, destination) -> when the goods a farm brings on ``day`` for that destination
+    are unloaded at the hub: the farm's window opens, then its share is unloaded first, as
+    ``build_day_problem`` times a delivery's release."""
+    hub = catalogue.sites[catalogue.hub]
+    kg: dict[tuple[str, str], float] = defaultdict(float)
+    for f in flows:
+        farm = catalogue.farms.get(f.farm_id)
+        if farm is not None and farm.brings_own_produce and f.pickup_day == day == f.delivery_day:
+            kg[(f.farm_id, f.destination_id)] += f.kg
+    weekday = WEEKDAYS[day.weekday()]
+    return {
+        (farm, site): site_window(catalogue.sites[farm], weekday)[0]
+        + hub.service_minutes_per_100kg * amount / 100.0
+        for (farm, site), amount in kg.items()
+    }
+
+
 MIN_DAY_SECONDS = 0.5
 """The least search time a day gets when the week's time is shared."""
 
@@ -155,8 +177,8 @@ def route_flows(
     for day, problem in problems:
         packing: tuple[PackingJob, ...] = ()
         if rules is not None:
-            todays = {site: w for (d, site), w in work.items() if d == day}
-            problem, packing = plan_packing(problem, todays, rules, day)
+            brought = brought_to_hub(catalogue, moving, day)
+            problem, packing = plan_packing(problem, work.get(day, {}), brought, rules, day)
         chosen = options
         if week_seconds is not None and options.time_limit_s is not None:
             share = week_seconds * len(problem.stops) / stops
