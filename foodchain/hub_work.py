@@ -198,6 +198,9 @@ def _earliest_gap(busy: list[tuple[float, float]], ready: float, length: float) 
     return start
 
 
+END_OF_DAY = 24 * 60.0
+"""When the goods of a day without packers are ready: too late for any trip."""
+
 PACKING_PASSES = 8
 """Schedules tried at most while a packing ends after its delivery's latest loading: each
 pass brings the hub deadlines of its pickups forward by the overrun (to their earliest)."""
@@ -225,7 +228,7 @@ def plan_packing(
     are unloaded at the hub ((farm, destination) -> minute). A site split into several
     visits has its work shared among them like its kg. Supplying pickups get fixed hub
     deadlines (see the module's docstring), brought forward while that lets a packing end
-    in time. With nobody packing that day, deliveries with work are never ready."""
+    in time. With nobody packing that day, deliveries with work are ready too late."""
     deliveries = [i for i, s in enumerate(problem.stops) if s.kind is StopKind.DELIVERY]
     total_kg: dict[str, float] = defaultdict(float)
     for i in deliveries:
@@ -289,9 +292,9 @@ def plan_packing(
     for job in jobs:
         release = stops[job.stop].release
         stops[job.stop] = replace(stops[job.stop], release=max(job.end, release or job.end))
-    if not rules.packers_on(day):  # nobody packs: the goods are never ready
+    if not rules.packers_on(day):  # nobody packs: the goods are ready at the end of the day
         for i in {task.stop for task in tasks}:
-            stops[i] = replace(stops[i], release=math.inf)
+            stops[i] = replace(stops[i], release=END_OF_DAY)
     return replace(problem, stops=tuple(stops)), tuple(jobs)
 
 
