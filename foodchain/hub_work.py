@@ -377,3 +377,35 @@ def crate_returns(trips: Sequence[CrateTrip], folded_share: float) -> list[list[
                 folded += back * folded_share
             taken[k].append(back)
     return taken
+
+
+@dataclass(frozen=True)
+class CrateCount:
+    """A site's crates over the week: ``out_before`` were out there when it began (its last
+    delivery's, see ``crate_returns``), ``out_after`` are when it ends."""
+
+    site_id: str
+    out_before: int
+    delivered: int
+    returned: int
+
+    @property
+    def out_after(self) -> int:
+        return self.out_before + self.delivered - self.returned
+
+
+def crate_counts(rows: Iterable[Any]) -> list[CrateCount]:
+    """Per site delivered, from the record's stop rows (``StopRow``) in the week's order."""
+    visits = sorted(
+        (r for r in rows if r.action == "delivery"), key=lambda r: (r.day, r.arrival, r.seq)
+    )
+    last: dict[str, int] = {}
+    delivered: dict[str, int] = defaultdict(int)
+    returned: dict[str, int] = defaultdict(int)
+    for r in visits:
+        last[r.site_id] = round(r.crates)
+        delivered[r.site_id] += round(r.crates)
+        returned[r.site_id] += r.empties
+    return [
+        CrateCount(site, last[site], delivered[site], returned[site]) for site in sorted(last)
+    ]

@@ -124,7 +124,7 @@ def test_tiny_week_is_packed_before_its_departures(tmp_path, tiny, packers):
 
     folder = tmp_path / "documents"
     write_documents(record, folder)
-    hub = (folder / "hub.html").read_text(encoding="utf-8")
+    hub = (folder / "packing" / "hub.html").read_text(encoding="utf-8")
     assert "Packer 1" in hub or "Préparateur 1" in hub
     sheet = next((folder / "route_sheets").glob("2026-12-03_*.html")).read_text(encoding="utf-8")
     assert "vides" in sheet or "empty" in sheet
