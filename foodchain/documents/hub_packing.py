@@ -115,7 +115,8 @@ def _schedule(view: PlanView, day: dt.date) -> tuple[Section | None, list[list[A
         if job.baskets > 1e-9:
             what.append(t("pack_baskets", n=baskets.get(job.site_id, 0), source=source))
         if job.crates > 1e-9:
-            what.append(t("pack_crates", n=t.number(job.crates, 0), source=source))
+            key = "pack_crate" if round(job.crates) <= 1 else "pack_crates"
+            what.append(t(key, n=t.number(job.crates, 0), source=source))
         departure = _departure(view, job)
         loads = (
             t("loads_with", vehicle=departure[0], trip=departure[1], time=clock(departure[2]))
