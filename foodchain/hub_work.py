@@ -137,9 +137,7 @@ def packing_work(
     delivery day comes from its farm; one collected earlier is at the hub (``AT_HUB``).
     Baskets are filled product by product: each source takes the share of the baskets'
     time that its kg are of theirs; each crate line a crate per product started."""
-    basket_kg: dict[tuple[dt.date, str], dict[str, float]] = defaultdict(
-        lambda: defaultdict(float)
-    )
+    basket_kg: dict[tuple[dt.date, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     crate_kg: dict[tuple[dt.date, str, str], dict[str, float]] = defaultdict(
         lambda: defaultdict(float)
     )
@@ -155,9 +153,7 @@ def packing_work(
     for fill in fills:
         if fill.filled > 0:
             baskets[(fill.day, fill.relay_point_id)] += fill.filled
-    out: dict[dt.date, dict[str, dict[str, PackingWork]]] = defaultdict(
-        lambda: defaultdict(dict)
-    )
+    out: dict[dt.date, dict[str, dict[str, PackingWork]]] = defaultdict(lambda: defaultdict(dict))
     for (day, site), by_source in basket_kg.items():
         total = sum(by_source.values())
         for source, kg in by_source.items():
@@ -276,11 +272,13 @@ def plan_packing(
         jobs = _schedule(tasks, ready, due, rules.packers_on(day))
         moved = False
         for job in jobs:
-            late = job.end - (due[job.stop] if due[job.stop] is not None else math.inf)
+            latest = due[job.stop]
+            late = job.end - (math.inf if latest is None else latest)
             for p in pickups_of.get(job.source, []) if late > 1e-9 else []:
                 if p not in deadlines:
                     continue
-                floor = deadlines[p] if earliest[p] is None else earliest[p] + SAFETY_MINUTES
+                first = earliest[p]
+                floor = deadlines[p] if first is None else first + SAFETY_MINUTES
                 sooner = max(floor, deadlines[p] - late)
                 if sooner < deadlines[p] - 1e-9:
                     deadlines[p], moved = sooner, True
@@ -406,6 +404,4 @@ def crate_counts(rows: Iterable[Any]) -> list[CrateCount]:
         last[r.site_id] = round(r.crates)
         delivered[r.site_id] += round(r.crates)
         returned[r.site_id] += r.empties
-    return [
-        CrateCount(site, last[site], delivered[site], returned[site]) for site in sorted(last)
-    ]
+    return [CrateCount(site, last[site], delivered[site], returned[site]) for site in sorted(last)]

@@ -24,12 +24,12 @@ from foodchain.calendar_rules import CalendarRules
 from foodchain.catalogue import Catalogue
 from foodchain.db import transaction, write_transaction
 from foodchain.driver_rules import DriverRules
-from foodchain.hub_work import HubWork
 from foodchain.emissions import EmissionRules
 from foodchain.errors import FoodchainError, InputError, Problem
 from foodchain.files.columns import Column, TableSpec, choice, integer, number, parse_rows, text
 from foodchain.files.reading import read_table
 from foodchain.geocoding import keep_geocoded_positions
+from foodchain.hub_work import HubWork
 from foodchain.importing import Importer, parse_records
 from foodchain.models import (
     BasketType,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,12 @@ from .test_scenario import _broken
 from .week_checker import check_crates, check_packing, check_week
 
 THURSDAY = dt.date(2026, 12, 3)
-HUB_WORK = {"packers": 1, "start": "06:00", "minutes_per_basket": 1.5, "minutes_per_crate": 0.5}
+HUB_WORK: dict[str, Any] = {
+    "packers": 1,
+    "start": "06:00",
+    "minutes_per_basket": 1.5,
+    "minutes_per_crate": 0.5,
+}
 
 
 def _hand_problem(closes_a: float = 700.0) -> RoutingProblem:
@@ -185,7 +191,9 @@ def test_empties_come_back_at_the_next_visit_as_far_as_there_is_room():
 )
 def test_a_broken_hub_work_setting_names_itself_and_the_fix(tmp_path, setting, fragments):
     path: Path = _broken(
-        tmp_path, "settings: {road_factor: 1.3,", f"settings: {{road_factor: 1.3, hub_work: {setting},"
+        tmp_path,
+        "settings: {road_factor: 1.3,",
+        f"settings: {{road_factor: 1.3, hub_work: {setting},",
     )
     with pytest.raises(InputError) as info:
         load_scenario(path)

@@ -9,9 +9,11 @@ here even when the solver and the routing checker agree on the wrong problem.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from foodchain.scenario import Scenario
 
@@ -137,11 +139,12 @@ def check_week(
     return errors
 
 
-def _packers_on(rules: dict, day: dt.date) -> int:
+def _packers_on(rules: dict[str, Any], day: dt.date) -> int:
     packers = rules.get("packers", 1)
     if isinstance(packers, dict):
-        return packers.get(WEEKDAYS[day.weekday()], packers.get("*", 0))
-    return packers
+        weekday = WEEKDAYS[day.weekday()]
+        return int(packers[weekday] if weekday in packers else packers.get("*", 0))
+    return int(packers)
 
 
 def _crates_of(kg_by_product: dict[str, float], per_crate: dict[str, float]) -> int:
@@ -245,17 +248,15 @@ def check_packing(
             errors.append(f"{what}: no trip delivers part {job.part}")  # type: ignore[attr-defined]
         elif end > loads + MINUTES:
             errors.append(f"{what}: ends {end:.1f}, its trip loads at {loads:.1f}")
-    for key in sorted(set(expected) | set(done)):
-        if (key[0], key[1]) in skipped:
+    for piece in sorted(set(expected) | set(done)):
+        if (piece[0], piece[1]) in skipped:
             continue
-        if abs(done.get(key, 0.0) - expected.get(key, 0.0)) > 1e-6 * max(1.0, expected[key]):
-            errors.append(
-                f"{key}: {done.get(key, 0.0):.2f} min packed, the work is "
-                f"{expected.get(key, 0.0):.2f} min"
-            )
+        packed, work = done.get(piece, 0.0), expected.get(piece, 0.0)
+        if abs(packed - work) > 1e-6 * max(1.0, work):
+            errors.append(f"{piece}: {packed:.2f} min packed, the work is {work:.2f} min")
     for jobs in by_packer.values():
         jobs.sort()
-        for (_, end, what), (start, _, following) in zip(jobs, jobs[1:]):
+        for (_, end, what), (start, _, following) in itertools.pairwise(jobs):
             if start < end - MINUTES:
                 errors.append(f"{following} starts {start:.1f} before {what} ends {end:.1f}")
     return errors

@@ -89,8 +89,7 @@ def _departure(view: PlanView, job: PackingRow) -> tuple[str, int, float] | None
     """(vehicle, trip, loading start) of the trip delivering the packed visit."""
     for (day, vehicle, trip), rows in view.trips.items():
         if day == job.day and any(
-            r.action == "delivery" and r.site_id == job.site_id and r.part == job.part
-            for r in rows
+            r.action == "delivery" and r.site_id == job.site_id and r.part == job.part for r in rows
         ):
             return vehicle, trip, rows[0].arrival
     return None
@@ -99,9 +98,7 @@ def _departure(view: PlanView, job: PackingRow) -> tuple[str, int, float] | None
 def _schedule(view: PlanView, day: dt.date) -> tuple[Section | None, list[list[Any]]]:
     """The packers' schedule of ``day``: a page section and the CSV rows."""
     t, record = view.t, view.record
-    jobs = sorted(
-        (j for j in record.packing if j.day == day), key=lambda j: (j.packer, j.start)
-    )
+    jobs = sorted((j for j in record.packing if j.day == day), key=lambda j: (j.packer, j.start))
     if not jobs:
         return None, []
     baskets: dict[str, int] = defaultdict(int)
@@ -161,7 +158,7 @@ def _crates(view: PlanView) -> tuple[Section | None, list[list[Any]]]:
     counts = [c for c in crate_counts(view.record.stops) if c.delivered]
     if not counts or not any(r.empties for r in view.record.stops):
         return None, []
-    rows = [
+    rows: list[list[Any]] = [
         [view.name(c.site_id), c.out_before, c.delivered, c.returned, c.out_after]
         for c in sorted(counts, key=lambda c: view.order(c.site_id))
     ]
@@ -169,7 +166,7 @@ def _crates(view: PlanView) -> tuple[Section | None, list[list[Any]]]:
         title=t("crates_title"),
         notes=[t("crates_note")],
         header=[t(c) for c in CRATE_COLUMNS],
-        rows=[[str(x) if isinstance(x, int) else x for x in row] for row in rows],
+        rows=[[str(x) for x in row] for row in rows],
         numeric=frozenset({1, 2, 3, 4}),
     )
     return section, rows

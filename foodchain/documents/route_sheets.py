@@ -215,9 +215,7 @@ def _csv_rows(view: PlanView, row: StopRow) -> list[list[Any]]:
             rest = counted.rest_kg if counted.crates is not None else None
             units = [counted.crates, rest, counted.pieces]
         empties = [row.empties if index == 0 and row.action == "delivery" else None]
-        out.append(
-            [*cells, *item, *tail, *units, *(place if index == 0 else [None] * 5), *empties]
-        )
+        out.append([*cells, *item, *tail, *units, *(place if index == 0 else [None] * 5), *empties])
     return out
 
 

@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 
 from foodchain.allocation import AllocationParameters, allocate
 from foodchain.allocation import Flow as AllocationFlow
-from foodchain.allocation.result import BasketFill
 from foodchain.allocation.load import problem_of
+from foodchain.allocation.result import BasketFill
 from foodchain.catalogue import Catalogue
 from foodchain.errors import FoodchainError
 from foodchain.hub_work import PackingJob, hub_work, packing_work, plan_packing
@@ -170,9 +170,7 @@ def route_flows(
     ]
     stops = sum(len(p.stops) for _, p in problems) or 1
     rules = hub_work(catalogue.settings)
-    work = packing_work(
-        moving, fills, {p.id: p.kg_per_crate for p in catalogue.products.values()}
-    )
+    work = packing_work(moving, fills, {p.id: p.kg_per_crate for p in catalogue.products.values()})
     rounds = []
     for day, problem in problems:
         packing: tuple[PackingJob, ...] = ()
@@ -211,7 +209,13 @@ def route_week(
         allocation = allocate(problem_of(inputs), allocation_params)
         flows, fills = allocation.flows, allocation.fills
     rounds = route_flows(
-        inputs.catalogue, inputs.vehicles, flows, inputs.matrix, options, days, progress,
+        inputs.catalogue,
+        inputs.vehicles,
+        flows,
+        inputs.matrix,
+        options,
+        days,
+        progress,
         fills=fills,
     )
     return WeekRounds(week, flows, rounds)
