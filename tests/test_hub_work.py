@@ -202,6 +202,6 @@ def test_a_broken_hub_work_setting_names_itself_and_the_fix(tmp_path, setting, f
         assert fragment in text
 
 
-def test_lensois_packs_about_190_baskets_on_thursday(lensois):
+def test_lensois_has_two_packers_at_a_basket_a_minute_and_a_half(lensois):
     rules = HubWork.model_validate(lensois.settings["hub_work"])
     assert rules.packers_on(THURSDAY) == 2 and rules.minutes_per_basket == 1.5
