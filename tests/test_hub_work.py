@@ -12,18 +12,11 @@ from typing import Any
 
 import pytest
 
+from foodchain.crates import CrateStop, CrateTrip, crate_returns
 from foodchain.db import open_database
 from foodchain.documents import write_documents
 from foodchain.errors import InputError
-from foodchain.hub_work import (
-    AT_HUB,
-    CrateStop,
-    CrateTrip,
-    HubWork,
-    PackingWork,
-    crate_returns,
-    plan_packing,
-)
+from foodchain.hub_work import AT_HUB, HubWork, PackingWork, plan_packing
 from foodchain.plan import PlanOptions, plan_week
 from foodchain.routing.options import SolverOptions
 from foodchain.routing.portfolio import solve

@@ -19,10 +19,10 @@ from typing import Any
 
 from foodchain.allocation import Flow
 from foodchain.allocation.export import kg
+from foodchain.crates import crate_counts
 from foodchain.documents.pages import Page, Section, Written, write_page
 from foodchain.documents.view import PlanView
 from foodchain.files.writing import write_table
-from foodchain.hub_work import crate_counts
 from foodchain.plan.record import PackingRow
 from foodchain.weeks import clock
 

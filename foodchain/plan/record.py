@@ -25,8 +25,9 @@ from foodchain.allocation.result import (
     Shortfall,
     Surplus,
 )
+from foodchain.crates import CrateStop, CrateTrip, crate_returns
 from foodchain.emissions import EmissionRules, emission_rules
-from foodchain.hub_work import CrateStop, CrateTrip, crate_returns, hub_work
+from foodchain.hub_work import hub_work
 from foodchain.routing.problem import HUB, StopKind
 from foodchain.routing.travel import Place, Travel
 from foodchain.stock import StockRow
@@ -366,7 +367,7 @@ def _stop_rows(day: DayRounds) -> list[StopRow]:
 def _with_empties(
     rounds: Sequence[DayRounds], rows: list[StopRow], folded_share: float
 ) -> list[StopRow]:
-    """``rows`` with the empty crates each delivery takes back (``hub_work.crate_returns``)."""
+    """``rows`` with the empty crates each delivery takes back (``crates.crate_returns``)."""
     trips: list[CrateTrip] = []
     keys: list[tuple[dt.date, str, int]] = []
     for day in rounds:
