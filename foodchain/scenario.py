@@ -29,6 +29,7 @@ from foodchain.errors import FoodchainError, InputError, Problem
 from foodchain.files.columns import Column, TableSpec, choice, integer, number, parse_rows, text
 from foodchain.files.reading import read_table
 from foodchain.geocoding import keep_geocoded_positions
+from foodchain.hub_work import HubWork
 from foodchain.importing import Importer, parse_records
 from foodchain.models import (
     BasketType,
@@ -404,6 +405,7 @@ _SETTING_MODELS: dict[str, type[BaseModel]] = {
     "supplier": Supplier,
     "sending": SendingRules,
     "drivers": DriverRules,
+    "hub_work": HubWork,
 }
 """Settings blocks read as rules elsewhere, each checked by its model when the scenario is
 read (every problem names its setting's path)."""

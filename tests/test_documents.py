@@ -87,6 +87,8 @@ def _expected_files(record: PlanRecord) -> set[str]:
         | {f"route_sheets/{s}.{x}" for s in sheets for x in ("html", "csv")}
         | {f"pick_lists/{f}.{x}" for f in farms for x in ("html", "csv", "xlsx")}
         | ({"packing/hub.html", "packing/hub.csv"} if record.flows else set())
+        | ({"packing/hub_schedule.csv"} if record.packing else set())
+        | ({"packing/crates.csv"} if any(r.empties for r in record.stops) else set())
         | {f"packing_lists/{s}.{x}" for s in others for x in ("html", "csv")}
         | {f"delivery_notes/{c}.{x}" for c in canteens for x in ("html", "csv", "xlsx")}
     )

@@ -32,7 +32,7 @@ from foodchain.weeks import Week
 from .allocation_checker import OwnTiming, check_allocation
 from .conftest import LENSOIS
 from .routing_checker import check_result
-from .week_checker import check_week
+from .week_checker import check_crates, check_packing, check_week
 
 DETERMINISTIC = PlanOptions(deterministic=True, solution_limit=30)
 KG = 1e-6
@@ -56,6 +56,9 @@ def _checked(plan: Plan, scenario: Scenario) -> PlanRecord:
         assert check_result(day.problem, day.result) == [], day.day
     record = plan.record
     assert check_week(scenario, record.flows, record.stops, record.unserved) == []
+    packing = (record.flows, record.fills, record.stops, record.packing, record.unserved)
+    assert check_packing(scenario, *packing) == []
+    assert check_crates(scenario, record.flows, record.stops) == []
     assert PlanRecord.model_validate_json(record.model_dump_json()) == record
     # The rounds carry what the allocation decided: per day and site, delivered and picked up.
     unserved = {(u.day, u.site_id, u.action) for u in record.unserved}

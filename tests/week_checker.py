@@ -9,8 +9,11 @@ here even when the solver and the routing checker agree on the wrong problem.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from foodchain.scenario import Scenario
 
@@ -210,4 +213,194 @@ def _calendar_errors(
             late = deadline is not None and arrival > _minutes(deadline) + MINUTES
             if late and (site, day) in same_morning:
                 errors.append(f"{day} {site}: arrives at minute {arrival:.0f}, after {deadline}")
+    return errors
+
+
+def _packers_on(rules: dict[str, Any], day: dt.date) -> int:
+    packers = rules.get("packers", 1)
+    if isinstance(packers, dict):
+        weekday = WEEKDAYS[day.weekday()]
+        return int(packers[weekday] if weekday in packers else packers.get("*", 0))
+    return int(packers)
+
+
+def _crates_of(kg_by_product: dict[str, float], per_crate: dict[str, float]) -> int:
+    return sum(math.ceil(kg / per_crate.get(p, 10.0) - 1e-9) for p, kg in kg_by_product.items())
+
+
+def check_packing(
+    scenario: Scenario,
+    flows: Iterable[object],
+    fills: Iterable[object],
+    stops: Sequence[object],
+    packing: Sequence[object],
+    unserved: Iterable[object] = (),
+) -> list[str]:
+    """Every way the hub's packing (``settings.hub_work``) fails, from the scenario, the
+    allocation and the record alone: each delivery's work (its baskets x minutes per basket,
+    shared among the farms whose goods fill them by kg, plus a crate per product and farm x
+    minutes per crate) is packed in full, by the day's packers, no packer doing two things
+    at once nor starting before the hub's packing opens, each piece after its farm's goods
+    are at the hub (the trip that collected them unloaded, or the farm's own delivery) and
+    over before the trip carrying that delivery starts loading."""
+    errors: list[str] = []
+    rules = scenario.settings.get("hub_work")
+    if rules is None:
+        return [f"packing rows without settings.hub_work: {len(packing)}"] if packing else []
+    opens = _minutes(rules.get("start", "06:00"))
+    per_basket = rules.get("minutes_per_basket", 1.5)
+    per_crate_minutes = rules.get("minutes_per_crate", 0.5)
+    per_crate = {p.id: p.kg_per_crate for p in scenario.products if p.kg_per_crate}
+    brings = {f.site_id: f.brings_own_produce for f in scenario.farms}
+    hub = next(s for s in scenario.sites if s.kind.value == "hub")
+    skipped = {(u.day, u.site_id) for u in unserved}  # type: ignore[attr-defined]
+
+    basket_kg: dict[tuple[dt.date, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    crate_kg: dict[tuple[dt.date, str, str], dict[str, float]] = defaultdict(
+        lambda: defaultdict(float)
+    )
+    brought: dict[tuple[dt.date, str, str], float] = defaultdict(float)
+    for f in flows:
+        day = f.delivery_day  # type: ignore[attr-defined]
+        same_day = f.pickup_day == day  # type: ignore[attr-defined]
+        farm = f.farm_id if same_day else ""  # type: ignore[attr-defined]
+        site = f.destination_id  # type: ignore[attr-defined]
+        if f.purpose == "basket":  # type: ignore[attr-defined]
+            basket_kg[(day, site)][farm] += f.kg  # type: ignore[attr-defined]
+        else:
+            crate_kg[(day, site, farm)][f.product_id] += f.kg  # type: ignore[attr-defined]
+        if same_day and brings[f.farm_id]:  # type: ignore[attr-defined]
+            brought[(day, f.farm_id, site)] += f.kg  # type: ignore[attr-defined]
+    filled: dict[tuple[dt.date, str], int] = defaultdict(int)
+    for fill in fills:
+        filled[(fill.day, fill.relay_point_id)] += fill.filled  # type: ignore[attr-defined]
+    expected: dict[tuple[dt.date, str, str], float] = defaultdict(float)
+    for (day, site), by_farm in basket_kg.items():
+        total = sum(by_farm.values())
+        for farm, kg in by_farm.items():
+            expected[(day, site, farm)] += filled[(day, site)] * per_basket * kg / total
+    for (day, site, farm), by_product in crate_kg.items():
+        expected[(day, site, farm)] += _crates_of(by_product, per_crate) * per_crate_minutes
+
+    unloaded: dict[tuple[dt.date, str], float] = {}
+    loading: dict[tuple[dt.date, str, int], float] = {}
+    trips: dict[tuple[dt.date, str, int], list[object]] = defaultdict(list)
+    for row in stops:
+        trips[(row.day, row.vehicle_id, row.trip)].append(row)  # type: ignore[attr-defined]
+    for (day, _, _), rows in trips.items():
+        rows.sort(key=lambda r: r.seq)  # type: ignore[attr-defined]
+        for row in rows:
+            if row.action == "pickup":  # type: ignore[attr-defined]
+                key = (day, row.site_id)  # type: ignore[attr-defined]
+                unloaded[key] = max(unloaded.get(key, 0.0), rows[-1].departure)  # type: ignore[attr-defined]
+            elif row.action == "delivery":  # type: ignore[attr-defined]
+                loading[(day, row.site_id, row.part)] = rows[0].arrival  # type: ignore[attr-defined]
+
+    done: dict[tuple[dt.date, str, str], float] = defaultdict(float)
+    by_packer: dict[tuple[dt.date, int], list[tuple[float, float, str]]] = defaultdict(list)
+    for job in packing:
+        day, site, farm = job.day, job.site_id, job.farm_id  # type: ignore[attr-defined]
+        start, end = job.start, job.end  # type: ignore[attr-defined]
+        what = f"{day} packer {job.packer} {site} ({farm or 'at the hub'})"  # type: ignore[attr-defined]
+        done[(day, site, farm)] += end - start
+        by_packer[(day, job.packer)].append((start, end, what))  # type: ignore[attr-defined]
+        if not 1 <= job.packer <= _packers_on(rules, day):  # type: ignore[attr-defined]
+            errors.append(f"{what}: {_packers_on(rules, day)} packers that day")
+        if start < opens - MINUTES or end < start - MINUTES:
+            errors.append(f"{what}: packs {start:.1f}-{end:.1f}, packing opens at {opens:.0f}")
+        if (day, site) in skipped:
+            continue
+        if farm and brings[farm]:
+            ready = _opens(scenario, farm, day) + (
+                hub.service_minutes_per_100kg * brought[(day, farm, site)] / 100
+            )
+        elif farm:
+            ready = unloaded.get((day, farm), float("inf"))
+        else:
+            ready = opens
+        if start < ready - MINUTES:
+            errors.append(f"{what}: starts {start:.1f}, its goods are at the hub at {ready:.1f}")
+        loads = loading.get((day, site, job.part))  # type: ignore[attr-defined]
+        if loads is None:
+            errors.append(f"{what}: no trip delivers part {job.part}")  # type: ignore[attr-defined]
+        elif end > loads + MINUTES:
+            errors.append(f"{what}: ends {end:.1f}, its trip loads at {loads:.1f}")
+    for piece in sorted(set(expected) | set(done)):
+        if (piece[0], piece[1]) in skipped:
+            continue
+        packed, work = done.get(piece, 0.0), expected.get(piece, 0.0)
+        if abs(packed - work) > 1e-6 * max(1.0, work):
+            errors.append(f"{piece}: {packed:.2f} min packed, the work is {work:.2f} min")
+    for jobs in by_packer.values():
+        jobs.sort()
+        for (_, end, what), (start, _, following) in itertools.pairwise(jobs):
+            if start < end - MINUTES:
+                errors.append(f"{following} starts {start:.1f} before {what} ends {end:.1f}")
+    return errors
+
+
+def check_crates(scenario: Scenario, flows: Iterable[object], stops: Sequence[object]) -> list[str]:
+    """Every way the crate counts break the rules: each stop's crates are those of what the
+    allocation moves there (a crate per product started; a split load at least that many in
+    all), a delivery takes back no more empties than the site has out there (the crates of
+    its last delivery of the week to start with, then those left since), and at every point
+    of a trip full crates plus the empties folded (``folded_crate_share``) fit in the
+    vehicle's crate capacity."""
+    errors: list[str] = []
+    rules = scenario.settings.get("hub_work")
+    share = (rules or {}).get("folded_crate_share", 0.2)
+    per_crate = {p.id: p.kg_per_crate for p in scenario.products if p.kg_per_crate}
+    capacity = {v.id: float(v.capacity_crates) for v in scenario.vehicles}
+    moved: dict[tuple[dt.date, str, str], dict[str, float]] = defaultdict(
+        lambda: defaultdict(float)
+    )
+    for f in flows:
+        moved[(f.delivery_day, f.destination_id, "delivery")][f.product_id] += f.kg  # type: ignore[attr-defined]
+        if not next(x for x in scenario.farms if x.site_id == f.farm_id).brings_own_produce:  # type: ignore[attr-defined]
+            moved[(f.pickup_day, f.farm_id, "pickup")][f.product_id] += f.kg  # type: ignore[attr-defined]
+    counted: dict[tuple[dt.date, str, str], float] = defaultdict(float)
+    split: set[tuple[dt.date, str, str]] = set()
+    trips: dict[tuple[dt.date, str, int], list[object]] = defaultdict(list)
+    for row in stops:
+        trips[(row.day, row.vehicle_id, row.trip)].append(row)  # type: ignore[attr-defined]
+        if row.action in ("pickup", "delivery"):  # type: ignore[attr-defined]
+            key = (row.day, row.site_id, row.action)  # type: ignore[attr-defined]
+            counted[key] += row.crates  # type: ignore[attr-defined]
+            if row.parts > 1:  # type: ignore[attr-defined]
+                split.add(key)
+            if row.empties and row.action != "delivery":  # type: ignore[attr-defined]
+                errors.append(f"{key}: empties taken back at a pickup")
+    for key, total in sorted(counted.items()):
+        crates = _crates_of(moved.get(key, {}), per_crate)
+        if total + 1e-9 < crates or (key not in split and abs(total - crates) > 1e-9):
+            errors.append(f"{key}: {total:g} crates, what it moves fills {crates}")
+    in_order = sorted(trips.items(), key=lambda kv: (kv[0][0], kv[1][0].arrival))  # type: ignore[attr-defined]
+    out_there: dict[str, float] = {}
+    for _, rows in in_order:
+        for row in rows:
+            if row.action == "delivery" and row.crates:  # type: ignore[attr-defined]
+                out_there[row.site_id] = row.crates  # type: ignore[attr-defined]
+    for (day, vehicle, number), rows in in_order:
+        rows.sort(key=lambda r: r.seq)  # type: ignore[attr-defined]
+        visits = [r for r in rows if r.action in ("pickup", "delivery")]  # type: ignore[attr-defined]
+        full = sum(r.crates for r in visits if r.action == "delivery")  # type: ignore[attr-defined]
+        folded = 0.0
+        for row in visits:
+            site = row.site_id  # type: ignore[attr-defined]
+            if row.action == "delivery":  # type: ignore[attr-defined]
+                if row.empties > out_there.get(site, 0) + 1e-9:  # type: ignore[attr-defined]
+                    errors.append(
+                        f"{day} {vehicle} trip {number} {site}: takes back {row.empties} "  # type: ignore[attr-defined]
+                        f"empties, {out_there.get(site, 0):g} are out there"
+                    )
+                out_there[site] = out_there.get(site, 0) - row.empties + row.crates  # type: ignore[attr-defined]
+                full -= row.crates  # type: ignore[attr-defined]
+                folded += share * row.empties  # type: ignore[attr-defined]
+            else:
+                full += row.crates  # type: ignore[attr-defined]
+            if full + folded > capacity[vehicle] + 1e-6:
+                errors.append(
+                    f"{day} {vehicle} trip {number} after {site}: {full:g} full crates and "
+                    f"{folded:g} crates' room of empties, capacity {capacity[vehicle]:g}"
+                )
     return errors

@@ -391,7 +391,7 @@ def route(
 
     with reported():
         engine_ = database()
-        flows = None
+        flows, fills = None, []
         if run is not None:
             stored = load_run(engine_, run)
             if week is not None and week_option(week) != week_option(stored.week):
@@ -399,7 +399,7 @@ def route(
                     f"--week {week}: run {run} plans week {stored.week}; "
                     "leave --week out or give that week"
                 )
-            week, flows = stored.week, stored.record.flows
+            week, flows, fills = stored.week, stored.record.flows, stored.record.fills
         if week is None:
             raise FoodchainError("give --week (or --run, to route a stored plan's allocation)")
         the_week = week_option(week)
@@ -417,7 +417,9 @@ def route(
                 status.update(stage)
                 return lambda value: status.update(escape(_progress_text(stage, value)))
 
-            rounds = route_week(engine_, the_week, options, days, progress=searching, flows=flows)
+            rounds = route_week(
+                engine_, the_week, options, days, progress=searching, flows=flows, fills=fills
+            )
         _print_rounds(rounds)
 
 

@@ -2,7 +2,8 @@
 
 Printed, each trip is one A4 landscape page when it fits (a longer one runs on with its header
 row repeated): per stop the address (or a statement that it is not known), who to ask for,
-access notes, the time window, what to load or unload in crates, pieces and kg, links that
+access notes, the time window, what to load or unload in crates, pieces and kg (and how many
+empty crates to take back, with ``settings.hub_work``), links that
 open the place in a phone's maps app, and a box to tick or sign. A QR code per trip opens the
 whole itinerary in a phone's navigation.
 
@@ -36,6 +37,7 @@ CSV_COLUMNS = (
     *("load_kg", "km"),
     *("crates", "crate_rest_kg", "pieces", "postcode", "contact", "phone_number", "access_notes"),
     "map_link",
+    "empties_back",
 )
 PAGE_COLUMNS = ("seq", "arrival", "site", "what", "sheet_load_kg", "sheet_km", "check")
 
@@ -114,11 +116,12 @@ def _what(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[str]:
             return [t.optional("action", row.action)]
         return [t("unload_collected", kg=t.kg(collected))]
     action = t("action_words", action=t.optional("action", row.action), kg=view.stop_words(row))
+    empties = [t("take_empties", n=row.empties)] if row.empties else []
     lines = [_line_text(view, line) for line in view.stop_lines(row)]
     if len(lines) > LINES_IN_TWO_COLUMNS:
         spans = Markup("").join(Markup("<span>{}</span>").format(line) for line in lines)
-        return [action, Markup('<div class="lines">{}</div>').format(spans)]
-    return [action, *lines]
+        return [action, Markup('<div class="lines">{}</div>').format(spans), *empties]
+    return [action, *lines, *empties]
 
 
 def _page_row(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[Cell]:
@@ -235,7 +238,8 @@ def _csv_rows(view: PlanView, row: StopRow) -> list[list[Any]]:
         if counted:
             rest = counted.rest_kg if counted.crates is not None else None
             units = [counted.crates, rest, counted.pieces]
-        out.append([*cells, *item, *tail, *units, *(place if index == 0 else [None] * 5)])
+        empties = [row.empties if index == 0 and row.action == "delivery" else None]
+        out.append([*cells, *item, *tail, *units, *(place if index == 0 else [None] * 5), *empties])
     return out
 
 

@@ -25,7 +25,9 @@ from foodchain.allocation.result import (
     Shortfall,
     Surplus,
 )
+from foodchain.crates import CrateStop, CrateTrip, crate_returns
 from foodchain.emissions import EmissionRules, emission_rules
+from foodchain.hub_work import hub_work
 from foodchain.routing.problem import HUB, StopKind
 from foodchain.routing.travel import Place, Travel
 from foodchain.stock import StockRow
@@ -127,6 +129,30 @@ class StopRow(_Row):
     """A site's load bigger than one vehicle is split into several visits."""
     pause: tuple[float, float] | None = None
     """On a return row: the driver's break at the hub after this trip (start, end)."""
+    crates: float = 0.0
+    """Format 3 on: full crates dropped or collected at the stop (0 in older records)."""
+    empties: int = 0
+    """Format 3 on, with ``settings.hub_work``: empty crates taken back at a delivery."""
+
+
+class PackingRow(_Row):
+    """One delivery's packing at the hub (``settings.hub_work``), before its trip loads."""
+
+    day: dt.date
+    packer: int
+    """1 for the day's first packer."""
+    site_id: str
+    part: int = 1
+    parts: int = 1
+    """Which visit of the site it is packed for (a load split into several visits)."""
+    farm_id: str = ""
+    """Whose goods collected that day it packs; "" for goods already at the hub."""
+    ready: float
+    """When its goods are all at the hub (or packing opens)."""
+    start: float
+    end: float
+    baskets: float = 0.0
+    crates: float = 0.0
 
 
 class UnservedRow(_Row):
@@ -153,12 +179,13 @@ class DayStats(_Row):
     """Searches that failed that day, with what went wrong (the day kept the others')."""
 
 
-RECORD_FORMAT = 2
+RECORD_FORMAT = 3
 """Version of the stored record's format. A change that an older record cannot be read with
 raises it and reads the older formats on (tests/data/runs holds a record of each).
 
 2: sites' postcode, contact, phone, e-mail and access notes; products' kg per crate; the
-supplier. Older records read with empty values, no crates and no supplier."""
+supplier. Older records read with empty values, no crates and no supplier.
+3: the hub's packing; crates and empties per stop. Older records read with none."""
 
 
 class PlanRecord(BaseModel):
@@ -210,6 +237,8 @@ class PlanRecord(BaseModel):
     surplus: list[Surplus]
     fairness: list[Fairness]
     stops: list[StopRow]
+    packing: list[PackingRow] = []
+    """Format 3 on: the hub's packing of each delivery (``settings.hub_work``)."""
     unserved: list[UnservedRow]
     days: list[DayStats]
     statistics: dict[str, Any] = {}
@@ -313,6 +342,7 @@ def _stop_rows(day: DayRounds) -> list[StopRow]:
                     km=problem.km[previous][visit.stop + 1],
                     part=part,
                     parts=of,
+                    crates=stop.crates,
                 )
             )
             previous = visit.stop + 1
@@ -334,6 +364,63 @@ def _stop_rows(day: DayRounds) -> list[StopRow]:
     return rows
 
 
+def _with_empties(
+    rounds: Sequence[DayRounds], rows: list[StopRow], folded_share: float
+) -> list[StopRow]:
+    """``rows`` with the empty crates each delivery takes back (``crates.crate_returns``)."""
+    trips: list[CrateTrip] = []
+    keys: list[tuple[dt.date, str, int]] = []
+    for day in rounds:
+        problem = day.problem
+        for trip in day.result.trips:
+            stops = tuple(
+                CrateStop(
+                    problem.stops[v.stop].site_id,
+                    round(problem.stops[v.stop].crates)
+                    if problem.stops[v.stop].kind is StopKind.DELIVERY
+                    else 0,
+                    v.load_crates,
+                )
+                for v in trip.visits
+            )
+            capacity = problem.vehicles[trip.vehicle].capacity_crates
+            trips.append(CrateTrip(day.day, trip.start, capacity, stops))
+            keys.append((day.day, problem.vehicles[trip.vehicle].id, trip.number + 1))
+    taken = crate_returns(trips, folded_share)
+    empties = {
+        (*key, seq): back
+        for key, backs in zip(keys, taken, strict=True)
+        for seq, back in enumerate(backs, start=1)
+        if back
+    }
+    return [
+        row.model_copy(update={"empties": empties[key]})
+        if (key := (row.day, row.vehicle_id, row.trip, row.seq)) in empties
+        else row
+        for row in rows
+    ]
+
+
+def _packing_rows(day: DayRounds) -> list[PackingRow]:
+    parts = day.problem.parts()
+    return [
+        PackingRow(
+            day=day.day,
+            packer=job.packer + 1,
+            site_id=day.problem.stops[job.stop].site_id,
+            part=parts[job.stop][0],
+            parts=parts[job.stop][1],
+            farm_id=job.source,
+            ready=job.ready,
+            start=job.start,
+            end=job.end,
+            baskets=job.baskets,
+            crates=job.crates,
+        )
+        for job in day.packing
+    ]
+
+
 def build_record(
     catalogue: Catalogue,
     vehicles: Sequence[VehicleIn],
@@ -347,6 +434,7 @@ def build_record(
     stops: list[StopRow] = []
     unserved: list[UnservedRow] = []
     days: list[DayStats] = []
+    packing: list[PackingRow] = []
     for day in rounds:
         stops.extend(_stop_rows(day))
         for u in day.result.unserved:
@@ -361,6 +449,7 @@ def build_record(
                     explanation=u.explanation,
                 )
             )
+        packing.extend(_packing_rows(day))
         r = day.result
         days.append(
             DayStats(
@@ -376,6 +465,9 @@ def build_record(
                 crashes=str(r.statistics.get("crashes", "")),
             )
         )
+    rules = hub_work(catalogue.settings)
+    if rules is not None:
+        stops = _with_empties(rounds, stops, rules.folded_crate_share)
     used_sites = (
         {catalogue.hub}
         | {f.farm_id for f in allocation.flows}
@@ -424,6 +516,7 @@ def build_record(
         surplus=allocation.surplus,
         fairness=allocation.fairness,
         stops=stops,
+        packing=packing,
         unserved=unserved,
         days=days,
         statistics={
@@ -460,6 +553,7 @@ def earlier_rounds(record: PlanRecord) -> dict[dt.date, EarlierRoutes]:
 __all__ = [
     "RECORD_FORMAT",
     "DayStats",
+    "PackingRow",
     "PlanRecord",
     "ProductInfo",
     "SiteInfo",

@@ -8,6 +8,7 @@ collected earlier waits at the hub, produce for a later day is collected and kep
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -16,8 +17,10 @@ from sqlalchemy import Engine
 from foodchain.allocation import AllocationParameters, allocate
 from foodchain.allocation import Flow as AllocationFlow
 from foodchain.allocation.load import problem_of
+from foodchain.allocation.result import BasketFill
 from foodchain.catalogue import Catalogue
 from foodchain.errors import FoodchainError
+from foodchain.hub_work import PackingJob, hub_work, packing_work, plan_packing
 from foodchain.inputs import read_snapshot
 from foodchain.models import SiteKind, VehicleIn
 from foodchain.routing.build import Flow, build_day_problem
@@ -25,7 +28,8 @@ from foodchain.routing.options import Progress, SolverOptions
 from foodchain.routing.portfolio import solve
 from foodchain.routing.problem import InitialRoutes, RoutingProblem, RoutingResult
 from foodchain.routing.travel import Travel, TravelMatrix
-from foodchain.weeks import Week
+from foodchain.timing import site_window
+from foodchain.weeks import WEEKDAYS, Week
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,9 @@ class DayRounds:
     day: dt.date
     problem: RoutingProblem
     result: RoutingResult
+    packing: tuple[PackingJob, ...] = ()
+    """The hub's packing of the day's deliveries (``settings.hub_work``), in stop numbers of
+    ``problem``, whose deliveries are released when it is over."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,26 @@ def carry_over(problem: RoutingProblem, earlier: EarlierRoutes) -> InitialRoutes
     return routes
 
 
+def brought_to_hub(
+    catalogue: Catalogue, flows: Sequence[AllocationFlow], day: dt.date
+) -> dict[tuple[str, str], float]:
+    """(farm, destination) -> when the goods a farm brings on ``day`` for that destination
+    are unloaded at the hub: the farm's window opens, then its share is unloaded first, as
+    ``build_day_problem`` times a delivery's release."""
+    hub = catalogue.sites[catalogue.hub]
+    kg: dict[tuple[str, str], float] = defaultdict(float)
+    for f in flows:
+        farm = catalogue.farms.get(f.farm_id)
+        if farm is not None and farm.brings_own_produce and f.pickup_day == day == f.delivery_day:
+            kg[(f.farm_id, f.destination_id)] += f.kg
+    weekday = WEEKDAYS[day.weekday()]
+    return {
+        (farm, site): site_window(catalogue.sites[farm], weekday)[0]
+        + hub.service_minutes_per_100kg * amount / 100.0
+        for (farm, site), amount in kg.items()
+    }
+
+
 MIN_DAY_SECONDS = 0.5
 """The least search time a day gets when the week's time is shared."""
 
@@ -122,6 +149,7 @@ def route_flows(
     progress: Callable[[dt.date], Progress] | None = None,
     week_seconds: float | None = None,
     earlier: Mapping[dt.date, EarlierRoutes] | None = None,
+    fills: Sequence[BasketFill] = (),
 ) -> list[DayRounds]:
     """Plan the rounds of each day the flows move something on (or of ``days`` only).
 
@@ -129,6 +157,8 @@ def route_flows(
     among the days by their number of stops, each day getting at least ``MIN_DAY_SECONDS``.
     A day whose ``earlier`` rounds visit the same stops starts its search from them, so a
     re-plan keeps its rounds unless it finds cheaper ones (``portfolio.solve``).
+    With ``settings.hub_work``, each day's deliveries are packed first (``fills``: the
+    baskets filled) and leave the hub once their packing is over (``hub_work``).
     """
     options = options or SolverOptions()
     moving = [f for f in flows if f.kg > 1e-9]
@@ -139,8 +169,14 @@ def route_flows(
         if days is None or day in days
     ]
     stops = sum(len(p.stops) for _, p in problems) or 1
+    rules = hub_work(catalogue.settings)
+    work = packing_work(moving, fills, {p.id: p.kg_per_crate for p in catalogue.products.values()})
     rounds = []
     for day, problem in problems:
+        packing: tuple[PackingJob, ...] = ()
+        if rules is not None:
+            brought = brought_to_hub(catalogue, moving, day)
+            problem, packing = plan_packing(problem, work.get(day, {}), brought, rules, day)
         chosen = options
         if week_seconds is not None and options.time_limit_s is not None:
             share = week_seconds * len(problem.stops) / stops
@@ -148,7 +184,7 @@ def route_flows(
         start = carry_over(problem, earlier[day]) if earlier and day in earlier else None
         report = progress(day) if progress else None
         result = solve(problem, chosen, initial_routes=start, progress=report)
-        rounds.append(DayRounds(day, problem, result))
+        rounds.append(DayRounds(day, problem, result, packing))
     return rounds
 
 
@@ -160,16 +196,26 @@ def route_week(
     allocation_params: AllocationParameters | None = None,
     progress: Callable[[dt.date], Progress] | None = None,
     flows: Sequence[AllocationFlow] | None = None,
+    fills: Sequence[BasketFill] = (),
 ) -> WeekRounds:
     """Plan the collection and delivery rounds of each day of the week.
 
     The flows are the week's allocation, made now from the stored inputs, or ``flows`` as
-    given (a stored run's, to re-plan its rounds after the fleet or the roads changed).
+    given (a stored run's, to re-plan its rounds after the fleet or the roads changed, with
+    its baskets ``fills``).
     Sites, fleet and travel times are always the database's current ones."""
     inputs = read_snapshot(engine, week)
     if flows is None:
-        flows = allocate(problem_of(inputs), allocation_params).flows
+        allocation = allocate(problem_of(inputs), allocation_params)
+        flows, fills = allocation.flows, allocation.fills
     rounds = route_flows(
-        inputs.catalogue, inputs.vehicles, flows, inputs.matrix, options, days, progress
+        inputs.catalogue,
+        inputs.vehicles,
+        flows,
+        inputs.matrix,
+        options,
+        days,
+        progress,
+        fills=fills,
     )
     return WeekRounds(week, flows, rounds)

@@ -163,6 +163,7 @@ def plan_snapshot(
         progress=lambda day: report(f"routing {day.isoformat()}"),
         week_seconds=options.time_limit_s,
         earlier=earlier_rounds(earlier) if earlier is not None else None,
+        fills=allocation.fills,
     )
     stage_done("routing")
     record = build_record(
