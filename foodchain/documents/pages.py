@@ -117,6 +117,10 @@ footer { margin-top: 2em; font-size: 9pt; color: #555; }
 {%- if stamp %}
 @page { @top-right { content: {{ stamp | css_string }}; font: 8pt sans-serif; } }
 {%- endif %}
+{%- if page.footer %}
+@page { @bottom-left { content: {{ page.footer | css_string }}; font: 8pt sans-serif; color: #555; } }
+@media print { footer { display: none; } }
+{%- endif %}
 {{ page.style|safe }}
 </style>
 </head>

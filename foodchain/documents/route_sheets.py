@@ -41,7 +41,7 @@ CSV_COLUMNS = (
 )
 PAGE_COLUMNS = ("seq", "arrival", "site", "what", "sheet_load_kg", "sheet_km", "check")
 
-LINES_IN_TWO_COLUMNS = 5
+LINES_IN_TWO_COLUMNS = 4
 """A stop with more product lines than this lists them in two columns (a relay point's
 baskets and a shop's crates would otherwise make the row taller than the page)."""
 
@@ -66,7 +66,7 @@ th:nth-child(7) { width: 18mm; }
 .lines span { display: block; break-inside: avoid; }
 .qr { display: inline-block; margin: 2px 8px 0 0; text-align: center; font-size: 7.5pt; }
 .qr svg { display: block; margin: 0 auto; }
-@media print { body { font-size: 9pt; } }
+@media print { body { font-size: 8.5pt; line-height: 1.2; } }
 """
 
 QR_SCALE = 1.6
@@ -87,11 +87,17 @@ def _place(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[str | Link
         return lines + _qr(view, trip)
     if row.action != "pickup" and row.action != "delivery":
         return lines
-    lines += view.where_and_who(row.site_id)
+    place: list[str] = view.where_and_who(row.site_id)
     access = view.access(row.site_id)
     if access:
-        lines.append(access)
-    return lines + view.navigation(row.site_id)  # links side by side on the last line
+        place.append(access)
+    links = view.navigation(row.site_id)
+    if links:  # at the end of the last line, a row shorter by a line
+        nav = Markup(" · ").join(
+            Markup('<a href="{}">{}</a>').format(a.href, a.text) for a in links
+        )
+        place[-1] = Markup('{} <span class="nav">· {}</span>').format(place[-1], nav)
+    return lines + place
 
 
 def _line_text(view: PlanView, line: Line) -> str:
@@ -116,12 +122,13 @@ def _what(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[str]:
             return [t.optional("action", row.action)]
         return [t("unload_collected", kg=t.kg(collected))]
     action = t("action_words", action=t.optional("action", row.action), kg=view.stop_words(row))
-    empties = [t("take_empties", n=row.empties)] if row.empties else []
+    if row.empties:
+        action = t("and_take_empties", action=action, n=row.empties)
     lines = [_line_text(view, line) for line in view.stop_lines(row)]
     if len(lines) > LINES_IN_TWO_COLUMNS:
         spans = Markup("").join(Markup("<span>{}</span>").format(line) for line in lines)
-        return [action, Markup('<div class="lines">{}</div>').format(spans), *empties]
-    return [action, *lines, *empties]
+        return [action, Markup('<div class="lines">{}</div>').format(spans)]
+    return [action, *lines]
 
 
 def _page_row(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[Cell]:
