@@ -118,7 +118,7 @@ footer { margin-top: 2em; font-size: 9pt; color: #555; }
 @page { @top-right { content: {{ stamp | css_string }}; font: 8pt sans-serif; } }
 {%- endif %}
 {%- if page.footer %}
-@page { @bottom-left { content: {{ page.footer | css_string }}; font: 8pt sans-serif; color: #555; } }
+@page { @bottom-left { content: {{ page.footer | css_string }}; font: 8pt sans-serif; } }
 @media print { footer { display: none; } }
 {%- endif %}
 {{ page.style|safe }}
