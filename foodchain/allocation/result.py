@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from foodchain.allocation.direct import share_among_relays
 from foodchain.organic import OrganicStatus
 from foodchain.weeks import Week
 
@@ -38,6 +39,9 @@ class Flow:
     """The offer's status and price: what EGalim shares and delivery notes are made of."""
     bought: bool = field(default=False, kw_only=True)
     """Bought in from the buy-in supplier (``farm_id``), not a partner farm's offer."""
+    delivered_by: str = field(default="", kw_only=True)
+    """The farm whose own round delivers it, from that farm (``allocation.direct``); empty:
+    the hub's rounds. When it is ``farm_id``, the produce never goes through the hub."""
 
 
 @dataclass(frozen=True)
@@ -264,6 +268,7 @@ def _flows(problem: AllocationProblem, solution: Solution) -> list[Flow]:
                     need.item_id,
                     organic_status=s.status,
                     price_eur_per_kg=s.price_eur_per_kg,
+                    delivered_by=problem.direct.carrier(s.farm_id, need.canteen_id),
                 )
             )
     relays: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
@@ -271,28 +276,35 @@ def _flows(problem: AllocationProblem, solution: Solution) -> list[Flow]:
         if n > 0:
             relays[(type_id, day)].append((relay, n))
     arcs = solution.basket_arcs
+    pieces: dict[tuple[str, int, str], list[tuple[int, str, float]]] = defaultdict(list)
     for a in range(arcs.size):
         kg = float(solution.basket_kg[a])
         if kg > 0:
             s = supplies[arcs.supply[a]]
             type_id, day = solution.basket_type_ids[arcs.target[a]], int(arcs.day[a])
-            total = sum(n for _, n in relays[(type_id, day)])
-            for relay, n in relays[(type_id, day)]:
-                flows.append(
-                    Flow(
-                        s.farm_id,
-                        s.product_id,
-                        relay,
-                        date(int(arcs.pickup[a])),
-                        date(day),
-                        kg * n / total,
-                        BASKET,
-                        type_id,
-                        organic_status=s.status,
-                        price_eur_per_kg=s.price_eur_per_kg,
-                        bought=s.bought,
-                    )
+            pieces[(type_id, day, s.product_id)].append((a, s.farm_id, kg))
+    for (type_id, day, _product), farms in sorted(pieces.items()):
+        total = sum(n for _, n in relays[(type_id, day)])
+        kg = sum(piece_kg for _, _, piece_kg in farms)
+        needs = {relay: kg * n / total for relay, n in relays[(type_id, day)]}
+        for a, relay, share in share_among_relays(farms, needs, problem.direct.delivers):
+            s = supplies[arcs.supply[a]]
+            flows.append(
+                Flow(
+                    s.farm_id,
+                    s.product_id,
+                    relay,
+                    date(int(arcs.pickup[a])),
+                    date(day),
+                    share,
+                    BASKET,
+                    type_id,
+                    organic_status=s.status,
+                    price_eur_per_kg=s.price_eur_per_kg,
+                    bought=s.bought,
+                    delivered_by=problem.direct.carrier(s.farm_id, relay),
                 )
+            )
     arcs = solution.shop_arcs
     for a in range(arcs.size):
         kg = float(solution.shop_kg[a])
@@ -309,6 +321,7 @@ def _flows(problem: AllocationProblem, solution: Solution) -> list[Flow]:
                     SHOP,
                     organic_status=s.status,
                     price_eur_per_kg=s.price_eur_per_kg,
+                    delivered_by=problem.direct.carrier(s.farm_id, problem.shops[arcs.target[a]].id),
                 )
             )
     return flows

@@ -21,6 +21,7 @@ from foodchain.errors import FoodchainError
 from foodchain.inputs import read_snapshot
 from foodchain.models import SiteKind, VehicleIn
 from foodchain.routing.build import Flow, build_day_problem
+from foodchain.routing.direct import build_direct_problem
 from foodchain.routing.options import Progress, SolverOptions
 from foodchain.routing.portfolio import solve
 from foodchain.routing.problem import InitialRoutes, RoutingProblem, RoutingResult
@@ -30,6 +31,9 @@ from foodchain.weeks import Week
 
 @dataclass(frozen=True)
 class DayRounds:
+    """The rounds of one day from one depot: the hub's, or a farm's own direct deliveries
+    (``problem.hub_id`` is the depot)."""
+
     day: dt.date
     problem: RoutingProblem
     result: RoutingResult
@@ -54,10 +58,12 @@ def day_problem(
     flows: Sequence[AllocationFlow],
     matrix: TravelMatrix | None = None,
 ) -> RoutingProblem:
-    """The routing problem of ``day`` for the allocation's ``flows``."""
+    """The hub's routing problem of ``day`` for the allocation's ``flows`` (those a farm
+    delivers itself, ``delivered_by``, are left to its own rounds: ``direct_problems``)."""
     hub = catalogue.sites.get(catalogue.hub)
     if hub is None:
         raise FoodchainError("the database has no hub: load a scenario with 'foodchain init'")
+    flows = [f for f in flows if not f.delivered_by]
     same_day = [_flow(f, day) for f in flows if f.pickup_day == day == f.delivery_day]
     later = [_flow(f, day) for f in flows if f.pickup_day == day < f.delivery_day]
     stocked = [_flow(f, day) for f in flows if f.pickup_day < day == f.delivery_day]
@@ -79,6 +85,34 @@ def day_problem(
         breaks=catalogue.driver_rules.break_rule,
         max_day_minutes=catalogue.driver_rules.max_day_minutes,
     )
+
+
+def direct_problems(
+    day: dt.date,
+    catalogue: Catalogue,
+    vehicles: Sequence[VehicleIn],
+    flows: Sequence[AllocationFlow],
+    matrix: TravelMatrix | None = None,
+) -> list[RoutingProblem]:
+    """One routing problem per farm that delivers some of ``flows`` itself on ``day``, with
+    its own vehicles from the farm (``routing.direct``)."""
+    direct = [f for f in flows if f.delivered_by and f.delivery_day == day and f.kg > 1e-9]
+    return [
+        build_direct_problem(
+            day,
+            catalogue.sites[farm_id],
+            catalogue.sites,
+            catalogue.farms,
+            vehicles,
+            [_flow(f, day) for f in direct if f.delivered_by == farm_id],
+            Travel.of(catalogue.settings, matrix),
+            optional_sites=set(catalogue.sites_of(SiteKind.SHOP)),
+            kg_per_crate={p.id: p.kg_per_crate for p in catalogue.products.values()},
+            breaks=catalogue.driver_rules.break_rule,
+            max_day_minutes=catalogue.driver_rules.max_day_minutes,
+        )
+        for farm_id in sorted({f.delivered_by for f in direct})
+    ]
 
 
 EarlierRoutes = Mapping[str, Sequence[Sequence[tuple[str, str, int]]]]
@@ -132,12 +166,17 @@ def route_flows(
     """
     options = options or SolverOptions()
     moving = [f for f in flows if f.kg > 1e-9]
-    busy = sorted({f.pickup_day for f in moving} | {f.delivery_day for f in moving})
+    via_hub = [f for f in moving if not f.delivered_by]
+    busy = sorted({f.pickup_day for f in via_hub} | {f.delivery_day for f in via_hub})
     problems = [
-        (day, day_problem(day, catalogue, vehicles, moving, matrix))
+        (day, day_problem(day, catalogue, vehicles, via_hub, matrix))
         for day in busy
         if days is None or day in days
     ]
+    for day in sorted({f.delivery_day for f in moving if f.delivered_by}):
+        if days is None or day in days:
+            problems += [(day, p) for p in direct_problems(day, catalogue, vehicles, moving, matrix)]
+    problems.sort(key=lambda dp: (dp[0], dp[1].hub_id != catalogue.hub, dp[1].hub_id))
     stops = sum(len(p.stops) for _, p in problems) or 1
     rounds = []
     for day, problem in problems:
@@ -145,7 +184,10 @@ def route_flows(
         if week_seconds is not None and options.time_limit_s is not None:
             share = week_seconds * len(problem.stops) / stops
             chosen = replace(options, time_limit_s=max(MIN_DAY_SECONDS, share))
-        start = carry_over(problem, earlier[day]) if earlier and day in earlier else None
+        start = None
+        if earlier and day in earlier:  # this depot's vehicles' rounds of that day
+            own = {vehicle.id for vehicle in problem.vehicles}
+            start = carry_over(problem, {v: t for v, t in earlier[day].items() if v in own})
         report = progress(day) if progress else None
         result = solve(problem, chosen, initial_routes=start, progress=report)
         rounds.append(DayRounds(day, problem, result))
