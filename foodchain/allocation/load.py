@@ -89,7 +89,8 @@ def problem_of(inputs: Snapshot) -> AllocationProblem:
         hub_minutes(catalogue, hub_fleet or inputs.vehicles, travel),
         first_departures(catalogue, hub_fleet or inputs.vehicles),
     )
-    return dataclasses.replace(problem, direct=direct_arcs(catalogue, inputs.vehicles, travel))
+    direct = direct_arcs(catalogue, inputs.vehicles, travel, problem.supplies)
+    return dataclasses.replace(problem, direct=direct)
 
 
 def load_problem(engine: Engine, week: Week) -> AllocationProblem:
