@@ -50,6 +50,9 @@ def check_week(
     hub = next(s for s in scenario.sites if s.kind.value == "hub")
     per_100kg = hub.service_minutes_per_100kg
     skipped = {(u.day, u.site_id) for u in unserved}  # type: ignore[attr-defined]
+    depot = {v.id: v.depot_id for v in scenario.vehicles}
+    own_destinations = {f.site_id: set(f.direct_destinations) for f in scenario.farms}
+    errors += _check_direct_flows(scenario, flows)
 
     to_collect: dict[tuple[dt.date, str], float] = defaultdict(float)
     to_deliver: dict[tuple[dt.date, str], float] = defaultdict(float)
@@ -58,12 +61,18 @@ def check_week(
     for f in flows:
         pickup, delivery = f.pickup_day, f.delivery_day  # type: ignore[attr-defined]
         farm, site, kg = f.farm_id, f.destination_id, f.kg  # type: ignore[attr-defined]
+        # Who delivers it, from the scenario: the farm itself when it lists the destination
+        # (its own produce never goes to the hub), else the hub; what the flow says of it is
+        # checked against that in _check_direct_flows.
+        carrier = getattr(f, "delivered_by", "") or (farm if site in own_destinations[farm] else "")
+        to_deliver[(delivery, site, carrier or hub.id)] += kg
+        if carrier == farm:
+            continue
         if brings[farm]:
             if pickup == delivery:  # what is delivered later is unloaded after it
                 brought[(pickup, farm, site)] += kg
         else:
             to_collect[(pickup, farm)] += kg
-        to_deliver[(delivery, site)] += kg
         if pickup == delivery:
             same_day[(delivery, site)].add(farm)
 
@@ -80,15 +89,24 @@ def check_week(
         if depart.action != "depart" or back.action != "return":  # type: ignore[attr-defined]
             errors.append(f"{day} {vehicle} trip {number}: not from the hub and back")
             continue
+        base = depot.get(vehicle, "?")
+        if {depart.site_id, back.site_id} != {base}:  # type: ignore[attr-defined]
+            errors.append(
+                f"{day} {vehicle} trip {number}: leaves {depart.site_id} and returns to "  # type: ignore[attr-defined]
+                f"{back.site_id}, its depot is {base}"  # type: ignore[attr-defined]
+            )
         for row in rows[1:-1]:
             key = (day, row.site_id)  # type: ignore[attr-defined]
             if row.action == "pickup":  # type: ignore[attr-defined]
+                if base != hub.id:
+                    errors.append(f"{key}: {vehicle} of {base} collects for the hub")
                 collected[key] += row.pickup_kg  # type: ignore[attr-defined]
                 end = back.departure  # type: ignore[attr-defined]
                 unloaded[key] = max(unloaded.get(key, end), end)
             elif row.action == "delivery":  # type: ignore[attr-defined]
-                delivered[key] += row.delivery_kg  # type: ignore[attr-defined]
-                loading[key].append(depart.arrival)  # type: ignore[attr-defined]
+                delivered[(*key, base)] += row.delivery_kg  # type: ignore[attr-defined]
+                if base == hub.id:
+                    loading[key].append(depart.arrival)  # type: ignore[attr-defined]
 
     for key in sorted(set(to_collect) | set(collected)):
         if key in skipped:
@@ -101,17 +119,18 @@ def check_week(
                 f"{to_collect.get(key, 0.0):.3f} kg picked up there that day"
             )
     for key in sorted(set(to_deliver) | set(delivered)):
-        if key in skipped:
+        if key[:2] in skipped:
             continue
         if abs(delivered.get(key, 0.0) - to_deliver.get(key, 0.0)) > KG:
             errors.append(
-                f"{key}: delivered {delivered.get(key, 0.0):.3f} kg, the allocation sends "
-                f"{to_deliver.get(key, 0.0):.3f} kg there that day"
+                f"{key}: delivered {delivered.get(key, 0.0):.3f} kg from {key[2]}, the "
+                f"allocation sends {to_deliver.get(key, 0.0):.3f} kg there that day from it"
             )
     drivers = (scenario.settings.get("drivers") or {}).get("per_day")
     vehicles_on: dict[dt.date, set[str]] = defaultdict(set)
     for day, vehicle, _ in trips:
-        vehicles_on[day].add(vehicle)
+        if depot.get(vehicle) == hub.id:  # a farm's own vehicle has the farm's driver
+            vehicles_on[day].add(vehicle)
     for day, used in sorted(vehicles_on.items()):
         if isinstance(drivers, dict):
             allowed = drivers.get(WEEKDAYS[day.weekday()], drivers.get("*", 0))
@@ -133,4 +152,41 @@ def check_week(
                         f"{day} {site}: loaded at minute {start:.1f}, before {farm}'s goods "
                         f"are at the hub (minute {ready:.1f})"
                     )
+    return errors
+
+
+def _check_direct_flows(scenario: Scenario, flows: Iterable[object]) -> list[str]:
+    """Flows a farm delivers itself, from the scenario: a farm's produce for a destination it
+    lists in ``direct_destinations`` (and has a vehicle based at the farm for) is delivered by
+    it; another farm's produce goes on its round only when handed over at the hub on a day
+    the farm comes there with its own produce, after it is collected and before delivery;
+    nothing else is said to be delivered by a farm."""
+    errors: list[str] = []
+    farms = {f.site_id: f for f in scenario.farms}
+    has_vehicle = {v.depot_id for v in scenario.vehicles}
+    sites = {s.id: s for s in scenario.sites}
+    for f in flows:
+        farm, site = f.farm_id, f.destination_id  # type: ignore[attr-defined]
+        carrier = getattr(f, "delivered_by", "")
+        handed = getattr(f, "handed_over", None)
+        own = site in farms[farm].direct_destinations and farm in has_vehicle
+        if own and (carrier != farm or handed is not None):
+            errors.append(f"{farm} delivers {site} itself, the flow says {carrier!r}: {f}")
+        if not carrier:
+            continue
+        if carrier not in farms or site not in farms[carrier].direct_destinations:
+            errors.append(f"{carrier} does not deliver {site} itself: {f}")
+            continue
+        if carrier not in has_vehicle:
+            errors.append(f"{carrier} has no vehicle of its own: {f}")
+        if carrier == farm:
+            continue
+        days = sites[carrier].windows
+        pickup, delivery = f.pickup_day, f.delivery_day  # type: ignore[attr-defined]
+        if handed is None or not farms[carrier].brings_own_produce:
+            errors.append(f"{farm}'s produce on {carrier}'s round without a hand-over: {f}")
+        elif not pickup < handed < delivery:
+            errors.append(f"handed over {handed}, not after pickup and before delivery: {f}")
+        elif WEEKDAYS[handed.weekday()] not in days and "*" not in days:
+            errors.append(f"handed over {handed}, a day {carrier} does not come: {f}")
     return errors

@@ -462,9 +462,9 @@ def build_record(
                 }
                 for t in allocation.tiers
             ],
-            "warm_started_days": [
-                d.day.isoformat() for d in rounds if d.result.statistics.get("warm_start")
-            ],
+            "warm_started_days": sorted(
+                {d.day.isoformat() for d in rounds if d.result.statistics.get("warm_start")}
+            ),
         },
     )
 
