@@ -8,6 +8,7 @@ in words. An empty list means the plan is valid.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from foodchain.routing import RoutingProblem, RoutingResult, StopKind, UnservedReason
 
@@ -246,7 +247,7 @@ def check_depots(scenario, stops) -> list[str]:
     depot = {v.id: v.depot_id for v in scenario.vehicles}
     sites = {s.id: s for s in scenario.sites}
     factor = float(scenario.settings.get("road_factor", 1.3))
-    trips: dict[tuple, list] = {}
+    trips: dict[tuple[Any, ...], list[Any]] = {}
     for row in stops:
         trips.setdefault((row.day, row.vehicle_id, row.trip), []).append(row)
     for (day, vehicle, number), rows in sorted(trips.items()):

@@ -24,8 +24,8 @@ from .week_checker import check_week
 
 DETERMINISTIC = PlanOptions(deterministic=True, solution_limit=30)
 VAN_SUD = (
-    "  - {id: van_sud, name: \"Camionnette de la Ferme du Sud\", type: diesel_van, "
-    "capacity_kg: 800, capacity_crates: 60, shift: \"07:00-17:00\", cost_fixed_eur: 10, "
+    '  - {id: van_sud, name: "Camionnette de la Ferme du Sud", type: diesel_van, '
+    'capacity_kg: 800, capacity_crates: 60, shift: "07:00-17:00", cost_fixed_eur: 10, '
     "cost_per_km_eur: 0.3, cost_per_hour_eur: 20, co2_kg_per_km: 0.3, range_km: 300, "
     "speed_kmh: 40, max_km_from_hub: null, allowed_kinds: [relay, canteen, shop], "
     "depot: farm_sud}\n"
@@ -38,7 +38,8 @@ def _tiny_direct(folder: Path) -> Path:
     old = "organic_status: conversion, brings_own_produce: true}"
     assert old in text
     text = text.replace(
-        old, "organic_status: conversion, brings_own_produce: true, direct_destinations: [relay_lens]}"
+        old,
+        "organic_status: conversion, brings_own_produce: true, direct_destinations: [relay_lens]}",
     )
     text = text.replace("\nfiles:", VAN_SUD + "\nfiles:")
     path = folder / "tiny_direct.yaml"
@@ -76,7 +77,9 @@ def test_share_among_relays_gives_the_farm_its_own_relay_first() -> None:
     got: dict[tuple[int, str], float] = {}
     for key, relay, kg in shared:
         got[(key, relay)] = got.get((key, relay), 0.0) + kg
-    assert got == pytest.approx({(1, "lens"): 4.0, (2, "lens"): 2.0, (2, "loos"): 2.0, (0, "loos"): 8.0})
+    assert got == pytest.approx(
+        {(1, "lens"): 4.0, (2, "lens"): 2.0, (2, "loos"): 2.0, (0, "loos"): 8.0}
+    )
 
 
 def test_without_direct_destinations_the_share_is_proportional() -> None:
@@ -98,8 +101,11 @@ def test_the_farm_delivers_its_destination_from_the_farm(direct_record: PlanReco
         assert {r.site_id for r in rows[1:-1]} == {"relay_lens"}
         assert sum(r.delivery_kg for r in rows) == pytest.approx(sum(f.kg for f in own), abs=1e-6)
     # The hub's vans never take the farm's own produce for Lens.
-    assert all(r.vehicle_id != "van_sud" for r in record.stops if r.site_id != "relay_lens"
-               and r.action in ("pickup", "delivery"))
+    assert all(
+        r.vehicle_id != "van_sud"
+        for r in record.stops
+        if r.site_id != "relay_lens" and r.action in ("pickup", "delivery")
+    )
     assert {d.depot_id for d in record.days} == {"base_11_19", "farm_sud"}
 
 
@@ -124,7 +130,10 @@ def test_kpis_count_the_direct_rounds_and_no_hub_run_for_them(
     assert runs == len(through_hub)
     # Food-miles of the direct kg: farm -> relay point, not through the hub.
     farm = direct_record.sites["farm_sud"]
-    assert farm.km_direct["relay_lens"] < farm.km_to_hub + direct_record.sites["relay_lens"].km_from_hub
+    assert (
+        farm.km_direct["relay_lens"]
+        < farm.km_to_hub + direct_record.sites["relay_lens"].km_from_hub
+    )
 
 
 def test_the_checkers_catch_a_direct_flow_moved_to_the_hub_or_a_trip_from_the_hub(
@@ -146,7 +155,9 @@ def test_the_checkers_catch_a_direct_flow_moved_to_the_hub_or_a_trip_from_the_hu
         for r in record.stops
     ]
     assert any("not at farm_sud" in e for e in check_depots(direct_scenario, stops))
-    assert any("its depot is farm_sud" in e for e in check_week(direct_scenario, record.flows, stops))
+    assert any(
+        "its depot is farm_sud" in e for e in check_week(direct_scenario, record.flows, stops)
+    )
     # The farm's delivery made by a hub van instead.
     stops = [
         r.model_copy(update={"vehicle_id": "van_1", "trip": 9}) if r.vehicle_id == "van_sud" else r

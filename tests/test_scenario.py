@@ -115,7 +115,11 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         (
             "organic_status: conversion, brings_own_produce: true}",
             "organic_status: conversion, brings_own_produce: true, direct_destinations: [farm_nord]}",
-            ["sites[2].farm.direct_destinations", "not a relay point, canteen or shop", "farm_nord"],
+            [
+                "sites[2].farm.direct_destinations",
+                "not a relay point, canteen or shop",
+                "farm_nord",
+            ],
         ),
         ("scenario: tiny", "scenario: tiny\n  bad: [", ["not valid YAML"]),
         (

@@ -55,7 +55,7 @@ def check_week(
     errors += _check_direct_flows(scenario, flows)
 
     to_collect: dict[tuple[dt.date, str], float] = defaultdict(float)
-    to_deliver: dict[tuple[dt.date, str], float] = defaultdict(float)
+    to_deliver: dict[tuple[dt.date, str, str], float] = defaultdict(float)
     same_day: dict[tuple[dt.date, str], set[str]] = defaultdict(set)
     brought: dict[tuple[dt.date, str, str], float] = defaultdict(float)
     for f in flows:
@@ -77,7 +77,7 @@ def check_week(
             same_day[(delivery, site)].add(farm)
 
     collected: dict[tuple[dt.date, str], float] = defaultdict(float)
-    delivered: dict[tuple[dt.date, str], float] = defaultdict(float)
+    delivered: dict[tuple[dt.date, str, str], float] = defaultdict(float)
     unloaded: dict[tuple[dt.date, str], float] = {}
     loading: dict[tuple[dt.date, str], list[float]] = defaultdict(list)
     trips: dict[tuple[dt.date, str, int], list[object]] = defaultdict(list)
@@ -118,13 +118,13 @@ def check_week(
                 f"{key}: collected {collected.get(key, 0.0):.3f} kg, the allocation has "
                 f"{to_collect.get(key, 0.0):.3f} kg picked up there that day"
             )
-    for key in sorted(set(to_deliver) | set(delivered)):
-        if key[:2] in skipped:
+    for place in sorted(set(to_deliver) | set(delivered)):
+        if place[:2] in skipped:
             continue
-        if abs(delivered.get(key, 0.0) - to_deliver.get(key, 0.0)) > KG:
+        if abs(delivered.get(place, 0.0) - to_deliver.get(place, 0.0)) > KG:
             errors.append(
-                f"{key}: delivered {delivered.get(key, 0.0):.3f} kg from {key[2]}, the "
-                f"allocation sends {to_deliver.get(key, 0.0):.3f} kg there that day from it"
+                f"{place}: delivered {delivered.get(place, 0.0):.3f} kg from {place[2]}, the "
+                f"allocation sends {to_deliver.get(place, 0.0):.3f} kg there that day from it"
             )
     drivers = (scenario.settings.get("drivers") or {}).get("per_day")
     vehicles_on: dict[dt.date, set[str]] = defaultdict(set)

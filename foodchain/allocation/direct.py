@@ -90,12 +90,12 @@ def direct_arcs(
             saved.setdefault(farm.site_id, {})[destination_id] = (
                 via_hub + travel.km(at_hub, there) - travel.km(at_farm, there)
             )
-    at_hub: dict[str, set[int]] = {}
+    comes: dict[str, set[int]] = {}
     for supply in supplies:
-        farm = catalogue.farms.get(supply.farm_id)
-        if supply.farm_id in saved and farm is not None and farm.brings_own_produce:
-            at_hub.setdefault(supply.farm_id, set()).update(supply.days)
-    return DirectArcs(saved, {f: tuple(sorted(days)) for f, days in at_hub.items()})
+        supplier = catalogue.farms.get(supply.farm_id)
+        if supply.farm_id in saved and supplier is not None and supplier.brings_own_produce:
+            comes.setdefault(supply.farm_id, set()).update(supply.days)
+    return DirectArcs(saved, {f: tuple(sorted(days)) for f, days in comes.items()})
 
 
 OWN, HANDED_OVER = 0, 1
@@ -201,9 +201,7 @@ def direct_credits(
         for k, a in enumerate(arc_of):
             by_arc.setdefault(a, []).append(k)
         for a, ks in by_arc.items():  # what the arc carries, shared among its relay points
-            m.row(
-                np.append(y[ks], builder.x_bsk[a]), np.append(np.ones(len(ks)), -1.0), -np.inf, 0
-            )
+            m.row(np.append(y[ks], builder.x_bsk[a]), np.append(np.ones(len(ks)), -1.0), -np.inf, 0)
         for (relay, t, day, product), ks in share_rows.items():  # what the baskets hold
             n = counts[(builder.type_ids[t], relay, day)]
             z = builder.z[builder.bp_index[(t, product)]]

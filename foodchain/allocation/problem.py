@@ -190,7 +190,7 @@ class AllocationProblem:
     names: Mapping[str, str] = field(default_factory=dict)
     """Display names of sites and products, for explanations."""
     policy: BasketPolicy = BasketPolicy()
-    direct: DirectArcs = DirectArcs()
+    direct: DirectArcs = field(default_factory=DirectArcs)
     """Destinations farms deliver themselves (``allocation.direct``): none by default."""
 
     def date(self, day: int) -> dt.date:

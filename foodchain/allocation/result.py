@@ -346,7 +346,9 @@ def _flows(problem: AllocationProblem, solution: Solution) -> list[Flow]:
                     SHOP,
                     organic_status=s.status,
                     price_eur_per_kg=s.price_eur_per_kg,
-                    delivered_by=problem.direct.carrier(s.farm_id, problem.shops[arcs.target[a]].id),
+                    delivered_by=problem.direct.carrier(
+                        s.farm_id, problem.shops[arcs.target[a]].id
+                    ),
                 )
             )
     return flows

@@ -48,9 +48,7 @@ def _round(
     """Sort key and words of the first visit delivering ``site_id`` that day (or of the hand
     over to ``carrier``'s van, the farm that delivers the site itself)."""
     if carrier:
-        words = view.t(
-            "handed_over_words", farm=view.name(carrier), destination=view.name(site_id)
-        )
+        words = view.t("handed_over_words", farm=view.name(carrier), destination=view.name(site_id))
         return (0, "", 0, 0), words
     visits = [v for v in view.visits(site_id, day) if v.action == "delivery"]
     if not visits:

@@ -4,9 +4,9 @@ A section per pickup day, as the farmer works: each product in crates (or pieces
 sold by the piece) and kg, and when and where it is handed over: the hub's address and hours
 that day if the farm brings its produce, else the time the van comes and the farm's window.
 A farm that delivers some destinations itself reads what its own round takes where, and what
-its van takes at the hub for it (other farms' produce, handed over). Where each kilo goes is the hub's business (its packing sheet, the packing lists, delivery
-notes and ``allocation.csv``), not the farmer's: a farm supplying 60 destinations reads a
-one-page list.
+its van takes at the hub for it (other farms' produce, handed over). Where each kilo goes is
+the hub's business (its packing sheet, the packing lists, delivery notes and
+``allocation.csv``), not the farmer's: a farm supplying 60 destinations reads a one-page list.
 """
 
 from __future__ import annotations

@@ -184,7 +184,6 @@ def _trip_section(view: PlanView, trip: int, rows: list[StopRow]) -> Section:
 
 
 def _csv_rows(view: PlanView, row: StopRow) -> list[list[Any]]:
-    t = view.t
     site = view.record.sites.get(row.site_id)
     links = view.navigation(row.site_id)
     stop = [

@@ -130,7 +130,8 @@ def transport_kpis(record: PlanRecord) -> dict[str, Any]:
 
 def farm_runs_kpis(record: PlanRecord) -> dict[str, Any]:
     """The farmers' own runs to the hub: a farm that brings its produce drives farm -> hub ->
-    farm on each day it brings some in the plan (or as its ``settings.co2.farms`` entry says),
+    farm on each day it brings some that goes through the hub, or takes other farms' produce
+    there for its own deliveries, in the plan (or as its ``settings.co2.farms`` entry says),
     at its vehicle's factor."""
     rules = record.emissions
     days: dict[str, set[str]] = defaultdict(set)
@@ -139,6 +140,8 @@ def farm_runs_kpis(record: PlanRecord) -> dict[str, Any]:
         through_hub = flow.delivered_by != flow.farm_id  # a farm's own direct round: no hub run
         if flow.kg > 0 and site is not None and site.brings_own_produce and through_hub:
             days[flow.farm_id].add(flow.pickup_day.isoformat())
+        if flow.kg > 0 and flow.handed_over is not None:  # its van takes it at the hub
+            days[flow.delivered_by].add(flow.handed_over.isoformat())
     by_farm: dict[str, dict[str, float]] = {}
     for farm_id in sorted(set(days) | set(rules.farms)):
         own = rules.farms.get(farm_id)
@@ -250,7 +253,6 @@ def compute_kpis(record: PlanRecord) -> dict[str, Any]:
     due = sum(f.due for f in record.fills)
     filled = sum(f.filled for f in record.fills)
     canteen_short = sum(s.kg for s in record.shortfalls if not s.baskets)
-    sites = record.sites
     food_miles = sum(f.kg * _food_km(record, f) for f in record.flows)
     lowest = min(record.fairness, key=lambda f: f.index, default=None)
     transport = transport_kpis(record)

@@ -45,6 +45,8 @@ class WeekRounds:
     flows: Sequence[AllocationFlow]
     """What the rounds move: the allocation's flows."""
     days: list[DayRounds]
+    hub_id: str = ""
+    """The hub; a day's rounds from another depot are a farm's own (``DayRounds``)."""
 
 
 def _flow(f: AllocationFlow, day: dt.date) -> Flow:
@@ -175,7 +177,9 @@ def route_flows(
     ]
     for day in sorted({f.delivery_day for f in moving if f.delivered_by}):
         if days is None or day in days:
-            problems += [(day, p) for p in direct_problems(day, catalogue, vehicles, moving, matrix)]
+            problems += [
+                (day, p) for p in direct_problems(day, catalogue, vehicles, moving, matrix)
+            ]
     problems.sort(key=lambda dp: (dp[0], dp[1].hub_id != catalogue.hub, dp[1].hub_id))
     stops = sum(len(p.stops) for _, p in problems) or 1
     rounds = []
@@ -214,4 +218,4 @@ def route_week(
     rounds = route_flows(
         inputs.catalogue, inputs.vehicles, flows, inputs.matrix, options, days, progress
     )
-    return WeekRounds(week, flows, rounds)
+    return WeekRounds(week, flows, rounds, inputs.catalogue.hub)
