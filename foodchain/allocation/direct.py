@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from foodchain.catalogue import Catalogue
-from foodchain.models import VehicleIn
-from foodchain.routing.travel import Place, Travel
+from foodchain.routing.travel import Place
 
-if TYPE_CHECKING:  # the model's types: reading a result needs no solver
+if TYPE_CHECKING:  # reading a result (documents of a stored run) needs no solver, no database
     from foodchain.allocation.builder import Builder
     from foodchain.allocation.lp import FloatArray, IntArray, Model
     from foodchain.allocation.problem import Supply
+    from foodchain.catalogue import Catalogue
+    from foodchain.models import VehicleIn
+    from foodchain.routing.travel import Travel
 
 
 @dataclass(frozen=True)
