@@ -121,8 +121,8 @@ def _check_documents(record: PlanRecord, folder: Path, written: list[Path]) -> N
             day_at, product_at, kg_at = (sheet.header.index(c) for c in columns)
             picks: dict[tuple[str, str], float] = {}
             for _, c in sheet.rows:
-                key = (c[day_at][-10:], c[product_at])
-                picks[key] = picks.get(key, 0.0) + _number(c[kg_at])
+                picked = (c[day_at][-10:], c[product_at])
+                picks[picked] = picks.get(picked, 0.0) + _number(c[kg_at])
             assert picks == pytest.approx(expected, abs=0.012), path
     # Delivery notes: every row (day, product, farm) is the canteen's flows, summed.
     for canteen in {f.destination_id for f in flows if f.purpose == "canteen"}:

@@ -60,15 +60,18 @@ def day_problem(
     flows: Sequence[AllocationFlow],
     matrix: TravelMatrix | None = None,
 ) -> RoutingProblem:
-    """The hub's routing problem of ``day`` for the allocation's ``flows`` (those a farm
-    delivers itself, ``delivered_by``, are left to its own rounds: ``direct_problems``)."""
+    """The hub's routing problem of ``day`` for the allocation's ``flows``: what a farm
+    delivers itself (``delivered_by``) is left to its own rounds (``direct_problems``), but
+    other farms' produce handed to its van at the hub is collected as usual."""
     hub = catalogue.sites.get(catalogue.hub)
     if hub is None:
         raise FoodchainError("the database has no hub: load a scenario with 'foodchain init'")
-    flows = [f for f in flows if not f.delivered_by]
-    same_day = [_flow(f, day) for f in flows if f.pickup_day == day == f.delivery_day]
-    later = [_flow(f, day) for f in flows if f.pickup_day == day < f.delivery_day]
-    stocked = [_flow(f, day) for f in flows if f.pickup_day < day == f.delivery_day]
+    from_hub = [f for f in flows if not f.delivered_by]
+    # Collected to the hub too: other farms' produce handed to a farm's van there later on.
+    collected = [f for f in flows if f.delivered_by != f.farm_id]
+    same_day = [_flow(f, day) for f in from_hub if f.pickup_day == day == f.delivery_day]
+    later = [_flow(f, day) for f in collected if f.pickup_day == day < f.delivery_day]
+    stocked = [_flow(f, day) for f in from_hub if f.pickup_day < day == f.delivery_day]
     return build_day_problem(
         day,
         hub,
@@ -168,10 +171,11 @@ def route_flows(
     """
     options = options or SolverOptions()
     moving = [f for f in flows if f.kg > 1e-9]
-    via_hub = [f for f in moving if not f.delivered_by]
-    busy = sorted({f.pickup_day for f in via_hub} | {f.delivery_day for f in via_hub})
+    collected = [f for f in moving if f.delivered_by != f.farm_id]  # to the hub
+    delivered = [f for f in moving if not f.delivered_by]  # from the hub
+    busy = sorted({f.pickup_day for f in collected} | {f.delivery_day for f in delivered})
     problems = [
-        (day, day_problem(day, catalogue, vehicles, via_hub, matrix))
+        (day, day_problem(day, catalogue, vehicles, moving, matrix))
         for day in busy
         if days is None or day in days
     ]
