@@ -43,8 +43,13 @@ def check_week(
     the allocation did not decide, a same-day delivery loaded only once its goods are at
     the hub (unloaded from the trip that collected them, or brought by the farm: when the
     farm's window opens, plus the hub's handling of this destination's share of its load,
-    unloaded first), and no more vehicles out on a day than the scenario's drivers that day.
-    Sites the rounds report as unserved are skipped, not excused elsewhere."""
+    unloaded first), and no more hub vehicles out on a day than the scenario's drivers that
+    day. Direct deliveries: every trip leaves from and returns to its vehicle's depot (the
+    scenario's); a farm's own produce for a destination it delivers itself is never collected
+    and is delivered from the farm by its own vehicle, other farms' produce on its round is
+    collected as usual and handed over on a day the farm comes to the hub; every flow is
+    delivered once, from the hub or from the farm (``_check_direct_flows``). Sites the rounds
+    report as unserved are skipped, not excused elsewhere."""
     errors: list[str] = []
     brings = {f.site_id: f.brings_own_produce for f in scenario.farms}
     hub = next(s for s in scenario.sites if s.kind.value == "hub")
