@@ -159,6 +159,8 @@ def direct_credits(
     Offers pooled across farms (large regions) are credited only when all of the class's
     offers are the one farm's."""
     direct = builder.p.direct
+    if not direct.km_saved:  # no farm delivers anything itself: nothing to credit
+        return np.array([], dtype=np.int64), np.array([], dtype=np.float64)
     supplies = builder.p.supplies
     farms_of: dict[int, set[str]] = {}
     for i, c in enumerate(builder.offers.of_supply.tolist()):
