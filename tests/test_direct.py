@@ -4,6 +4,7 @@ independent checkers hold every flow to the vehicle and depot that must carry it
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -165,3 +166,50 @@ def test_the_checkers_catch_a_direct_flow_moved_to_the_hub_or_a_trip_from_the_hu
     ]
     errors = check_week(direct_scenario, record.flows, stops, record.unserved)
     assert any("from farm_sud" in e for e in errors)
+
+
+def test_the_farm_serves_its_relay_point_first(direct_record: PlanRecord) -> None:
+    """A basket product the farm also sends to another relay point is all the farm's at its
+    own relay point (its kg go there first), and its own relay gets the farm's kg credited."""
+    kg: dict[tuple[str, str, str, str], float] = {}
+    for f in direct_record.flows:
+        if f.purpose == "basket":
+            key = (f.item_id, f.product_id, f.destination_id, f.farm_id)
+            kg[key] = kg.get(key, 0.0) + f.kg
+    spread = {(size, product) for (size, product, relay, farm) in kg if farm == "farm_sud"}
+    assert spread  # the Ferme du Sud fills baskets this week
+    for size, product in spread:
+        if kg.get((size, product, "relay_loos", "farm_sud"), 0.0) > 1e-6:
+            others = sum(
+                v
+                for (s, p, relay, farm), v in kg.items()
+                if (s, p, relay) == (size, product, "relay_lens") and farm != "farm_sud"
+            )
+            assert others == pytest.approx(0.0, abs=1e-6), (size, product)
+
+
+def test_km_saved_by_going_direct_is_the_detour_through_the_hub(
+    direct_scenario: Scenario,
+) -> None:
+    """What a kg saves on the farm's direct arc, recomputed by hand from the positions:
+    farm -> hub -> relay minus farm -> relay, crow-flies × the road factor 1.3."""
+    from foodchain.allocation.direct import direct_arcs
+    from foodchain.routing.travel import Travel
+
+    catalogue = direct_scenario.catalogue()
+    arcs = direct_arcs(catalogue, direct_scenario.vehicles, Travel(road_factor=1.3))
+    sites = {s.id: s for s in direct_scenario.sites}
+
+    def road(a: str, b: str) -> float:
+        p1, p2 = math.radians(sites[a].lat), math.radians(sites[b].lat)
+        dlon = math.radians(sites[b].lon - sites[a].lon)
+        h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dlon / 2) ** 2
+        return 2 * 6371.0088 * math.asin(math.sqrt(h)) * 1.3
+
+    expected = (
+        road("farm_sud", "base_11_19")
+        + road("base_11_19", "relay_lens")
+        - road("farm_sud", "relay_lens")
+    )
+    assert arcs.km_saved == {"farm_sud": {"relay_lens": pytest.approx(expected, rel=1e-3)}}
+    assert arcs.delivered_by("relay_lens") == "farm_sud" and not arcs.delivered_by("relay_loos")
