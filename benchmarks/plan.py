@@ -117,6 +117,22 @@ def plan_week(
         "cost_eur": kpis["transport"].get("cost_eur"),
         "unserved": unserved,
         "co2_kg": kpis["transport"]["co2_kg"],
+        **_direct_columns(kpis["transport"]),
+    }
+
+
+def _direct_columns(transport: dict[str, Any]) -> dict[str, Any]:
+    """The hub's rounds apart from the farms' own direct rounds, and the farmers' runs to the
+    hub (a week planned before direct deliveries has none of them)."""
+    direct = transport.get("direct_rounds") or {"km": 0.0, "co2_kg": 0.0}
+    farms = transport.get("farm_runs") or {"km": 0.0, "co2_kg": 0.0}
+    return {
+        "hub_km": round(transport["km"] - direct["km"], 1),
+        "hub_co2_kg": round(transport["co2_kg"] - direct["co2_kg"], 1),
+        "direct_km": round(direct["km"], 1),
+        "direct_co2_kg": round(direct["co2_kg"], 1),
+        "farm_runs_km": round(farms["km"], 1),
+        "co2_total_kg": transport.get("co2_total_kg"),
     }
 
 

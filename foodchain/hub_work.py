@@ -106,6 +106,9 @@ def hub_work(settings: Mapping[str, Any]) -> HubWork | None:
 AT_HUB = ""
 """Source of goods collected on an earlier day: at the hub when packing starts."""
 
+BY_FARM = "@farm"
+"""Goods a farm delivers itself from its farm: packed there, not at the hub."""
+
 
 @dataclass(frozen=True)
 class PackingWork:
@@ -135,7 +138,8 @@ def packing_work(
     (``allocation.Flow``) and the baskets filled (``BasketFill``). A flow collected on its
     delivery day comes from its farm; one collected earlier is at the hub (``AT_HUB``).
     Baskets are filled product by product: each source takes the share of the baskets'
-    time that its kg are of theirs; each crate line a crate per product started."""
+    time that its kg are of theirs; each crate line a crate per product started. What a
+    farm delivers itself (``delivered_by``) is packed at the farm, not here."""
     basket_kg: dict[tuple[dt.date, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     crate_kg: dict[tuple[dt.date, str, str], dict[str, float]] = defaultdict(
         lambda: defaultdict(float)
@@ -144,9 +148,11 @@ def packing_work(
         if f.kg <= 1e-9:
             continue
         source = f.farm_id if f.pickup_day == f.delivery_day else AT_HUB
+        if getattr(f, "delivered_by", ""):  # packed at the farm that delivers it
+            source = BY_FARM
         if f.purpose == "basket":
             basket_kg[(f.delivery_day, f.destination_id)][source] += f.kg
-        else:
+        elif source != BY_FARM:
             crate_kg[(f.delivery_day, f.destination_id, source)][f.product_id] += f.kg
     baskets: dict[tuple[dt.date, str], int] = defaultdict(int)
     for fill in fills:
@@ -156,7 +162,9 @@ def packing_work(
     for (day, site), by_source in basket_kg.items():
         total = sum(by_source.values())
         for source, kg in by_source.items():
-            out[day][site][source] = PackingWork(baskets=baskets.get((day, site), 0) * kg / total)
+            if source != BY_FARM:
+                share = baskets.get((day, site), 0) * kg / total
+                out[day][site][source] = PackingWork(baskets=share)
     for (day, site, source), by_product in crate_kg.items():
         crates = sum(
             math.ceil(kg / (kg_per_crate.get(product) or DEFAULT_KG_PER_CRATE) - 1e-9)

@@ -193,6 +193,9 @@ class FarmIn(SQLModel):
     site_id: str = Field(primary_key=True, foreign_key="site.id", max_length=64)
     organic_status: OrganicStatus = Field(default=OrganicStatus.CONVENTIONAL, sa_type=String(16))
     brings_own_produce: bool = False
+    direct_destinations: list[str] = Field(default_factory=list, sa_type=JSON)
+    """Relay points, canteens or shops the farm delivers itself, from the farm, with its own
+    vehicle(s) (``depot`` the farm): their produce from this farm skips the hub."""
 
 
 class Farm(FarmIn, table=True):

@@ -263,6 +263,7 @@ def load_scenario(path: Path) -> Scenario:
     _read_products_and_rules(check, doc, scenario)
     _read_fleet_and_baskets(check, doc, scenario)
     _check_calendar(check, scenario)
+    _check_direct_deliveries(check, scenario)
     if not check.problems:
         _check_reachable(check, scenario)
     if check.problems:
@@ -766,6 +767,7 @@ def _read_fleet_and_baskets(check: _Checker, doc: dict[str, Any], scenario: Scen
         if isinstance(buy_in, dict):
             _check_buy_in(check, buy_in, scenario, product_ids)
     ids = set()
+    delivering = {f.site_id for f in scenario.farms if f.direct_destinations}
     raw_vehicles = _sequence(check, doc, "vehicles")
     for i, raw in enumerate(raw_vehicles):
         data = raw
@@ -774,12 +776,12 @@ def _read_fleet_and_baskets(check: _Checker, doc: dict[str, Any], scenario: Scen
         vehicle = check.model(VehicleIn, data, raw, f"vehicles[{i}]")
         if vehicle is None:
             continue
-        if vehicle.depot_id not in hubs:
+        if vehicle.depot_id not in hubs | delivering:
             check.add(
                 raw,
                 f"vehicles[{i}].depot_id",
-                "the depot is not a hub site",
-                f"use one of {sorted(hubs)}",
+                "the depot is not a hub site, nor a farm that delivers directly",
+                f"use one of {sorted(hubs)}, or give the farm direct_destinations",
                 vehicle.depot_id,
             )
         if vehicle.id in ids:
@@ -798,6 +800,38 @@ def _read_fleet_and_baskets(check: _Checker, doc: dict[str, Any], scenario: Scen
 
 
 _VISITED = (SiteKind.RELAY, SiteKind.CANTEEN, SiteKind.SHOP)
+
+
+def _check_direct_deliveries(check: _Checker, scenario: Scenario) -> None:
+    """A farm's direct destinations are relay points, canteens or shops, and the farm has a
+    vehicle of its own (``depot`` the farm) to deliver them with."""
+    kinds = {s.id: s.kind for s in scenario.sites}
+    depots = {v.depot_id for v in scenario.vehicles}
+    for farm in scenario.farms:
+        if not farm.direct_destinations:
+            continue
+        where, raw = check.site_nodes[farm.site_id]
+        node = raw.get("farm", raw) if isinstance(raw, dict) else raw
+        field = f"{where}.farm.direct_destinations"
+        for destination in farm.direct_destinations:
+            if kinds.get(destination) not in _VISITED:
+                check.add(
+                    node,
+                    field,
+                    "not a relay point, canteen or shop of the scenario",
+                    "list the ids of the relay points, canteens or shops the farm delivers itself",
+                    destination,
+                )
+        if len(set(farm.direct_destinations)) != len(farm.direct_destinations):
+            check.add(node, field, "a destination is listed twice", "list each once")
+        if farm.site_id not in depots:
+            check.add(
+                node,
+                field,
+                "the farm has no vehicle to deliver with",
+                f"add a vehicle with depot: {farm.site_id} under vehicles",
+                farm.site_id,
+            )
 
 
 def _check_reachable(check: _Checker, scenario: Scenario) -> None:

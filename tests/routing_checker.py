@@ -7,6 +7,9 @@ in words. An empty list means the plan is valid.
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from foodchain.routing import RoutingProblem, RoutingResult, StopKind, UnservedReason
 
 EPS = 1e-6
@@ -222,4 +225,49 @@ def _check_trip(problem, result, v, trip, served, trip_end, where) -> list[str]:
             )
     if abs(trip.km - km) > 1e-6 * max(1.0, km):
         errors.append(f"{where}: reports {trip.km} km, the road gives {km}")
+    return errors
+
+
+def _road_km(a, b, road_factor: float) -> float:
+    """Crow-flies km (haversine, written here) × the scenario's road factor."""
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    h = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b.lon - a.lon) / 2) ** 2
+    )
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h))) * road_factor
+
+
+def check_depots(scenario, stops) -> list[str]:
+    """Every trip of the week's rounds (``stops``: the record's rows) leaves from its vehicle's
+    depot and comes back to it, as the scenario bases the vehicle (the hub, or a farm for its
+    own direct deliveries), and its first and last legs are the road km from and to that
+    depot (crow-flies × road factor: a round built from the wrong depot shows in its km)."""
+    errors: list[str] = []
+    depot = {v.id: v.depot_id for v in scenario.vehicles}
+    sites = {s.id: s for s in scenario.sites}
+    factor = float(scenario.settings.get("road_factor", 1.3))
+    trips: dict[tuple[Any, ...], list[Any]] = {}
+    for row in stops:
+        trips.setdefault((row.day, row.vehicle_id, row.trip), []).append(row)
+    for (day, vehicle, number), rows in sorted(trips.items()):
+        rows.sort(key=lambda r: r.seq)
+        where = f"{day} {vehicle} trip {number}"
+        base = depot.get(vehicle)
+        if base is None:
+            errors.append(f"{where}: no such vehicle in the scenario")
+            continue
+        first, last = rows[0], rows[-1]
+        if (first.action, first.site_id) != ("depart", base):
+            errors.append(f"{where}: starts with {first.action} at {first.site_id}, not at {base}")
+        if (last.action, last.site_id) != ("return", base):
+            errors.append(f"{where}: ends with {last.action} at {last.site_id}, not at {base}")
+        if len(rows) < 3:
+            continue
+        legs = ((base, rows[1]), (rows[-2].site_id, last))
+        for origin, row in legs:
+            end = base if row is last else row.site_id
+            km = _road_km(sites[origin], sites[end], factor)
+            if abs(row.km - km) > 0.01 + 1e-3 * km:
+                errors.append(f"{where}: {row.km:.2f} km {origin} -> {end}, the road is {km:.2f}")
     return errors

@@ -104,6 +104,23 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ("lat: 50.4600", "lat: 95.46", ["sites[1].lat", "less than or equal to 90"]),
         ("kind: shop", "kind: market", ["sites[6].kind", "market"]),
         ("depot: base_11_19}", "depot: relay_loos}", ["depot is not a hub"]),
+        # A farm that delivers destinations itself: they are relay points, canteens or shops,
+        # and it has a vehicle based at the farm; only such a farm may base a vehicle.
+        ("depot: base_11_19}", "depot: farm_sud}", ["depot is not a hub", "direct_destinations"]),
+        (
+            "organic_status: conversion, brings_own_produce: true}",
+            "organic_status: conversion, brings_own_produce: true, direct_destinations: [relay_lens]}",
+            ["sites[2].farm.direct_destinations", "no vehicle to deliver with", "depot: farm_sud"],
+        ),
+        (
+            "organic_status: conversion, brings_own_produce: true}",
+            "organic_status: conversion, brings_own_produce: true, direct_destinations: [farm_nord]}",
+            [
+                "sites[2].farm.direct_destinations",
+                "not a relay point, canteen or shop",
+                "farm_nord",
+            ],
+        ),
         ("scenario: tiny", "scenario: tiny\n  bad: [", ["not valid YAML"]),
         (
             "settings: {road_factor: 1.3,",

@@ -46,34 +46,47 @@ def check_week(
     the allocation did not decide, a same-day delivery loaded only once its goods are at
     the hub (unloaded from the trip that collected them, or brought by the farm: when the
     farm's window opens, plus the hub's handling of this destination's share of its load,
-    unloaded first), no more vehicles out on a day than the scenario's drivers that day, no
-    visit on a day the calendar closes the site, and canteens' produce before the meals it
-    is for (``_calendar_errors``).
+    unloaded first), no more hub vehicles out on a day than the scenario's drivers that day,
+    no visit on a day the calendar closes the site, and canteens' produce before the meals it
+    is for (``_calendar_errors``). Direct deliveries: every trip leaves from and returns to
+    its vehicle's depot (the scenario's); a farm's own produce for a destination it delivers
+    itself is never collected and is delivered from the farm by its own vehicle, other farms'
+    produce on its round is collected as usual and handed over on a day the farm comes to the
+    hub; every flow is delivered once, from the hub or from the farm (``_check_direct_flows``).
     Sites the rounds report as unserved are skipped, not excused elsewhere."""
     errors: list[str] = []
     brings = {f.site_id: f.brings_own_produce for f in scenario.farms}
     hub = next(s for s in scenario.sites if s.kind.value == "hub")
     per_100kg = hub.service_minutes_per_100kg
     skipped = {(u.day, u.site_id) for u in unserved}  # type: ignore[attr-defined]
+    depot = {v.id: v.depot_id for v in scenario.vehicles}
+    own_destinations = {f.site_id: set(f.direct_destinations) for f in scenario.farms}
+    errors += _check_direct_flows(scenario, flows)
 
     to_collect: dict[tuple[dt.date, str], float] = defaultdict(float)
-    to_deliver: dict[tuple[dt.date, str], float] = defaultdict(float)
+    to_deliver: dict[tuple[dt.date, str, str], float] = defaultdict(float)
     same_day: dict[tuple[dt.date, str], set[str]] = defaultdict(set)
     brought: dict[tuple[dt.date, str, str], float] = defaultdict(float)
     for f in flows:
         pickup, delivery = f.pickup_day, f.delivery_day  # type: ignore[attr-defined]
         farm, site, kg = f.farm_id, f.destination_id, f.kg  # type: ignore[attr-defined]
+        # Who delivers it, from the scenario: the farm itself when it lists the destination
+        # (its own produce never goes to the hub), else the hub; what the flow says of it is
+        # checked against that in _check_direct_flows.
+        carrier = getattr(f, "delivered_by", "") or (farm if site in own_destinations[farm] else "")
+        to_deliver[(delivery, site, carrier or hub.id)] += kg
+        if carrier == farm:
+            continue
         if brings[farm]:
             if pickup == delivery:  # what is delivered later is unloaded after it
                 brought[(pickup, farm, site)] += kg
         else:
             to_collect[(pickup, farm)] += kg
-        to_deliver[(delivery, site)] += kg
         if pickup == delivery:
             same_day[(delivery, site)].add(farm)
 
     collected: dict[tuple[dt.date, str], float] = defaultdict(float)
-    delivered: dict[tuple[dt.date, str], float] = defaultdict(float)
+    delivered: dict[tuple[dt.date, str, str], float] = defaultdict(float)
     unloaded: dict[tuple[dt.date, str], float] = {}
     loading: dict[tuple[dt.date, str], list[float]] = defaultdict(list)
     trips: dict[tuple[dt.date, str, int], list[object]] = defaultdict(list)
@@ -85,15 +98,24 @@ def check_week(
         if depart.action != "depart" or back.action != "return":  # type: ignore[attr-defined]
             errors.append(f"{day} {vehicle} trip {number}: not from the hub and back")
             continue
+        base = depot.get(vehicle, "?")
+        if {depart.site_id, back.site_id} != {base}:  # type: ignore[attr-defined]
+            errors.append(
+                f"{day} {vehicle} trip {number}: leaves {depart.site_id} and returns to "  # type: ignore[attr-defined]
+                f"{back.site_id}, its depot is {base}"  # type: ignore[attr-defined]
+            )
         for row in rows[1:-1]:
             key = (day, row.site_id)  # type: ignore[attr-defined]
             if row.action == "pickup":  # type: ignore[attr-defined]
+                if base != hub.id:
+                    errors.append(f"{key}: {vehicle} of {base} collects for the hub")
                 collected[key] += row.pickup_kg  # type: ignore[attr-defined]
                 end = back.departure  # type: ignore[attr-defined]
                 unloaded[key] = max(unloaded.get(key, end), end)
             elif row.action == "delivery":  # type: ignore[attr-defined]
-                delivered[key] += row.delivery_kg  # type: ignore[attr-defined]
-                loading[key].append(depart.arrival)  # type: ignore[attr-defined]
+                delivered[(*key, base)] += row.delivery_kg  # type: ignore[attr-defined]
+                if base == hub.id:
+                    loading[key].append(depart.arrival)  # type: ignore[attr-defined]
 
     for key in sorted(set(to_collect) | set(collected)):
         if key in skipped:
@@ -105,19 +127,20 @@ def check_week(
                 f"{key}: collected {collected.get(key, 0.0):.3f} kg, the allocation has "
                 f"{to_collect.get(key, 0.0):.3f} kg picked up there that day"
             )
-    for key in sorted(set(to_deliver) | set(delivered)):
-        if key in skipped:
+    for place in sorted(set(to_deliver) | set(delivered)):
+        if place[:2] in skipped:
             continue
-        if abs(delivered.get(key, 0.0) - to_deliver.get(key, 0.0)) > KG:
+        if abs(delivered.get(place, 0.0) - to_deliver.get(place, 0.0)) > KG:
             errors.append(
-                f"{key}: delivered {delivered.get(key, 0.0):.3f} kg, the allocation sends "
-                f"{to_deliver.get(key, 0.0):.3f} kg there that day"
+                f"{place}: delivered {delivered.get(place, 0.0):.3f} kg from {place[2]}, the "
+                f"allocation sends {to_deliver.get(place, 0.0):.3f} kg there that day from it"
             )
     errors += _calendar_errors(scenario, flows, trips)
     drivers = (scenario.settings.get("drivers") or {}).get("per_day")
     vehicles_on: dict[dt.date, set[str]] = defaultdict(set)
     for day, vehicle, _ in trips:
-        vehicles_on[day].add(vehicle)
+        if depot.get(vehicle) == hub.id:  # a farm's own vehicle has the farm's driver
+            vehicles_on[day].add(vehicle)
     for day, used in sorted(vehicles_on.items()):
         if isinstance(drivers, dict):
             allowed = drivers.get(WEEKDAYS[day.weekday()], drivers.get("*", 0))
@@ -264,10 +287,12 @@ def check_packing(
         day = f.delivery_day  # type: ignore[attr-defined]
         same_day = f.pickup_day == day  # type: ignore[attr-defined]
         farm = f.farm_id if same_day else ""  # type: ignore[attr-defined]
+        if getattr(f, "delivered_by", ""):  # packed at the farm that delivers it
+            farm = "(by the farm)"
         site = f.destination_id  # type: ignore[attr-defined]
         if f.purpose == "basket":  # type: ignore[attr-defined]
             basket_kg[(day, site)][farm] += f.kg  # type: ignore[attr-defined]
-        else:
+        elif farm != "(by the farm)":
             crate_kg[(day, site, farm)][f.product_id] += f.kg  # type: ignore[attr-defined]
         if same_day and brings[f.farm_id]:  # type: ignore[attr-defined]
             brought[(day, f.farm_id, site)] += f.kg  # type: ignore[attr-defined]
@@ -278,7 +303,8 @@ def check_packing(
     for (day, site), by_farm in basket_kg.items():
         total = sum(by_farm.values())
         for farm, kg in by_farm.items():
-            expected[(day, site, farm)] += filled[(day, site)] * per_basket * kg / total
+            if farm != "(by the farm)":
+                expected[(day, site, farm)] += filled[(day, site)] * per_basket * kg / total
     for (day, site, farm), by_product in crate_kg.items():
         expected[(day, site, farm)] += _crates_of(by_product, per_crate) * per_crate_minutes
 
@@ -287,13 +313,15 @@ def check_packing(
     trips: dict[tuple[dt.date, str, int], list[object]] = defaultdict(list)
     for row in stops:
         trips[(row.day, row.vehicle_id, row.trip)].append(row)  # type: ignore[attr-defined]
-    for (day, _, _), rows in trips.items():
+    depots = {v.id: v.depot_id for v in scenario.vehicles}
+    for (day, vehicle, _), rows in trips.items():
         rows.sort(key=lambda r: r.seq)  # type: ignore[attr-defined]
+        from_hub = depots.get(vehicle) == hub.id  # a farm's own van is loaded at the farm
         for row in rows:
             if row.action == "pickup":  # type: ignore[attr-defined]
                 key = (day, row.site_id)  # type: ignore[attr-defined]
                 unloaded[key] = max(unloaded.get(key, 0.0), rows[-1].departure)  # type: ignore[attr-defined]
-            elif row.action == "delivery":  # type: ignore[attr-defined]
+            elif row.action == "delivery" and from_hub:  # type: ignore[attr-defined]
                 loading[(day, row.site_id, row.part)] = rows[0].arrival  # type: ignore[attr-defined]
 
     done: dict[tuple[dt.date, str, str], float] = defaultdict(float)
@@ -403,4 +431,41 @@ def check_crates(scenario: Scenario, flows: Iterable[object], stops: Sequence[ob
                     f"{day} {vehicle} trip {number} after {site}: {full:g} full crates and "
                     f"{folded:g} crates' room of empties, capacity {capacity[vehicle]:g}"
                 )
+    return errors
+
+
+def _check_direct_flows(scenario: Scenario, flows: Iterable[object]) -> list[str]:
+    """Flows a farm delivers itself, from the scenario: a farm's produce for a destination it
+    lists in ``direct_destinations`` (and has a vehicle based at the farm for) is delivered by
+    it; another farm's produce goes on its round only when handed over at the hub on a day
+    the farm comes there with its own produce, after it is collected and before delivery;
+    nothing else is said to be delivered by a farm."""
+    errors: list[str] = []
+    farms = {f.site_id: f for f in scenario.farms}
+    has_vehicle = {v.depot_id for v in scenario.vehicles}
+    sites = {s.id: s for s in scenario.sites}
+    for f in flows:
+        farm, site = f.farm_id, f.destination_id  # type: ignore[attr-defined]
+        carrier = getattr(f, "delivered_by", "")
+        handed = getattr(f, "handed_over", None)
+        own = site in farms[farm].direct_destinations and farm in has_vehicle
+        if own and (carrier != farm or handed is not None):
+            errors.append(f"{farm} delivers {site} itself, the flow says {carrier!r}: {f}")
+        if not carrier:
+            continue
+        if carrier not in farms or site not in farms[carrier].direct_destinations:
+            errors.append(f"{carrier} does not deliver {site} itself: {f}")
+            continue
+        if carrier not in has_vehicle:
+            errors.append(f"{carrier} has no vehicle of its own: {f}")
+        if carrier == farm:
+            continue
+        days = sites[carrier].windows
+        pickup, delivery = f.pickup_day, f.delivery_day  # type: ignore[attr-defined]
+        if handed is None or not farms[carrier].brings_own_produce:
+            errors.append(f"{farm}'s produce on {carrier}'s round without a hand-over: {f}")
+        elif not pickup < handed < delivery:
+            errors.append(f"handed over {handed}, not after pickup and before delivery: {f}")
+        elif WEEKDAYS[handed.weekday()] not in days and "*" not in days:
+            errors.append(f"handed over {handed}, a day {carrier} does not come: {f}")
     return errors

@@ -11,6 +11,7 @@ from collections import defaultdict
 import numpy as np
 
 from foodchain.allocation.arcs import Arcs, make_arcs, offer_classes
+from foodchain.allocation.direct import direct_credits
 from foodchain.allocation.lp import FloatArray, IntArray, Model
 from foodchain.allocation.parameters import AllocationParameters
 from foodchain.allocation.problem import AllocationProblem, Supply
@@ -107,6 +108,9 @@ class Builder:
         self.short_cols = np.arange(self.ca.size, self.ca.size + len(problem.needs))
         self.egalim: list[int] = []
         """EGalim rows whose prices pooling changed (row numbers in the last model)."""
+        self.direct_cols: IntArray = np.array([], dtype=np.int64)
+        self.direct_km_saved: FloatArray = np.array([], dtype=np.float64)
+        """Transport tier: columns carrying farms' own direct deliveries, km a kg saves."""
 
     # ---------------------------------------------------------------- layout and rows
 
@@ -145,6 +149,7 @@ class Builder:
                 m.row(bought, np.ones(bought.size), -np.inf, 0.0)
             if market:
                 self._market_layer(m, sold_rows, sold_cols)
+                self.direct_cols, self.direct_km_saved = direct_credits(self, m, counts)
         m.rows(
             np.concatenate(sold_rows),
             np.concatenate(sold_cols),
@@ -448,6 +453,7 @@ class Builder:
     def objective_transport(self, m: Model) -> FloatArray:
         c = np.zeros(m.n)
         c[self.x_sold] = self.km + self.params.cost_per_kgkm * self.price
+        c[self.direct_cols] -= self.direct_km_saved  # farms' own deliveries skip the hub
         return c
 
     # ---------------------------------------------------------------- reading the solution

@@ -34,6 +34,7 @@ def allocation_sheets(
             [
                 *("farm_id", "product_id", "destination_id", "delivery_day", "kg"),
                 *("pickup_day", "purpose", "item_id", "organic_status", "price_eur_per_kg"),
+                *("delivered_by", "handed_over"),
             ],
             [
                 [
@@ -41,6 +42,8 @@ def allocation_sheets(
                     kg(f.kg),
                     *(f.pickup_day.isoformat(), f.purpose, f.item_id, str(f.organic_status)),
                     f.price_eur_per_kg,
+                    f.delivered_by,
+                    f.handed_over.isoformat() if f.handed_over else "",
                 ]
                 for f in ordered
                 if kg(f.kg) > 0

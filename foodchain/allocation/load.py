@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
 from foodchain.allocation import AllocationParameters, AllocationResult, allocate
+from foodchain.allocation.direct import direct_arcs
 from foodchain.allocation.problem import AllocationProblem, build_problem
 from foodchain.catalogue import Catalogue
 from foodchain.errors import FoodchainError
@@ -77,15 +79,18 @@ def problem_of(inputs: Snapshot) -> AllocationProblem:
     offers), with distances and same-day timing."""
     catalogue = inputs.catalogue
     travel = Travel.of(catalogue.settings, inputs.matrix)
-    return build_problem(
+    hub_fleet = [v for v in inputs.vehicles if v.depot_id == catalogue.hub]  # farms' own: apart
+    problem = build_problem(
         inputs.week,
         catalogue,
         offers_with_stock(inputs.forecasts, inputs.stock),
         inputs.demand,
         km_to_hub(catalogue, travel),
-        hub_minutes(catalogue, inputs.vehicles, travel),
-        first_departures(catalogue, inputs.vehicles),
+        hub_minutes(catalogue, hub_fleet or inputs.vehicles, travel),
+        first_departures(catalogue, hub_fleet or inputs.vehicles),
     )
+    direct = direct_arcs(catalogue, inputs.vehicles, travel, problem.supplies)
+    return dataclasses.replace(problem, direct=direct)
 
 
 def load_problem(engine: Engine, week: Week) -> AllocationProblem:

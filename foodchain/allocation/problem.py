@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from foodchain.allocation.direct import DirectArcs
 from foodchain.catalogue import Catalogue
 from foodchain.demand import WeekDemand
 from foodchain.models import BasketTypeIn, ForecastIn, SiteKind, Unit
@@ -189,6 +190,8 @@ class AllocationProblem:
     names: Mapping[str, str] = field(default_factory=dict)
     """Display names of sites and products, for explanations."""
     policy: BasketPolicy = BasketPolicy()
+    direct: DirectArcs = field(default_factory=DirectArcs)
+    """Destinations farms deliver themselves (``allocation.direct``): none by default."""
 
     def date(self, day: int) -> dt.date:
         return self.week.day(WEEKDAYS[day])

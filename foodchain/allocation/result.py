@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from foodchain.allocation.direct import HANDED_OVER, OWN, share_among_relays
 from foodchain.organic import OrganicStatus
 from foodchain.weeks import Week
 
@@ -38,6 +39,13 @@ class Flow:
     """The offer's status and price: what EGalim shares and delivery notes are made of."""
     bought: bool = field(default=False, kw_only=True)
     """Bought in from the buy-in supplier (``farm_id``), not a partner farm's offer."""
+    delivered_by: str = field(default="", kw_only=True)
+    """The farm whose own round delivers it, from that farm (``allocation.direct``); empty:
+    the hub's rounds. When it is ``farm_id``, the produce never goes through the hub."""
+    handed_over: dt.date | None = field(default=None, kw_only=True)
+    """Another farm's produce for a destination ``delivered_by`` a farm: collected to the hub
+    as usual (``pickup_day``), it goes into that farm's van at the hub on this day (the farm
+    brings its own produce that day), then on its round."""
 
 
 @dataclass(frozen=True)
@@ -264,6 +272,7 @@ def _flows(problem: AllocationProblem, solution: Solution) -> list[Flow]:
                     need.item_id,
                     organic_status=s.status,
                     price_eur_per_kg=s.price_eur_per_kg,
+                    delivered_by=problem.direct.carrier(s.farm_id, need.canteen_id),
                 )
             )
     relays: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
@@ -271,28 +280,56 @@ def _flows(problem: AllocationProblem, solution: Solution) -> list[Flow]:
         if n > 0:
             relays[(type_id, day)].append((relay, n))
     arcs = solution.basket_arcs
+    pieces: dict[tuple[str, int, str], list[tuple[int, str, float]]] = defaultdict(list)
     for a in range(arcs.size):
         kg = float(solution.basket_kg[a])
         if kg > 0:
             s = supplies[arcs.supply[a]]
             type_id, day = solution.basket_type_ids[arcs.target[a]], int(arcs.day[a])
-            total = sum(n for _, n in relays[(type_id, day)])
-            for relay, n in relays[(type_id, day)]:
-                flows.append(
-                    Flow(
-                        s.farm_id,
-                        s.product_id,
-                        relay,
-                        date(int(arcs.pickup[a])),
-                        date(day),
-                        kg * n / total,
-                        BASKET,
-                        type_id,
-                        organic_status=s.status,
-                        price_eur_per_kg=s.price_eur_per_kg,
-                        bought=s.bought,
-                    )
+            pieces[(type_id, day, s.product_id)].append((a, s.farm_id, kg))
+    direct = problem.direct
+
+    def handover(a: int, relay: str) -> tuple[str, int, int] | None:
+        """(farm delivering ``relay`` itself, day its van takes arc ``a``'s kg at the hub,
+        the latest pickup day before that within the product's shelf life), if any."""
+        carrier = direct.delivered_by(relay)
+        s, day = supplies[arcs.supply[a]], int(arcs.day[a])
+        at_hub = direct.handover_day(carrier, day) if carrier else None
+        if at_hub is None or s.farm_id == carrier:
+            return None
+        shelf = problem.products[s.product_id].shelf_life_days
+        early = [d for d in s.days if d < at_hub and day - d < shelf]
+        return (carrier, at_hub, max(early)) if early else None
+
+    def way(a: int, relay: str) -> int | None:
+        if direct.delivers(supplies[arcs.supply[a]].farm_id, relay):
+            return OWN
+        return HANDED_OVER if handover(a, relay) is not None else None
+
+    for (type_id, day, _product), farms in sorted(pieces.items()):
+        total = sum(n for _, n in relays[(type_id, day)])
+        kg = sum(piece_kg for _, _, piece_kg in farms)
+        needs = {relay: kg * n / total for relay, n in relays[(type_id, day)]}
+        for a, relay, share in share_among_relays(farms, needs, way):
+            s = supplies[arcs.supply[a]]
+            taken = handover(a, relay) if way(a, relay) == HANDED_OVER else None
+            flows.append(
+                Flow(
+                    s.farm_id,
+                    s.product_id,
+                    relay,
+                    date(taken[2] if taken else int(arcs.pickup[a])),
+                    date(day),
+                    share,
+                    BASKET,
+                    type_id,
+                    organic_status=s.status,
+                    price_eur_per_kg=s.price_eur_per_kg,
+                    bought=s.bought,
+                    delivered_by=taken[0] if taken else direct.carrier(s.farm_id, relay),
+                    handed_over=date(taken[1]) if taken else None,
                 )
+            )
     arcs = solution.shop_arcs
     for a in range(arcs.size):
         kg = float(solution.shop_kg[a])
@@ -309,6 +346,9 @@ def _flows(problem: AllocationProblem, solution: Solution) -> list[Flow]:
                     SHOP,
                     organic_status=s.status,
                     price_eur_per_kg=s.price_eur_per_kg,
+                    delivered_by=problem.direct.carrier(
+                        s.farm_id, problem.shops[arcs.target[a]].id
+                    ),
                 )
             )
     return flows

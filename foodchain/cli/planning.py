@@ -322,7 +322,10 @@ def _print_rounds(rounds: WeekRounds) -> None:
     totals = {"km": 0.0, "co2": 0.0, "cost": 0.0}
     for day in rounds.days:
         problem, result = day.problem, day.result
-        table = Table(title=f"Rounds of {WEEKDAYS[day.day.weekday()]} {day.day:%d/%m/%Y}")
+        title = f"Rounds of {WEEKDAYS[day.day.weekday()]} {day.day:%d/%m/%Y}"
+        if problem.hub_id != rounds.hub_id:  # a farm's own round, from the farm
+            title += f": {problem.hub_id}'s own deliveries, from the farm"
+        table = Table(title=title)
         for column in ("vehicle", "trip", "leaves", "back", "km", "stops (arrival, kg on board)"):
             table.add_column(column, justify="right" if column in ("trip", "km") else "left")
         for trip in sorted(result.trips, key=lambda t: (problem.vehicles[t.vehicle].id, t.number)):
@@ -359,7 +362,7 @@ def _print_rounds(rounds: WeekRounds) -> None:
         totals["cost"] += result.cost
     console.print(
         f"Week {rounds.week}: {totals['km']:.1f} km, {totals['co2']:.1f} kg CO2, "
-        f"{totals['cost']:.2f} € over {len(rounds.days)} days."
+        f"{totals['cost']:.2f} € over {len({d.day for d in rounds.days})} days."
     )
 
 
@@ -475,7 +478,8 @@ def plan_summary(record: PlanRecord, run_id: int, folder: Path | None) -> None:
         )
     table.add_row(
         "transport",
-        f"{transport['km']:,.1f} km, {transport['trips']} trips, {transport['cost_eur']:,.2f} €",
+        f"{transport['km']:,.1f} km, {transport['trips']} trips, {transport['cost_eur']:,.2f} €"
+        + _direct_words(transport),
     )
     table.add_row(
         "CO2",
@@ -556,6 +560,17 @@ def plan_summary(record: PlanRecord, run_id: int, folder: Path | None) -> None:
             f"Run [bold]{run_id}[/bold] saved as a draft (publish it with "
             f"'foodchain runs publish {run_id}'); documents in {escape(str(folder))}"
         )
+
+
+def _direct_words(transport: dict[str, Any]) -> str:
+    """The farms' own direct rounds among the week's (none in older records)."""
+    direct = transport.get("direct_rounds") or {}
+    if not direct.get("trips"):
+        return ""
+    return (
+        f", of which farms' own direct rounds {direct['km']:,.1f} km, {direct['trips']} trips, "
+        f"{direct['co2_kg']:,.1f} kg CO2"
+    )
 
 
 def _co2_line(transport: dict[str, Any]) -> str:

@@ -188,8 +188,13 @@ def runs_show(
         seconds = stored.statistics.get("seconds")
         if isinstance(seconds, int | float):
             console.print(f"Planned in {seconds:.1f} s.")
+        hub = stored.record.hub_id
         engines = [
-            f"{WEEKDAYS[d.day.weekday()]} {d.engine}" for d in stored.record.days if d.engine
+            f"{WEEKDAYS[d.day.weekday()]}"
+            + (f" ({d.depot_id}'s own)" if d.depot_id not in ("", hub) else "")
+            + f" {d.engine}"
+            for d in stored.record.days
+            if d.engine
         ]
         if engines:
             console.print("Rounds kept from: " + escape(", ".join(engines)) + ".")

@@ -7,7 +7,9 @@ the relay point's packing list) or each product with the farm and pickup day it 
 (the lot), in crates or pieces and kg. With ``settings.hub_work``, each day also has the
 packers' schedule (who packs what, from when to when, once which goods are in, for which
 departure) and the week ends with the crates count per site (delivered, empties taken back,
-still out there).
+still out there). What a farm delivers itself from its farm is not at the hub; other farms'
+produce for it is handed to its van on its day at the hub (a line of that day, before the
+rounds).
 """
 
 from __future__ import annotations
@@ -46,12 +48,19 @@ section + section { break-before: page; page-break-before: always; }
 th:last-child, td:last-child { width: 14mm; }
 """
 
-Key = tuple[str, str, str, dt.date]
-"""destination, product or basket size, farm ('' for baskets), pickup day."""
+Key = tuple[str, str, str, dt.date, str]
+"""destination, product or basket size, farm ('' for baskets), pickup day, and the farm whose
+van takes it at the hub for its own round ('' for the hub's rounds)."""
 
 
-def _round(view: PlanView, site_id: str, day: dt.date) -> tuple[tuple[Any, ...], str]:
-    """Sort key and words of the first visit delivering ``site_id`` that day."""
+def _round(
+    view: PlanView, site_id: str, day: dt.date, carrier: str = ""
+) -> tuple[tuple[Any, ...], str]:
+    """Sort key and words of the first visit delivering ``site_id`` that day (or of the hand
+    over to ``carrier``'s van, the farm that delivers the site itself)."""
+    if carrier:
+        words = view.t("handed_over_words", farm=view.name(carrier), destination=view.name(site_id))
+        return (0, "", 0, 0), words
     visits = [v for v in view.visits(site_id, day) if v.action == "delivery"]
     if not visits:
         return (1, "", 0, 0), view.t("not_planned")
@@ -66,17 +75,23 @@ def _lines(view: PlanView, flows: list[Flow]) -> dict[dt.date, list[tuple[Key, f
     """kg per delivery day and line, in loading order."""
     days: dict[dt.date, dict[Key, float]] = defaultdict(lambda: defaultdict(float))
     for f in flows:
+        if f.delivered_by == f.farm_id:
+            continue  # a farm's own delivery, from the farm: never at the hub
+        if f.handed_over is not None:  # into the delivering farm's van, as crates of produce
+            key = (f.destination_id, f.product_id, f.farm_id, f.pickup_day, f.delivered_by)
+            days[f.handed_over][key] += f.kg
+            continue
         if f.purpose == "basket":
-            key = (f.destination_id, f.item_id, "", f.delivery_day)
+            key = (f.destination_id, f.item_id, "", f.delivery_day, "")
         else:
-            key = (f.destination_id, f.product_id, f.farm_id, f.pickup_day)
+            key = (f.destination_id, f.product_id, f.farm_id, f.pickup_day, "")
         days[f.delivery_day][key] += f.kg
     out = {}
     for day in sorted(days):
         out[day] = sorted(
             days[day].items(),
             key=lambda line: (
-                _round(view, line[0][0], day)[0],
+                _round(view, line[0][0], day, line[0][4])[0],
                 view.order(line[0][0]),
                 view.order(line[0][1]),
                 view.order(line[0][2]),
@@ -175,7 +190,7 @@ def _crates(view: PlanView) -> tuple[Section | None, list[list[Any]]]:
 def write_hub_packing(view: PlanView, folder: Path) -> list[Written]:
     """``hub.html`` and ``hub.csv``: the week's packing sheet of the hub (none without goods)."""
     t, record = view.t, view.record
-    if not view.flows:
+    if not _lines(view, view.flows):
         return []
     filled = {(f.relay_point_id, f.day, f.basket_type_id): f.filled for f in record.fills}
     rows: list[list[Any]] = []
@@ -183,8 +198,8 @@ def write_hub_packing(view: PlanView, folder: Path) -> list[Written]:
     sections = []
     for day, lines in _lines(view, view.flows).items():
         page_rows = []
-        for (site, item, farm, picked), total in lines:
-            words = _round(view, site, day)[1]
+        for (site, item, farm, picked, carrier), total in lines:
+            words = _round(view, site, day, carrier)[1]
             if farm:
                 counted = view.amount(item, kg(total))
                 quantity = counted.text(t)

@@ -68,6 +68,16 @@ WORDS: dict[str, dict[str, str]] = {
         "explanation": "Explication",
         # values
         "action_depart": "Départ du hub",
+        "action_depart_from": "Départ : {site}",
+        "action_return_from": "Retour : {site}",
+        "direct_from_farm": "livré directement par {farm}, depuis sa ferme",
+        "deliver_yourself": "À livrer vous-même le {day} : {destination}",
+        "take_at_hub": (
+            "À prendre à {hub} le {day}, de {farm}, pour votre livraison du {delivery} : "
+            "{destination}"
+        ),
+        "farm_delivers": "La ferme livre elle-même, depuis la ferme : {destinations}.",
+        "handed_over_words": "remis à {farm} (sa venue au hub) pour {destination}",
         "action_pickup": "Collecte",
         "action_delivery": "Livraison",
         "action_return": "Retour au hub",
@@ -312,6 +322,15 @@ WORDS: dict[str, dict[str, str]] = {
         "files": "Files",
         "explanation": "Explanation",
         "action_depart": "Leave the hub",
+        "action_depart_from": "Leave {site}",
+        "action_return_from": "Back at {site}",
+        "direct_from_farm": "delivered directly by {farm}, from its farm",
+        "deliver_yourself": "Deliver yourself on {day}: {destination}",
+        "take_at_hub": (
+            "Take at {hub} on {day}, from {farm}, for your delivery of {delivery}: {destination}"
+        ),
+        "farm_delivers": "The farm delivers these itself, from the farm: {destinations}.",
+        "handed_over_words": "handed to {farm} (its hub run) for {destination}",
         "action_pickup": "Pickup",
         "action_delivery": "Delivery",
         "action_return": "Back at the hub",

@@ -3,9 +3,10 @@
 A section per pickup day, as the farmer works: each product in crates (or pieces for those
 sold by the piece) and kg, and when and where it is handed over: the hub's address and hours
 that day if the farm brings its produce, else the time the van comes and the farm's window.
-Where each kilo goes is the hub's business (its packing sheet, the packing lists, delivery
-notes and ``allocation.csv``), not the farmer's: a farm supplying 60 destinations reads a
-one-page list.
+A farm that delivers some destinations itself reads what its own round takes where, and what
+its van takes at the hub for it (other farms' produce, handed over). Where each kilo goes is
+the hub's business (its packing sheet, the packing lists, delivery notes and
+``allocation.csv``), not the farmer's: a farm supplying 60 destinations reads a one-page list.
 """
 
 from __future__ import annotations
@@ -33,15 +34,39 @@ section { break-inside: avoid; page-break-inside: avoid; }
 th:last-child, td:last-child { width: 18mm; }
 """
 
-Picks = list[tuple[tuple[dt.date, str], float]]
+Picks = list[tuple[tuple[dt.date, str, str], float]]
+"""kg per (day, product, what becomes of it: the hand-over at the hub, or the farm's own
+delivery)."""
 
 
-def _picks(view: PlanView, flows: list[Flow]) -> Picks:
-    """kg per (pickup day, product), in the order the farmer works."""
-    kgs: dict[tuple[dt.date, str], float] = defaultdict(float)
+def _picks(view: PlanView, farm_id: str, flows: list[Flow]) -> Picks:
+    """kg per (day, product, hand-over), in the order the farmer works: the farm's harvest by
+    pickup day, handed over at the hub or delivered by the farm itself (where to), and what
+    its van takes at the hub for its own deliveries, on that day."""
+    t = view.t
+    kgs: dict[tuple[dt.date, str, str], float] = defaultdict(float)
     for f in flows:
-        kgs[(f.pickup_day, f.product_id)] += f.kg
-    return sorted(kgs.items(), key=lambda item: (item[0][0], view.order(item[0][1])))
+        day, how = f.pickup_day, ""
+        if f.farm_id != farm_id and f.handed_over is not None:  # taken at the hub for its round
+            day = f.handed_over
+            how = t(
+                "take_at_hub",
+                hub=view.hub_name(),
+                day=t.day(day),
+                farm=view.name(f.farm_id),
+                delivery=t.day(f.delivery_day),
+                destination=view.name(f.destination_id),
+            )
+        elif f.delivered_by == farm_id:
+            how = t(
+                "deliver_yourself",
+                day=t.day(f.delivery_day),
+                destination=view.name(f.destination_id),
+            )
+        else:
+            how = handover(view, farm_id, day)
+        kgs[(day, f.product_id, how)] += f.kg
+    return sorted(kgs.items(), key=lambda item: (item[0][0], item[0][2], view.order(item[0][1])))
 
 
 def handover(view: PlanView, farm_id: str, day: dt.date) -> str:
@@ -69,7 +94,7 @@ def handover(view: PlanView, farm_id: str, day: dt.date) -> str:
 def _table(view: PlanView, farm_id: str, picks: Picks) -> list[list[Any]]:
     t = view.t
     rows = []
-    for (day, product), kilograms in picks:
+    for (day, product, how), kilograms in picks:
         counted = view.amount(product, kg(kilograms))
         rows.append(
             [
@@ -77,18 +102,18 @@ def _table(view: PlanView, farm_id: str, picks: Picks) -> list[list[Any]]:
                 counted.crates,
                 counted.rest_kg if counted.crates is not None else None,
                 counted.pieces,
-                handover(view, farm_id, day),
+                how,
             ]
         )
     return rows
 
 
-def _day_section(view: PlanView, farm_id: str, day: dt.date, picks: Picks) -> Section:
+def _day_section(view: PlanView, day: dt.date, how: str, picks: Picks) -> Section:
     t = view.t
     total = sum(kilograms for _, kilograms in picks)
     return Section(
         title=t.day(day),
-        notes=[handover(view, farm_id, day)],
+        notes=[how],
         header=[t(c) for c in PAGE_COLUMNS],
         rows=[
             [
@@ -97,14 +122,14 @@ def _day_section(view: PlanView, farm_id: str, day: dt.date, picks: Picks) -> Se
                 t.kg(kilograms),
                 "☐",
             ]
-            for (_, product), kilograms in picks
+            for (_, product, _), kilograms in picks
         ],
         footer=[t("total"), "", t.kg(total), ""],
         numeric=frozenset({2}),
     )
 
 
-def _page(view: PlanView, farm_id: str, picks: Picks) -> Page:
+def _page(view: PlanView, farm_id: str, picks: Picks, harvest_kg: float) -> Page:
     t = view.t
     site = view.record.sites.get(farm_id)
     lines = [t("week", week=view.record.week), view.address(farm_id)]
@@ -112,14 +137,17 @@ def _page(view: PlanView, farm_id: str, picks: Picks) -> Page:
         lines.append(t.optional("status", site.organic_status or ""))
         brings = site.brings_own_produce
         lines.append(t("farm_brings", hub=view.hub_name()) if brings else t("farm_collected"))
-    days: dict[dt.date, Picks] = defaultdict(list)
+        if site.direct_destinations:
+            names = ", ".join(view.name(d) for d in site.direct_destinations)
+            lines.append(t("farm_delivers", destinations=names))
+    sections: dict[tuple[dt.date, str], Picks] = defaultdict(list)
     for pick in picks:
-        days[pick[0][0]].append(pick)
-    total = t.kg(sum(kilograms for _, kilograms in picks))
+        sections[(pick[0][0], pick[0][2])].append(pick)
+    total = t.kg(harvest_kg)
     return Page(
         title=t("title_pick_list", farm=view.name(farm_id)),
         lines=[*(line for line in lines if line), t("pick_week_total", kg=total)],
-        sections=[_day_section(view, farm_id, day, day_picks) for day, day_picks in days.items()],
+        sections=[_day_section(view, day, how, part) for (day, how), part in sections.items()],
         footer=view.footer(),
         stamp=view.stamp,
         style=STYLE,
@@ -132,15 +160,18 @@ def write_pick_lists(view: PlanView, folder: Path) -> list[Written]:
     by_farm: dict[str, list[Flow]] = defaultdict(list)
     for f in view.flows:
         by_farm[f.farm_id].append(f)
+        if f.delivered_by and f.delivered_by != f.farm_id:  # its van takes it at the hub
+            by_farm[f.delivered_by].append(f)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for farm_id, flows in sorted(by_farm.items()):
-        picks = _picks(view, flows)
+        picks = _picks(view, farm_id, flows)
         stem = folder / file_stem(farm_id)
         header, rows = [t(c) for c in COLUMNS], _table(view, farm_id, picks)
         paths = [stem.with_suffix(".csv"), stem.with_suffix(".xlsx")]
         for path in paths:
             write_table(path, header, rows, view.xlsx)
-        html = write_page(stem.with_suffix(".html"), _page(view, farm_id, picks), t)
+        harvest = sum(f.kg for f in flows if f.farm_id == farm_id)
+        html = write_page(stem.with_suffix(".html"), _page(view, farm_id, picks, harvest), t)
         written.append(Written("index_pick_lists", view.name(farm_id), [html, *paths]))
     return written

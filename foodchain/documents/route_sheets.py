@@ -119,7 +119,7 @@ def _what(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[str]:
     if row.action == "return":  # what was collected, each line listed at its stop above
         collected = sum(r.pickup_kg for r in trip if r.action == "pickup")
         if collected <= 0:
-            return [t.optional("action", row.action)]
+            return [view.action(row)]
         return [t("unload_collected", kg=t.kg(collected))]
     action = t("action_words", action=t.optional("action", row.action), kg=view.stop_words(row))
     if row.empties:
@@ -218,11 +218,10 @@ def _trip_section(view: PlanView, trip: int, rows: list[StopRow]) -> Section:
 
 
 def _csv_rows(view: PlanView, row: StopRow) -> list[list[Any]]:
-    t = view.t
     site = view.record.sites.get(row.site_id)
     links = view.navigation(row.site_id)
     stop = [
-        *(row.trip, row.seq, t.optional("action", row.action), view.name(row.site_id)),
+        *(row.trip, row.seq, view.action(row), view.name(row.site_id)),
         *(site.address if site else "", site.commune if site else ""),
         *(clock(row.arrival), clock(row.departure), view.window(row)),
         f"{row.part}/{row.parts}" if row.parts > 1 else "",

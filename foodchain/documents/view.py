@@ -288,7 +288,27 @@ class PlanView:
         return self._visit_words("collected_at", farm_id, day)
 
     def delivery(self, site_id: str, day: dt.date) -> str:
-        return self._visit_words("delivery_at", site_id, day)
+        """When the site is delivered that day, and by which farm when the farm itself
+        brings it from its farm (``Flow.delivered_by``)."""
+        words = self._visit_words("delivery_at", site_id, day)
+        farms = sorted(
+            {
+                f.delivered_by
+                for f in self.flows
+                if f.delivered_by and f.destination_id == site_id and f.delivery_day == day
+            }
+        )
+        if not farms:
+            return words
+        direct = self.t("direct_from_farm", farm=", ".join(self.name(f) for f in farms))
+        return f"{words} · {direct}"
+
+    def action(self, row: StopRow) -> str:
+        """What the driver does at a row; leaving from or back at a depot that is not the hub
+        (a farm's own round) names it."""
+        if row.action in ("depart", "return") and row.site_id != self.record.hub_id:
+            return self.t(f"action_{row.action}_from", site=self.name(row.site_id))
+        return self.t.optional("action", row.action)
 
     def _visit_words(self, key: str, site_id: str, day: dt.date) -> str:
         visits = self.visits(site_id, day)

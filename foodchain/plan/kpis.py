@@ -8,9 +8,13 @@ Definitions (kpis.json keeps these names):
   van of each vehicle's class would have emitted over the same km (a large van's 3.5 t, a small
   van's or a cargo bike's a small diesel van: ``foodchain.emissions``), ``co2_saved_kg`` the
   difference; ``farm_runs`` the farmers' own runs to the hub (farm -> hub -> farm each day a
-  farm brings its produce, at its vehicle's diesel factor) and ``co2_total_kg`` the hub's
-  rounds and the farmers' runs together;
-- food-miles: kg x road km farm -> hub -> destination, summed over the allocation;
+  farm brings produce that goes through the hub, at its vehicle's diesel factor) and
+  ``co2_total_kg`` all rounds and the farmers' runs together; ``direct_rounds`` the farms'
+  own rounds from the farm to the destinations they deliver themselves (their trips, km,
+  CO2 and cost, also counted in the totals and per vehicle type; the hub's economics leave
+  their cost out: the farm pays it);
+- food-miles: kg x road km farm -> hub -> destination (farm -> destination for what a farm
+  delivers itself), summed over the allocation;
 - fairness: Jain's index per product (1 = every farm sold the same share of its offer), the
   overall index weighted by kg offered;
 - per canteen: the contribution to EGalim of the produce delivered: organic and EGalim quality
@@ -23,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from foodchain.allocation import overall_fairness
+from foodchain.allocation import Flow, overall_fairness
 from foodchain.plan.record import PlanRecord
 
 LARGEST_SHORTFALLS = 10
@@ -35,6 +39,15 @@ def _r(value: float, digits: int = 3) -> float:
 
 def _share(part: float, whole: float) -> float | None:
     return _r(part / whole, 4) if whole > 1e-9 else None
+
+
+def _food_km(record: PlanRecord, flow: Flow) -> float:
+    """Road km a kg of the flow travels: farm -> destination on the farm's own round, else
+    through the hub (farm -> hub -> destination)."""
+    farm, destination = record.sites[flow.farm_id], record.sites[flow.destination_id]
+    if flow.delivered_by == flow.farm_id and flow.destination_id in farm.km_direct:
+        return farm.km_direct[flow.destination_id]
+    return farm.km_to_hub + destination.km_from_hub
 
 
 def transport_kpis(record: PlanRecord) -> dict[str, Any]:
@@ -51,11 +64,22 @@ def transport_kpis(record: PlanRecord) -> dict[str, Any]:
         }
     )
     used: set[tuple[str, str]] = set()
+    farms_rounds: dict[str, dict[str, float]] = defaultdict(
+        lambda: {"trips": 0, "km": 0.0, "co2_kg": 0.0, "cost_eur": 0.0}
+    )
     for (day, vehicle_id, _trip), rows in record.trips().items():
         vehicle = record.vehicles[vehicle_id]
         kpi = by_type[vehicle.type]
         km = sum(r.km for r in rows)
         hours = (rows[-1].departure - rows[0].arrival) / 60.0
+        if record.depot_of(vehicle_id) != record.hub_id:
+            own = farms_rounds[record.depot_of(vehicle_id)]
+            own["trips"] += 1
+            own["km"] += km
+            own["co2_kg"] += km * rules.kg_per_km(vehicle.type, vehicle.co2_kg_per_km)
+            own["cost_eur"] += km * vehicle.cost_per_km_eur + hours * vehicle.cost_per_hour_eur
+            if (day.isoformat(), vehicle_id) not in used:
+                own["cost_eur"] += vehicle.cost_fixed_eur
         kpi["trips"] += 1
         kpi["km"] += km
         kpi["hours"] += hours
@@ -85,6 +109,16 @@ def transport_kpis(record: PlanRecord) -> dict[str, Any]:
         "co2_saved_kg": _r(diesel - co2),
         "biomethane_share": rules.biomethane_share,
         "farm_runs": farms,
+        "direct_rounds": {
+            "trips": sum(int(f["trips"]) for f in farms_rounds.values()),
+            "km": _r(sum(f["km"] for f in farms_rounds.values())),
+            "co2_kg": _r(sum(f["co2_kg"] for f in farms_rounds.values())),
+            "cost_eur": _r(sum(f["cost_eur"] for f in farms_rounds.values()), 2),
+            "by_farm": {
+                farm: {k: _r(v) if isinstance(v, float) else v for k, v in kpi.items()}
+                for farm, kpi in sorted(farms_rounds.items())
+            },
+        },
         "co2_total_kg": _r(co2 + farms["co2_kg"]),
         "unserved_stops": len(record.unserved),
         "unserved_mandatory_stops": sum(
@@ -96,14 +130,18 @@ def transport_kpis(record: PlanRecord) -> dict[str, Any]:
 
 def farm_runs_kpis(record: PlanRecord) -> dict[str, Any]:
     """The farmers' own runs to the hub: a farm that brings its produce drives farm -> hub ->
-    farm on each day it brings some in the plan (or as its ``settings.co2.farms`` entry says),
+    farm on each day it brings some that goes through the hub, or takes other farms' produce
+    there for its own deliveries, in the plan (or as its ``settings.co2.farms`` entry says),
     at its vehicle's factor."""
     rules = record.emissions
     days: dict[str, set[str]] = defaultdict(set)
     for flow in record.flows:
         site = record.sites.get(flow.farm_id)
-        if flow.kg > 0 and site is not None and site.brings_own_produce:
+        through_hub = flow.delivered_by != flow.farm_id  # a farm's own direct round: no hub run
+        if flow.kg > 0 and site is not None and site.brings_own_produce and through_hub:
             days[flow.farm_id].add(flow.pickup_day.isoformat())
+        if flow.kg > 0 and flow.handed_over is not None:  # its van takes it at the hub
+            days[flow.delivered_by].add(flow.handed_over.isoformat())
     by_farm: dict[str, dict[str, float]] = {}
     for farm_id in sorted(set(days) | set(rules.farms)):
         own = rules.farms.get(farm_id)
@@ -215,11 +253,7 @@ def compute_kpis(record: PlanRecord) -> dict[str, Any]:
     due = sum(f.due for f in record.fills)
     filled = sum(f.filled for f in record.fills)
     canteen_short = sum(s.kg for s in record.shortfalls if not s.baskets)
-    sites = record.sites
-    food_miles = sum(
-        f.kg * (sites[f.farm_id].km_to_hub + sites[f.destination_id].km_from_hub)
-        for f in record.flows
-    )
+    food_miles = sum(f.kg * _food_km(record, f) for f in record.flows)
     lowest = min(record.fairness, key=lambda f: f.index, default=None)
     transport = transport_kpis(record)
     return {
@@ -266,7 +300,9 @@ def compute_kpis(record: PlanRecord) -> dict[str, Any]:
             for s in sorted(record.shortfalls, key=lambda s: -s.kg)[:LARGEST_SHORTFALLS]
         ],
         "transport": transport,
-        "economics": economics_kpis(record, transport["cost_eur"]),
+        "economics": economics_kpis(
+            record, transport["cost_eur"] - transport["direct_rounds"]["cost_eur"]
+        ),
         "food_miles_kg_km": _r(food_miles, 1),
         "food_miles_km_per_kg": _r(food_miles / (sold + bought)) if sold + bought > 1e-9 else None,
         "purchase_value_eur": _r(sum(f.kg * f.price_eur_per_kg for f in record.flows), 2),

@@ -63,6 +63,10 @@ class SiteInfo(_Row):
     organic_status: str | None = None
     """Farms only."""
     brings_own_produce: bool = False
+    direct_destinations: list[str] = []
+    """Farms, format 3 on: the destinations it delivers itself, from the farm."""
+    km_direct: dict[str, float] = {}
+    """Road km from the farm to each of its ``direct_destinations`` (their food-miles)."""
     km_to_hub: float = 0.0
     km_from_hub: float = 0.0
     """Road km between the site and the hub: food-miles are kg x (farm's km_to_hub +
@@ -97,6 +101,9 @@ class VehicleInfo(_Row):
     id: str
     name: str
     type: str
+    depot_id: str = ""
+    """Format 3 on: where it is based (the hub, or a farm for its direct deliveries); empty
+    in older records (the hub)."""
     capacity_kg: float
     co2_kg_per_km: float
     cost_fixed_eur: float = 0.0
@@ -177,6 +184,9 @@ class DayStats(_Row):
     """Which engine's rounds were kept (``ortools``, ``pyvrp``, ``construction``...)."""
     crashes: str = ""
     """Searches that failed that day, with what went wrong (the day kept the others')."""
+    depot_id: str = ""
+    """Format 3 on: whose rounds these are, the hub's or a farm's own direct deliveries (its
+    id); empty in older records, where every round is the hub's."""
 
 
 RECORD_FORMAT = 3
@@ -185,7 +195,10 @@ raises it and reads the older formats on (tests/data/runs holds a record of each
 
 2: sites' postcode, contact, phone, e-mail and access notes; products' kg per crate; the
 supplier. Older records read with empty values, no crates and no supplier.
-3: the hub's packing; crates and empties per stop. Older records read with none."""
+3: the hub's packing; crates and empties per stop; direct deliveries: flows a farm
+delivers itself (``Flow.direct``), the farms' own rounds (their trips leave from and return
+to the farm; ``DayStats.depot_id``), sites' ``direct_destinations``. Older records read with
+no packing, no crates, and every flow and round through the hub."""
 
 
 class PlanRecord(BaseModel):
@@ -259,6 +272,11 @@ class PlanRecord(BaseModel):
         """Days with goods to move whose search ended without any rounds: an incomplete plan."""
         return [d.day for d in self.days if not d.found_solution]
 
+    def depot_of(self, vehicle_id: str) -> str:
+        """Where a vehicle's trips start and end: the hub, or the farm whose own it is."""
+        vehicle = self.vehicles.get(vehicle_id)
+        return vehicle.depot_id if vehicle is not None and vehicle.depot_id else self.hub_id
+
     def trips(self) -> dict[tuple[dt.date, str, int], list[StopRow]]:
         """Rows of each (day, vehicle, trip), in order."""
         out: dict[tuple[dt.date, str, int], list[StopRow]] = defaultdict(list)
@@ -283,6 +301,12 @@ def _site_info(catalogue: Catalogue, site_id: str, travel: Travel) -> SiteInfo:
         update={
             "organic_status": str(farm.organic_status) if farm else None,
             "brings_own_produce": bool(farm and farm.brings_own_produce),
+            "direct_destinations": list(farm.direct_destinations) if farm else [],
+            "km_direct": {
+                d: travel.km(place, Place(d, there.lat, there.lon))
+                for d in (farm.direct_destinations if farm else [])
+                if (there := catalogue.sites.get(d)) is not None
+            },
             "km_to_hub": travel.km(place, hub_place),
             "km_from_hub": travel.km(hub_place, place),
         }
@@ -463,6 +487,7 @@ def build_record(
                 objective=r.objective,
                 engine=str(r.statistics.get("engine", "")),
                 crashes=str(r.statistics.get("crashes", "")),
+                depot_id=day.problem.hub_id,
             )
         )
     rules = hub_work(catalogue.settings)
@@ -530,9 +555,9 @@ def build_record(
                 }
                 for t in allocation.tiers
             ],
-            "warm_started_days": [
-                d.day.isoformat() for d in rounds if d.result.statistics.get("warm_start")
-            ],
+            "warm_started_days": sorted(
+                {d.day.isoformat() for d in rounds if d.result.statistics.get("warm_start")}
+            ),
         },
     )
 

@@ -24,6 +24,7 @@ from foodchain.hub_work import PackingJob, hub_work, packing_work, plan_packing
 from foodchain.inputs import read_snapshot
 from foodchain.models import SiteKind, VehicleIn
 from foodchain.routing.build import Flow, build_day_problem
+from foodchain.routing.direct import build_direct_problem
 from foodchain.routing.options import Progress, SolverOptions
 from foodchain.routing.portfolio import solve
 from foodchain.routing.problem import InitialRoutes, RoutingProblem, RoutingResult
@@ -34,6 +35,9 @@ from foodchain.weeks import WEEKDAYS, Week
 
 @dataclass(frozen=True)
 class DayRounds:
+    """The rounds of one day from one depot: the hub's, or a farm's own direct deliveries
+    (``problem.hub_id`` is the depot)."""
+
     day: dt.date
     problem: RoutingProblem
     result: RoutingResult
@@ -48,6 +52,8 @@ class WeekRounds:
     flows: Sequence[AllocationFlow]
     """What the rounds move: the allocation's flows."""
     days: list[DayRounds]
+    hub_id: str = ""
+    """The hub; a day's rounds from another depot are a farm's own (``DayRounds``)."""
 
 
 def _flow(f: AllocationFlow, day: dt.date) -> Flow:
@@ -61,13 +67,18 @@ def day_problem(
     flows: Sequence[AllocationFlow],
     matrix: TravelMatrix | None = None,
 ) -> RoutingProblem:
-    """The routing problem of ``day`` for the allocation's ``flows``."""
+    """The hub's routing problem of ``day`` for the allocation's ``flows``: what a farm
+    delivers itself (``delivered_by``) is left to its own rounds (``direct_problems``), but
+    other farms' produce handed to its van at the hub is collected as usual."""
     hub = catalogue.sites.get(catalogue.hub)
     if hub is None:
         raise FoodchainError("the database has no hub: load a scenario with 'foodchain init'")
-    same_day = [_flow(f, day) for f in flows if f.pickup_day == day == f.delivery_day]
-    later = [_flow(f, day) for f in flows if f.pickup_day == day < f.delivery_day]
-    stocked = [_flow(f, day) for f in flows if f.pickup_day < day == f.delivery_day]
+    from_hub = [f for f in flows if not f.delivered_by]
+    # Collected to the hub too: other farms' produce handed to a farm's van there later on.
+    collected = [f for f in flows if f.delivered_by != f.farm_id]
+    same_day = [_flow(f, day) for f in from_hub if f.pickup_day == day == f.delivery_day]
+    later = [_flow(f, day) for f in collected if f.pickup_day == day < f.delivery_day]
+    stocked = [_flow(f, day) for f in from_hub if f.pickup_day < day == f.delivery_day]
     return build_day_problem(
         day,
         hub,
@@ -86,6 +97,34 @@ def day_problem(
         breaks=catalogue.driver_rules.break_rule,
         max_day_minutes=catalogue.driver_rules.max_day_minutes,
     )
+
+
+def direct_problems(
+    day: dt.date,
+    catalogue: Catalogue,
+    vehicles: Sequence[VehicleIn],
+    flows: Sequence[AllocationFlow],
+    matrix: TravelMatrix | None = None,
+) -> list[RoutingProblem]:
+    """One routing problem per farm that delivers some of ``flows`` itself on ``day``, with
+    its own vehicles from the farm (``routing.direct``)."""
+    direct = [f for f in flows if f.delivered_by and f.delivery_day == day and f.kg > 1e-9]
+    return [
+        build_direct_problem(
+            day,
+            catalogue.sites[farm_id],
+            catalogue.sites,
+            catalogue.farms,
+            vehicles,
+            [_flow(f, day) for f in direct if f.delivered_by == farm_id],
+            Travel.of(catalogue.settings, matrix),
+            optional_sites=set(catalogue.sites_of(SiteKind.SHOP)),
+            kg_per_crate={p.id: p.kg_per_crate for p in catalogue.products.values()},
+            breaks=catalogue.driver_rules.break_rule,
+            max_day_minutes=catalogue.driver_rules.max_day_minutes,
+        )
+        for farm_id in sorted({f.delivered_by for f in direct})
+    ]
 
 
 EarlierRoutes = Mapping[str, Sequence[Sequence[tuple[str, str, int]]]]
@@ -162,26 +201,37 @@ def route_flows(
     """
     options = options or SolverOptions()
     moving = [f for f in flows if f.kg > 1e-9]
-    busy = sorted({f.pickup_day for f in moving} | {f.delivery_day for f in moving})
+    collected = [f for f in moving if f.delivered_by != f.farm_id]  # to the hub
+    delivered = [f for f in moving if not f.delivered_by]  # from the hub
+    busy = sorted({f.pickup_day for f in collected} | {f.delivery_day for f in delivered})
     problems = [
         (day, day_problem(day, catalogue, vehicles, moving, matrix))
         for day in busy
         if days is None or day in days
     ]
+    for day in sorted({f.delivery_day for f in moving if f.delivered_by}):
+        if days is None or day in days:
+            problems += [
+                (day, p) for p in direct_problems(day, catalogue, vehicles, moving, matrix)
+            ]
+    problems.sort(key=lambda dp: (dp[0], dp[1].hub_id != catalogue.hub, dp[1].hub_id))
     stops = sum(len(p.stops) for _, p in problems) or 1
     rules = hub_work(catalogue.settings)
     work = packing_work(moving, fills, {p.id: p.kg_per_crate for p in catalogue.products.values()})
     rounds = []
     for day, problem in problems:
         packing: tuple[PackingJob, ...] = ()
-        if rules is not None:
+        if rules is not None and problem.hub_id == catalogue.hub:  # the hub's packers
             brought = brought_to_hub(catalogue, moving, day)
             problem, packing = plan_packing(problem, work.get(day, {}), brought, rules, day)
         chosen = options
         if week_seconds is not None and options.time_limit_s is not None:
             share = week_seconds * len(problem.stops) / stops
             chosen = replace(options, time_limit_s=max(MIN_DAY_SECONDS, share))
-        start = carry_over(problem, earlier[day]) if earlier and day in earlier else None
+        start = None
+        if earlier and day in earlier:  # this depot's vehicles' rounds of that day
+            own = {vehicle.id for vehicle in problem.vehicles}
+            start = carry_over(problem, {v: t for v, t in earlier[day].items() if v in own})
         report = progress(day) if progress else None
         result = solve(problem, chosen, initial_routes=start, progress=report)
         rounds.append(DayRounds(day, problem, result, packing))
@@ -218,4 +268,4 @@ def route_week(
         progress,
         fills=fills,
     )
-    return WeekRounds(week, flows, rounds)
+    return WeekRounds(week, flows, rounds, inputs.catalogue.hub)
