@@ -189,12 +189,14 @@ def test_the_week_checker_catches_produce_on_the_meals_morning_and_trips_on_holi
     holiday put on its Thursday flags every trip of that day."""
     path = Path(__file__).parent / "data" / "records" / "lensois-2026-W49.json.gz"
     record = PlanRecord.model_validate_json(gzip.decompress(path.read_bytes()))
-    calendar = {**LENSOIS_SCENARIO.settings["calendar"], "canteen_delivery": "same_morning"}
-    same_morning = replace(
-        LENSOIS_SCENARIO, settings={**LENSOIS_SCENARIO.settings, "calendar": calendar}
-    )
+    settings = LENSOIS_SCENARIO.settings  # as then: six drivers on Thursday, all via the hub
+    drivers = {**settings["drivers"], "per_day": {"*": 2, "mon": 6, "thu": 6}}
+    calendar = {**settings["calendar"], "canteen_delivery": "same_morning"}
+    farms = [f.model_copy(update={"direct_destinations": []}) for f in LENSOIS_SCENARIO.farms]
+    then = replace(LENSOIS_SCENARIO, settings={**settings, "drivers": drivers}, farms=farms)
+    same_morning = replace(then, settings={**then.settings, "calendar": calendar})
     assert check_week(same_morning, record.flows, record.stops, record.unserved) == []
-    errors = check_week(LENSOIS_SCENARIO, record.flows, record.stops, record.unserved)
+    errors = check_week(then, record.flows, record.stops, record.unserved)
     assert errors and all("(day before)" in e for e in errors)
     thursday = dt.date(2026, 12, 3)
     holiday = HolidayPeriodIn(
