@@ -54,7 +54,9 @@ def _checked(plan: Plan, scenario: Scenario) -> PlanRecord:
     for day in plan.rounds:
         assert check_result(day.problem, day.result) == [], day.day
     record = plan.record
-    assert check_week(scenario, record.flows, record.stops, record.unserved) == []
+    assert (
+        check_week(scenario, record.flows, record.stops, record.unserved, record.collections) == []
+    )
     assert PlanRecord.model_validate_json(record.model_dump_json()) == record
     # The rounds carry what the allocation decided: per day and site, delivered and picked up.
     unserved = {(u.day, u.site_id, u.action) for u in record.unserved}
@@ -62,7 +64,7 @@ def _checked(plan: Plan, scenario: Scenario) -> PlanRecord:
     planned_pick: dict[tuple[Any, ...], float] = defaultdict(float)
     for f in record.flows:
         planned_drop[(f.delivery_day, f.destination_id)] += f.kg
-        if not record.sites[f.farm_id].brings_own_produce:
+        if not record.brings(f.farm_id, f.pickup_day):
             planned_pick[(f.pickup_day, f.farm_id)] += f.kg
     dropped: dict[tuple[Any, ...], float] = defaultdict(float)
     picked: dict[tuple[Any, ...], float] = defaultdict(float)
@@ -70,7 +72,7 @@ def _checked(plan: Plan, scenario: Scenario) -> PlanRecord:
         dropped[(row.day, row.site_id)] += row.delivery_kg
         picked[(row.day, row.site_id)] += row.pickup_kg
         if row.action == "pickup":
-            assert not record.sites[row.site_id].brings_own_produce
+            assert not record.brings(row.site_id, row.day)
     for key, kg in planned_drop.items():
         if (*key, "delivery") not in unserved:
             assert dropped[key] == pytest.approx(kg, abs=KG), key

@@ -31,11 +31,84 @@ def _opens(scenario: Scenario, site_id: str, day: dt.date) -> float:
     return _minutes(window.split("-")[0]) if window else 0.0
 
 
+def _minimum(scenario: Scenario, farm: str) -> tuple[float | None, float | None]:
+    """The farm's minimum pickup (kg, €) as ``settings.consolidation`` writes it: the farm's
+    own entry, else the default; README "Consolidated collections"."""
+    rules = scenario.settings.get("consolidation") or {}
+    own = (rules.get("farms") or {}).get(farm) or {}
+    kg = own["min_pickup_kg"] if "min_pickup_kg" in own else rules.get("min_pickup_kg")
+    eur = own["min_pickup_eur"] if "min_pickup_eur" in own else rules.get("min_pickup_eur")
+    return kg, eur
+
+
+def _under(kg: float, eur: float, minimum: tuple[float | None, float | None]) -> bool:
+    """Under every minimum given: a collection reaching one of them is worth the trip."""
+    pairs = [(kg, minimum[0]), (eur, minimum[1])]
+    given = [(value, least) for value, least in pairs if least is not None]
+    return bool(given) and all(value < least - KG for value, least in given)
+
+
+def check_collections(
+    scenario: Scenario, flows: Iterable[object], collections: Iterable[object] = ()
+) -> list[str]:
+    """Every way the week's collections break the minimum pickup (``settings.consolidation``):
+    a farm collected by a van for less than its minimum (kg and €, at the flows' prices)
+    without a reason the plan states (``collections``: the record's rows, ``kept`` with a
+    reason), a farm asked to bring a collection that was not small, and goods picked up
+    after their delivery, kept beyond their shelf life, or picked up on a day the farm's
+    forecast does not offer them."""
+    errors: list[str] = []
+    brings = {f.site_id: f.brings_own_produce for f in scenario.farms}
+    shelf = {p.id: p.shelf_life_days for p in scenario.products}
+    offered: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for forecast in scenario.forecasts:
+        key = (forecast.farm_id, forecast.product_id, forecast.week)
+        offered[key] |= set(forecast.days_available)
+    rows = list(collections)
+    asked = {(c.day, c.farm_id) for c in rows if c.action == "brought"}  # type: ignore[attr-defined]
+    reasons = {
+        (c.day, c.farm_id): c.reason  # type: ignore[attr-defined]
+        for c in rows
+        if c.action == "kept"  # type: ignore[attr-defined]
+    }
+    kg: dict[tuple[dt.date, str], float] = defaultdict(float)
+    eur: dict[tuple[dt.date, str], float] = defaultdict(float)
+    for f in flows:
+        pickup, delivery = f.pickup_day, f.delivery_day  # type: ignore[attr-defined]
+        farm, product = f.farm_id, f.product_id  # type: ignore[attr-defined]
+        if f.bought or f.kg <= 0:  # type: ignore[attr-defined]
+            continue
+        kept = (delivery - pickup).days
+        if kept < 0 or kept >= shelf[product]:
+            errors.append(
+                f"{farm} {product}: picked up {pickup}, delivered {delivery} to "
+                f"{f.destination_id}: {kept} days, shelf life {shelf[product]} days"  # type: ignore[attr-defined]
+            )
+        iso = pickup.isocalendar()
+        days = offered.get((farm, product, f"{iso[0]}-W{iso[1]:02d}"))
+        if days and WEEKDAYS[pickup.weekday()] not in days:
+            errors.append(f"{farm} {product}: picked up {pickup}, offered on {sorted(days)} only")
+        if not brings[farm]:
+            kg[(pickup, farm)] += f.kg  # type: ignore[attr-defined]
+            eur[(pickup, farm)] += f.kg * f.price_eur_per_kg  # type: ignore[attr-defined]
+    for key in sorted(kg):
+        small = _under(kg[key], eur[key], _minimum(scenario, key[1]))
+        if key in asked and not small:
+            errors.append(f"{key}: asked to bring {kg[key]:.3f} kg, not under the minimum")
+        if small and key not in asked and not reasons.get(key):
+            errors.append(
+                f"{key}: collected for {kg[key]:.3f} kg ({eur[key]:.2f} €), under the minimum "
+                "pickup, with no reason stated"
+            )
+    return errors
+
+
 def check_week(
     scenario: Scenario,
     flows: Iterable[object],
     stops: Sequence[object],
     unserved: Iterable[object] = (),
+    collections: Iterable[object] = (),
 ) -> list[str]:
     """Every way the rounds (``stops``: the record's rows) fail to carry the allocation
     (``flows``): each collected farm visited on its pickup day for exactly what it sells that
@@ -43,10 +116,19 @@ def check_week(
     the allocation did not decide, a same-day delivery loaded only once its goods are at
     the hub (unloaded from the trip that collected them, or brought by the farm: when the
     farm's window opens, plus the hub's handling of this destination's share of its load,
-    unloaded first), and no more vehicles out on a day than the scenario's drivers that day.
-    Sites the rounds report as unserved are skipped, not excused elsewhere."""
-    errors: list[str] = []
-    brings = {f.site_id: f.brings_own_produce for f in scenario.farms}
+    unloaded first), no more vehicles out on a day than the scenario's drivers that day, and
+    the minimum pickup (``check_collections``; a farm the plan asks to bring a collection,
+    ``collections``, brings it as the farms that always do). Sites the rounds report as
+    unserved are skipped, not excused elsewhere."""
+    flows = list(flows)
+    collections = list(collections)
+    errors = check_collections(scenario, flows, collections)
+    always = {f.site_id: f.brings_own_produce for f in scenario.farms}
+    asked = {(c.day, c.farm_id) for c in collections if c.action == "brought"}  # type: ignore[attr-defined]
+
+    def brings(farm: str, day: dt.date) -> bool:
+        return always[farm] or (day, farm) in asked
+
     hub = next(s for s in scenario.sites if s.kind.value == "hub")
     per_100kg = hub.service_minutes_per_100kg
     skipped = {(u.day, u.site_id) for u in unserved}  # type: ignore[attr-defined]
@@ -58,7 +140,7 @@ def check_week(
     for f in flows:
         pickup, delivery = f.pickup_day, f.delivery_day  # type: ignore[attr-defined]
         farm, site, kg = f.farm_id, f.destination_id, f.kg  # type: ignore[attr-defined]
-        if brings[farm]:
+        if brings(farm, pickup):
             if pickup == delivery:  # what is delivered later is unloaded after it
                 brought[(pickup, farm, site)] += kg
         else:
@@ -93,7 +175,7 @@ def check_week(
     for key in sorted(set(to_collect) | set(collected)):
         if key in skipped:
             continue
-        if key[1] in brings and brings[key[1]] and collected.get(key):
+        if key[1] in always and brings(key[1], key[0]) and collected.get(key):
             errors.append(f"{key}: a vehicle collects a farm that brings its own produce")
         if abs(collected.get(key, 0.0) - to_collect.get(key, 0.0)) > KG:
             errors.append(
@@ -123,7 +205,7 @@ def check_week(
         for farm in sorted(farms):
             if (day, farm) in skipped or (day, site) in skipped:
                 continue
-            if brings[farm]:
+            if brings(farm, day):
                 ready = _opens(scenario, farm, day) + per_100kg * brought[(day, farm, site)] / 100
             else:
                 ready = unloaded.get((day, farm), float("inf"))

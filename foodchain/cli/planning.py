@@ -385,6 +385,7 @@ def route(
     time_limit: Annotated[float, typer.Option(help="Seconds of search per day.")] = 10.0,
     engine: Annotated[RoutingEngine, typer.Option(help=ENGINE_HELP)] = RoutingEngine.auto,
 ) -> None:
+    from foodchain.consolidation import brought_days
     from foodchain.plan.rounds import route_week
     from foodchain.routing.options import SolverOptions
     from foodchain.runs import load_run
@@ -392,6 +393,7 @@ def route(
     with reported():
         engine_ = database()
         flows = None
+        brought: frozenset[tuple[dt.date, str]] = frozenset()
         if run is not None:
             stored = load_run(engine_, run)
             if week is not None and week_option(week) != week_option(stored.week):
@@ -400,6 +402,7 @@ def route(
                     "leave --week out or give that week"
                 )
             week, flows = stored.week, stored.record.flows
+            brought = brought_days(stored.record.collections)
         if week is None:
             raise FoodchainError("give --week (or --run, to route a stored plan's allocation)")
         the_week = week_option(week)
@@ -417,7 +420,9 @@ def route(
                 status.update(stage)
                 return lambda value: status.update(escape(_progress_text(stage, value)))
 
-            rounds = route_week(engine_, the_week, options, days, progress=searching, flows=flows)
+            rounds = route_week(
+                engine_, the_week, options, days, progress=searching, flows=flows, brought=brought
+            )
         _print_rounds(rounds)
 
 
@@ -505,6 +510,11 @@ def plan_summary(record: PlanRecord, run_id: int, folder: Path | None) -> None:
     console.print(table)
     for note in record.allocation_notes:
         console.print(f"[yellow]Note:[/yellow] {escape(note)}")
+    from foodchain.consolidation import collection_notes
+
+    hub = record.sites.get(record.hub_id)
+    for note in collection_notes(record.collections, record.name, hub.windows if hub else None):
+        console.print(f"[yellow]Collections:[/yellow] {escape(note)}")
 
     fleet = Table(title="Fleet")
     for column in ("vehicle type", "vehicles·days", "trips", "km", "hours", "CO2 kg", "cost €"):

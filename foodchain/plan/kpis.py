@@ -24,6 +24,7 @@ from collections import defaultdict
 from typing import Any
 
 from foodchain.allocation import overall_fairness
+from foodchain.consolidation import collection_kpis
 from foodchain.plan.record import PlanRecord
 
 LARGEST_SHORTFALLS = 10
@@ -96,13 +97,16 @@ def transport_kpis(record: PlanRecord) -> dict[str, Any]:
 
 def farm_runs_kpis(record: PlanRecord) -> dict[str, Any]:
     """The farmers' own runs to the hub: a farm that brings its produce drives farm -> hub ->
-    farm on each day it brings some in the plan (or as its ``settings.co2.farms`` entry says),
-    at its vehicle's factor."""
+    farm on each day it brings some in the plan, asked to or not (or as its
+    ``settings.co2.farms`` entry says), at its vehicle's factor."""
     rules = record.emissions
     days: dict[str, set[str]] = defaultdict(set)
     for flow in record.flows:
-        site = record.sites.get(flow.farm_id)
-        if flow.kg > 0 and site is not None and site.brings_own_produce:
+        if (
+            flow.kg > 0
+            and flow.farm_id in record.sites
+            and record.brings(flow.farm_id, flow.pickup_day)
+        ):
             days[flow.farm_id].add(flow.pickup_day.isoformat())
     by_farm: dict[str, dict[str, float]] = {}
     for farm_id in sorted(set(days) | set(rules.farms)):
@@ -255,6 +259,7 @@ def compute_kpis(record: PlanRecord) -> dict[str, Any]:
             "out_kg": _r(sum(r.kg for r in record.stock_out)),
             "lost_kg": _r(sum(r.kg for r in record.stock_lost)),
         },
+        "collections": collection_kpis(record.collections),
         "largest_shortfalls": [
             {
                 "who": s.destination_id,

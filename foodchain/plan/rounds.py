@@ -8,7 +8,7 @@ collected earlier waits at the hub, produce for a later day is collected and kep
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
@@ -17,6 +17,7 @@ from foodchain.allocation import AllocationParameters, allocate
 from foodchain.allocation import Flow as AllocationFlow
 from foodchain.allocation.load import problem_of
 from foodchain.catalogue import Catalogue
+from foodchain.consolidation import consolidate_flows
 from foodchain.errors import FoodchainError
 from foodchain.inputs import read_snapshot
 from foodchain.models import SiteKind, VehicleIn
@@ -53,8 +54,10 @@ def day_problem(
     vehicles: Sequence[VehicleIn],
     flows: Sequence[AllocationFlow],
     matrix: TravelMatrix | None = None,
+    brought: Collection[str] = (),
 ) -> RoutingProblem:
-    """The routing problem of ``day`` for the allocation's ``flows``."""
+    """The routing problem of ``day`` for the allocation's ``flows``; the farms ``brought``
+    bring their produce that day (asked to: ``foodchain.consolidation``)."""
     hub = catalogue.sites.get(catalogue.hub)
     if hub is None:
         raise FoodchainError("the database has no hub: load a scenario with 'foodchain init'")
@@ -65,7 +68,12 @@ def day_problem(
         day,
         hub,
         catalogue.sites,
-        catalogue.farms,
+        {
+            farm_id: farm.model_copy(update={"brings_own_produce": True})
+            if farm_id in brought
+            else farm
+            for farm_id, farm in catalogue.farms.items()
+        },
         list(vehicles),
         same_day,
         catalogue.road_factor,
@@ -122,19 +130,26 @@ def route_flows(
     progress: Callable[[dt.date], Progress] | None = None,
     week_seconds: float | None = None,
     earlier: Mapping[dt.date, EarlierRoutes] | None = None,
+    brought: Collection[tuple[dt.date, str]] = (),
 ) -> list[DayRounds]:
     """Plan the rounds of each day the flows move something on (or of ``days`` only).
 
     With ``week_seconds`` (and a time-limited ``options``), the week's search time is shared
     among the days by their number of stops, each day getting at least ``MIN_DAY_SECONDS``.
     A day whose ``earlier`` rounds visit the same stops starts its search from them, so a
-    re-plan keeps its rounds unless it finds cheaper ones (``portfolio.solve``).
+    re-plan keeps its rounds unless it finds cheaper ones (``portfolio.solve``). A farm of
+    ``brought`` (day, farm) brings that day's produce to the hub, no van collects it.
     """
     options = options or SolverOptions()
     moving = [f for f in flows if f.kg > 1e-9]
     busy = sorted({f.pickup_day for f in moving} | {f.delivery_day for f in moving})
     problems = [
-        (day, day_problem(day, catalogue, vehicles, moving, matrix))
+        (
+            day,
+            day_problem(
+                day, catalogue, vehicles, moving, matrix, {f for d, f in brought if d == day}
+            ),
+        )
         for day in busy
         if days is None or day in days
     ]
@@ -160,16 +175,30 @@ def route_week(
     allocation_params: AllocationParameters | None = None,
     progress: Callable[[dt.date], Progress] | None = None,
     flows: Sequence[AllocationFlow] | None = None,
+    brought: Collection[tuple[dt.date, str]] = (),
 ) -> WeekRounds:
     """Plan the collection and delivery rounds of each day of the week.
 
     The flows are the week's allocation, made now from the stored inputs, or ``flows`` as
-    given (a stored run's, to re-plan its rounds after the fleet or the roads changed).
-    Sites, fleet and travel times are always the database's current ones."""
+    given (a stored run's, to re-plan its rounds after the fleet or the roads changed, with
+    the (day, farm) it ``brought``). Collections under the minimum pickup are consolidated
+    (``foodchain.consolidation``) as the weekly plan does. Sites, fleet and travel times are
+    always the database's current ones."""
     inputs = read_snapshot(engine, week)
     if flows is None:
-        flows = allocate(problem_of(inputs), allocation_params).flows
+        problem = problem_of(inputs)
+        consolidated = consolidate_flows(
+            problem, allocate(problem, allocation_params).flows, inputs.catalogue
+        )
+        flows, brought = consolidated.flows, consolidated.brought
     rounds = route_flows(
-        inputs.catalogue, inputs.vehicles, flows, inputs.matrix, options, days, progress
+        inputs.catalogue,
+        inputs.vehicles,
+        flows,
+        inputs.matrix,
+        options,
+        days,
+        progress,
+        brought=brought,
     )
     return WeekRounds(week, flows, rounds)
