@@ -62,8 +62,9 @@ def check_collections(
     shelf = {p.id: p.shelf_life_days for p in scenario.products}
     offered: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for forecast in scenario.forecasts:
-        key = (forecast.farm_id, forecast.product_id, forecast.week)
-        offered[key] |= set(forecast.days_available)
+        offered[(forecast.farm_id, forecast.product_id, forecast.week)] |= set(
+            forecast.days_available
+        )
     rows = list(collections)
     asked = {(c.day, c.farm_id) for c in rows if c.action == "brought"}  # type: ignore[attr-defined]
     reasons = {
@@ -91,14 +92,16 @@ def check_collections(
         if not brings[farm]:
             kg[(pickup, farm)] += f.kg  # type: ignore[attr-defined]
             eur[(pickup, farm)] += f.kg * f.price_eur_per_kg  # type: ignore[attr-defined]
-    for key in sorted(kg):
-        small = _under(kg[key], eur[key], _minimum(scenario, key[1]))
-        if key in asked and not small:
-            errors.append(f"{key}: asked to bring {kg[key]:.3f} kg, not under the minimum")
-        if small and key not in asked and not reasons.get(key):
+    for collection in sorted(kg):
+        small = _under(kg[collection], eur[collection], _minimum(scenario, collection[1]))
+        if collection in asked and not small:
             errors.append(
-                f"{key}: collected for {kg[key]:.3f} kg ({eur[key]:.2f} €), under the minimum "
-                "pickup, with no reason stated"
+                f"{collection}: asked to bring {kg[collection]:.3f} kg, not under the minimum"
+            )
+        if small and collection not in asked and not reasons.get(collection):
+            errors.append(
+                f"{collection}: collected for {kg[collection]:.3f} kg ({eur[collection]:.2f} €), "
+                "under the minimum pickup, with no reason stated"
             )
     return errors
 
