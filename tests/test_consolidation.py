@@ -30,7 +30,7 @@ from foodchain.plan import PlanOptions, plan_week
 from foodchain.scenario import Scenario, install_scenario, load_scenario
 from foodchain.weeks import Week
 
-from .conftest import TINY
+from .conftest import TINY, Cli
 from .test_plan import _checked
 from .week_checker import check_collections, check_week
 
@@ -245,3 +245,21 @@ def test_the_checker_catches_goods_kept_beyond_their_shelf_life(
     ]
     errors = check_collections(scenario, late, plan.record.collections)
     assert any("leek" in e and "offered on ['mon'] only" in e for e in errors), errors
+
+
+def test_the_plan_summary_says_what_was_consolidated(sqlite_url: str, tmp_path: Path) -> None:
+    """The coordinator reads each collection asked to be brought, and the visits saved; a
+    re-route of the stored run keeps the farm bringing it (no van goes to farm_nord on
+    Monday)."""
+    path = _scenario(tmp_path, "{min_pickup_kg: 20, min_pickup_eur: 30}")
+    cli = Cli(sqlite_url)
+    week = ("--week", "2026-W49")
+    output = cli("plan", *week, "--scenario", path, "--deterministic", "--out", tmp_path / "plan")
+    assert (
+        "Collections: Ferme du Nord, mon 30/11: 10.2 kg (21.43 €: Carotte, Poireau, Pomme de "
+        "terre), under the minimum pickup (20 kg or 30 €): the farm is asked to bring it to the "
+        "hub (05:30-20:00)." in output
+    ), output
+    assert "1 farm visit(s) fewer (0 merged into another day, 0.0 kg; 1 brought" in output
+    rerouted = cli("route", "--run", "1", "--day", "mon", "--time-limit", "1")
+    assert "Ferme du Nord" not in rerouted and "farm_nord" not in rerouted, rerouted

@@ -434,6 +434,8 @@ def _percent(share: float | None) -> str:
 
 
 def plan_summary(record: PlanRecord, run_id: int, folder: Path | None) -> None:
+    from foodchain.consolidation import collection_notes
+
     kpis = record.kpis
     fulfilment = kpis["fulfilment"]
     canteens, baskets, shops = fulfilment["canteens"], fulfilment["baskets"], fulfilment["shops"]
@@ -510,8 +512,6 @@ def plan_summary(record: PlanRecord, run_id: int, folder: Path | None) -> None:
     console.print(table)
     for note in record.allocation_notes:
         console.print(f"[yellow]Note:[/yellow] {escape(note)}")
-    from foodchain.consolidation import collection_notes
-
     hub = record.sites.get(record.hub_id)
     for note in collection_notes(record.collections, record.name, hub.windows if hub else None):
         console.print(f"[yellow]Collections:[/yellow] {escape(note)}")
