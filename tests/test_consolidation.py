@@ -21,12 +21,13 @@ from sqlalchemy import Engine
 
 from foodchain.allocation import AllocationProblem, Flow, allocate
 from foodchain.allocation.load import problem_of
-from foodchain.consolidation import ConsolidationRules, consolidate
+from foodchain.consolidation import CollectionChange, ConsolidationRules, consolidate
 from foodchain.db import open_database
 from foodchain.documents import write_documents
 from foodchain.errors import InputError
 from foodchain.inputs import read_snapshot
 from foodchain.plan import PlanOptions, plan_week
+from foodchain.plan.record import UnservedRow
 from foodchain.scenario import Scenario, install_scenario, load_scenario
 from foodchain.weeks import Week
 
@@ -263,3 +264,64 @@ def test_the_plan_summary_says_what_was_consolidated(sqlite_url: str, tmp_path: 
     assert "1 farm visit(s) fewer (0 merged into another day, 0.0 kg; 1 brought" in output
     rerouted = cli("route", "--run", "1", "--day", "mon", "--time-limit", "1")
     assert "Ferme du Nord" not in rerouted and "farm_nord" not in rerouted, rerouted
+
+
+def test_goods_that_would_reach_the_hub_too_late_are_not_merged(tmp_path: Path) -> None:
+    """Week 2026-W50 with farm_nord open on Thursday only at 11:30-12:30 and leek offered on
+    Monday and Thursday: Monday's collection (leek for Thursday's baskets, carrot and potato
+    for the shop, which closes at 12:00) would fit Thursday by shelf life, but collected on
+    Thursday the shop's goods reach the hub after they must leave: not merged, kept with the
+    reason; apples keeping 2 days keep Thursday's on Thursday. Both checkers agree."""
+    text = _scenario(tmp_path, "{min_pickup_kg: 1000, otherwise: keep}").read_text()
+    windows = 'windows: {mon: "07:00-10:00", thu: "07:00-10:00"}\n    service_minutes: 10\n'
+    assert text.count(windows) == 2  # farm_nord first
+    (tmp_path / "tiny.yaml").write_text(
+        text.replace(windows, windows.replace('thu: "07:00-10:00"', 'thu: "11:30-12:30"'), 1)
+    )
+    scenario = load_scenario(tmp_path / "tiny.yaml")
+    scenario = dataclasses.replace(
+        scenario,
+        forecasts=[
+            f.model_copy(update={"days_available": ["mon", "thu"]})
+            if (f.farm_id, f.product_id) == (NORD, "leek")
+            else f
+            for f in scenario.forecasts
+        ],
+        products=[
+            p.model_copy(update={"shelf_life_days": 2}) if p.id == "apple" else p
+            for p in scenario.products
+        ],
+    )
+    engine = open_database(f"sqlite:///{tmp_path / 'late.db'}")
+    install_scenario(engine, scenario)
+    plan = plan_week(engine, Week(2026, 50), DETERMINISTIC)
+    engine.dispose()
+    record = _checked(plan, scenario)
+    assert {(c.day, c.action) for c in record.collections} == {
+        (dt.date(2026, 12, 7), "kept"),
+        (dt.date(2026, 12, 10), "kept"),
+    }
+    assert any(f.destination_id == "shop_lens" for f in record.flows)
+    assert not record.unserved
+
+
+def test_the_checker_catches_merged_goods_that_do_not_reach_their_delivery(
+    brought_plan: tuple[Scenario, Any],
+) -> None:
+    scenario, plan = brought_plan
+    record = plan.record
+    merged = CollectionChange(
+        farm_id=NORD, day=MONDAY, kg=1, eur=1, action="merged", into=THURSDAY, products=["carrot"]
+    )
+    late = UnservedRow(
+        day=THURSDAY,
+        site_id="relay_loos",
+        action="delivery",
+        kg=1,
+        reason="goods_too_late",
+        explanation="",
+    )
+    errors = check_week(scenario, record.flows, record.stops, [late], [merged])
+    assert any(
+        "carrot merged into 2026-12-03's collection does not reach relay_loos" in e for e in errors
+    ), errors

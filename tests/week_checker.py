@@ -121,8 +121,9 @@ def check_week(
     farm's window opens, plus the hub's handling of this destination's share of its load,
     unloaded first), no more vehicles out on a day than the scenario's drivers that day, and
     the minimum pickup (``check_collections``; a farm the plan asks to bring a collection,
-    ``collections``, brings it as the farms that always do). Sites the rounds report as
-    unserved are skipped, not excused elsewhere."""
+    ``collections``, brings it as the farms that always do; goods merged into another day's
+    collection reach their deliveries). Sites the rounds report as unserved are skipped, not
+    excused elsewhere."""
     flows = list(flows)
     collections = list(collections)
     errors = check_collections(scenario, flows, collections)
@@ -134,7 +135,26 @@ def check_week(
 
     hub = next(s for s in scenario.sites if s.kind.value == "hub")
     per_100kg = hub.service_minutes_per_100kg
+    unserved = list(unserved)
     skipped = {(u.day, u.site_id) for u in unserved}  # type: ignore[attr-defined]
+    late = {
+        (u.day, u.site_id)  # type: ignore[attr-defined]
+        for u in unserved
+        if u.action == "delivery" and u.reason != "optional_dropped"  # type: ignore[attr-defined]
+    }
+    merged = {
+        (c.farm_id, c.into, product)  # type: ignore[attr-defined]
+        for c in collections
+        if c.action == "merged"  # type: ignore[attr-defined]
+        for product in c.products  # type: ignore[attr-defined]
+    }
+    for f in flows:
+        moved = (f.farm_id, f.pickup_day, f.product_id)  # type: ignore[attr-defined]
+        if moved in merged and (f.delivery_day, f.destination_id) in late:  # type: ignore[attr-defined]
+            errors.append(
+                f"{f.farm_id}'s {f.product_id} merged into {f.pickup_day}'s collection does not "  # type: ignore[attr-defined]
+                f"reach {f.destination_id} on {f.delivery_day}"  # type: ignore[attr-defined]
+            )
 
     to_collect: dict[tuple[dt.date, str], float] = defaultdict(float)
     to_deliver: dict[tuple[dt.date, str], float] = defaultdict(float)
