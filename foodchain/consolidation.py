@@ -107,6 +107,7 @@ class CollectionChange(BaseModel):
     minimum: str = ""
     """The minimum it was under, in words (``20 kg or 30 €``)."""
     reason: str = ""
+    """Brought or kept: why no other collection day of the farm takes it."""
 
 
 @dataclass(frozen=True)
@@ -152,14 +153,21 @@ def consolidate(
     flows: Sequence[Flow],
     rules: ConsolidationRules,
     brings_own_produce: Collection[str] = (),
+    names: Mapping[str, str] | None = None,
 ) -> Consolidation:
-    """Merge, bring or keep each collection under its farm's minimum (see the module)."""
+    """Merge, bring or keep each collection under its farm's minimum (see the module); a
+    collection not merged says why (``names``: display names of sites and products)."""
+    shown = names if names is not None else problem.names
+
+    def name(key: str) -> str:
+        return shown.get(key, key)
+
     supplies = {(s.farm_id, s.product_id): s for s in problem.supplies}
     collections: dict[tuple[str, dt.date], list[Flow]] = defaultdict(list)
-    others: list[Flow] = []
+    left_alone: list[Flow] = []
     for f in flows:
         if f.bought or f.kg <= 1e-9 or f.farm_id in brings_own_produce:
-            others.append(f)
+            left_alone.append(f)
         else:
             collections[(f.farm_id, f.pickup_day)].append(f)
 
@@ -169,15 +177,30 @@ def consolidate(
             sum(f.kg * f.price_eur_per_kg for f in collections[key]),
         )
 
-    def keeps(flow: Flow, day: dt.date) -> bool:
-        """Whether the flow can be picked up on ``day`` instead and still reach its delivery."""
+    def why_not(flow: Flow, day: dt.date) -> str | None:
+        """Why the flow cannot be picked up on ``day`` instead and still reach its delivery
+        (None: it can)."""
         supply = supplies.get((flow.farm_id, flow.product_id))
+        what = (
+            f"{name(flow.product_id)} for {name(flow.destination_id)} on {_day(flow.delivery_day)}"
+        )
         if supply is None or day.weekday() not in supply.days:
-            return False
+            return f"{what} is not offered on {_day(day)}"
         storage = (flow.delivery_day - day).days
-        if storage < 0 or storage >= problem.products[flow.product_id].shelf_life_days:
-            return False
-        return storage > 0 or can_feed(supply.ready(day.weekday()), _leave_by(problem, flow))
+        shelf = problem.products[flow.product_id].shelf_life_days
+        if storage < 0:
+            return f"{what} is delivered before {_day(day)}"
+        if storage >= shelf:
+            return f"{what} would wait {storage} days at the hub, it keeps {shelf}"
+        if storage == 0 and not can_feed(supply.ready(day.weekday()), _leave_by(problem, flow)):
+            return f"{what} would reach the hub too late on {_day(day)}"
+        return None
+
+    def obstacle(key: tuple[str, dt.date], other: tuple[str, dt.date]) -> str | None:
+        return next((w for f in collections[key] if (w := why_not(f, other[1])) is not None), None)
+
+    def others_of(key: tuple[str, dt.date]) -> list[tuple[str, dt.date]]:
+        return sorted(k for k in collections if k[0] == key[0] and k != key)
 
     changes: list[CollectionChange] = []
 
@@ -205,18 +228,19 @@ def consolidate(
         )
         for key in small:
             farm, day = key
-            targets = [
-                other
-                for other in collections
-                if other[0] == farm
-                and other != key
-                and all(keeps(f, other[1]) for f in collections[key])
-            ]
+            targets = [other for other in others_of(key) if obstacle(key, other) is None]
             if not targets:
                 continue
             target = max(
                 targets, key=lambda t: (worth(t)[0], -abs((t[1] - day).days), -t[1].toordinal())
             )
+            # what joined this collection earlier now goes on with it
+            changes = [
+                c.model_copy(update={"into": target[1]})
+                if c.farm_id == farm and c.into == day
+                else c
+                for c in changes
+            ]
             changes.append(change(key, "merged", into=target[1]))
             collections[target] += [replace(f, pickup_day=target[1]) for f in collections.pop(key)]
             merged = True
@@ -226,17 +250,19 @@ def consolidate(
         minimum = rules.of(key[0])
         if not minimum.is_small(*worth(key)):
             continue
+        alternatives = others_of(key)
+        reason = (
+            "; ".join(f"{_day(o[1])}: {obstacle(key, o)}" for o in alternatives)
+            if alternatives
+            else "the farm has no other collection this week"
+        )
         if minimum.otherwise == "keep":
-            reason = (
-                f"under the minimum pickup ({minimum.words()}) and no other collection day "
-                "of the farm keeps its products until their deliveries; small pickups are "
-                "kept (settings.consolidation.otherwise: keep)"
-            )
+            reason += "; small pickups are kept (settings.consolidation.otherwise)"
             changes.append(change(key, "kept", reason=reason))
         else:
-            changes.append(change(key, "brought"))
+            changes.append(change(key, "brought", reason=reason))
     kept = [f for fs in collections.values() for f in fs]
-    return Consolidation(flows=others + kept, changes=changes)
+    return Consolidation(flows=left_alone + kept, changes=changes)
 
 
 def consolidate_flows(
@@ -275,14 +301,17 @@ def collection_notes(
         elif c.action == "brought":
             hours = (hub_hours or {}).get(WEEKDAYS[c.day.weekday()]) or (hub_hours or {}).get("*")
             at = f" ({hours})" if hours else ""
-            lines.append(f"{head}: the farm is asked to bring it to the hub{at}.")
+            lines.append(
+                f"{head}, no other day takes it ({c.reason}): the farm is asked to bring it "
+                f"to the hub{at}."
+            )
         else:
-            lines.append(f"{head}: kept as a small pickup, {c.reason}.")
+            lines.append(f"{head}, no other day takes it ({c.reason}): kept as a small pickup.")
     merged = [c for c in changes if c.action == "merged"]
     brought = [c for c in changes if c.action == "brought"]
     if merged or brought:
         lines.append(
-            f"Collections: {len(merged) + len(brought)} farm visit(s) fewer "
+            f"{len(merged) + len(brought)} farm visit(s) fewer for the vans "
             f"({len(merged)} merged into another day, {sum(c.kg for c in merged):.1f} kg; "
             f"{len(brought)} brought by the farm, {sum(c.kg for c in brought):.1f} kg)."
         )
