@@ -20,6 +20,7 @@ worker) are also given, whose sum double-counts the shared pages. Prints a table
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import json
 import subprocess
@@ -97,6 +98,7 @@ def plan_week(
         args += ["--time-limit", str(time_limit)]
     child, wall, peak_pss = measured_child(["-c", _CHILD, *args], f"{week}: foodchain plan")
     kpis = json.loads((out / week / "kpis.json").read_text(encoding="utf-8"))
+    visits = _visits_per_trip(out / week / "routes.csv")
     fulfilment = kpis["fulfilment"]
     unserved = kpis["transport"]["unserved_mandatory_stops"]
     return {
@@ -112,6 +114,8 @@ def plan_week(
         "baskets": f"{fulfilment['baskets']['filled']}/{fulfilment['baskets']['due']}",
         "km": kpis["transport"]["km"],
         "trips": kpis["transport"]["trips"],
+        "one_stop_trips": sum(1 for kinds in visits.values() if len(kinds) == 1),
+        "pickups_under_20kg": _small_pickups(out / week / "routes.csv", 20.0),
         "vehicle_days": kpis["transport"].get("vehicle_days"),
         "hours": kpis["transport"].get("hours"),
         "cost_eur": kpis["transport"].get("cost_eur"),
@@ -134,6 +138,38 @@ def _direct_columns(transport: dict[str, Any]) -> dict[str, Any]:
         "farm_runs_km": round(farms["km"], 1),
         "co2_total_kg": transport.get("co2_total_kg"),
     }
+
+
+def _rows(routes: Path) -> list[dict[str, str]]:
+    """routes.csv as the plan wrote it (French documents: ``;`` and decimal commas)."""
+    with routes.open(encoding="utf-8-sig", newline="") as file:
+        text = file.read()
+    french = ";" in text.partition("\n")[0]
+    rows = list(csv.DictReader(text.splitlines(), delimiter=";" if french else ","))
+    if french:
+        for row in rows:
+            row["pickup_kg"] = row["pickup_kg"].replace(",", ".")
+    return rows
+
+
+def _visits_per_trip(routes: Path) -> dict[tuple[str, str, str], list[str]]:
+    """Per trip (day, vehicle, trip): the actions of its visits, hub rows left out."""
+    trips: dict[tuple[str, str, str], list[str]] = {}
+    for row in _rows(routes):
+        visits = trips.setdefault((row["day"], row["vehicle_id"], row["trip"]), [])
+        if row["action"] in ("pickup", "delivery"):
+            visits.append(row["action"])
+    return trips
+
+
+def _small_pickups(routes: Path, kg: float) -> int:
+    """Farm visits (a farm on a day, its parts together) collecting less than ``kg``."""
+    collected: dict[tuple[str, str], float] = {}
+    for row in _rows(routes):
+        if row["action"] == "pickup":
+            key = (row["day"], row["site_id"])
+            collected[key] = collected.get(key, 0.0) + float(row["pickup_kg"])
+    return sum(1 for total in collected.values() if total < kg)
 
 
 def horizon_weeks() -> list[str]:

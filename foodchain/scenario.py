@@ -22,6 +22,7 @@ from foodchain import forecasts, menus, site_contacts, subscriptions
 from foodchain.basket_rules import BasketRules
 from foodchain.calendar_rules import CalendarRules
 from foodchain.catalogue import Catalogue
+from foodchain.consolidation import ConsolidationRules
 from foodchain.db import transaction, write_transaction
 from foodchain.driver_rules import DriverRules
 from foodchain.emissions import EmissionRules
@@ -407,6 +408,7 @@ _SETTING_MODELS: dict[str, type[BaseModel]] = {
     "sending": SendingRules,
     "drivers": DriverRules,
     "hub_work": HubWork,
+    "consolidation": ConsolidationRules,
 }
 """Settings blocks read as rules elsewhere, each checked by its model when the scenario is
 read (every problem names its setting's path)."""
@@ -790,13 +792,18 @@ def _read_fleet_and_baskets(check: _Checker, doc: dict[str, Any], scenario: Scen
         scenario.vehicles.append(vehicle)
     if not raw_vehicles:
         check.add(doc, "vehicles", "the scenario has no vehicle", "add at least one vehicle")
-    co2 = scenario.settings.get("co2")
     farm_ids = {f.site_id for f in scenario.farms}
-    named = co2.get("farms") if isinstance(co2, dict) else None
-    for farm_id in sorted(set(named) - farm_ids) if isinstance(named, dict) else []:
-        check.add(
-            named, "settings.co2.farms", "not a farm of the scenario", "use a farm's id", farm_id
-        )
+    for key in ("co2", "consolidation"):
+        block = scenario.settings.get(key)
+        named = block.get("farms") if isinstance(block, dict) else None
+        for farm_id in sorted(set(named) - farm_ids) if isinstance(named, dict) else []:
+            check.add(
+                named,
+                f"settings.{key}.farms",
+                "not a farm of the scenario",
+                "use a farm's id",
+                farm_id,
+            )
 
 
 _VISITED = (SiteKind.RELAY, SiteKind.CANTEEN, SiteKind.SHOP)

@@ -55,9 +55,11 @@ def _checked(plan: Plan, scenario: Scenario) -> PlanRecord:
     for day in plan.rounds:
         assert check_result(day.problem, day.result) == [], day.day
     record = plan.record
-    assert check_week(scenario, record.flows, record.stops, record.unserved) == []
+    assert (
+        check_week(scenario, record.flows, record.stops, record.unserved, record.collections) == []
+    )
     packing = (record.flows, record.fills, record.stops, record.packing, record.unserved)
-    assert check_packing(scenario, *packing) == []
+    assert check_packing(scenario, *packing, record.collections) == []
     assert check_crates(scenario, record.flows, record.stops) == []
     assert check_depots(scenario, record.stops) == []
     assert PlanRecord.model_validate_json(record.model_dump_json()) == record
@@ -67,7 +69,7 @@ def _checked(plan: Plan, scenario: Scenario) -> PlanRecord:
     planned_pick: dict[tuple[Any, ...], float] = defaultdict(float)
     for f in record.flows:
         planned_drop[(f.delivery_day, f.destination_id)] += f.kg
-        if not record.sites[f.farm_id].brings_own_produce and f.delivered_by != f.farm_id:
+        if not record.brings(f.farm_id, f.pickup_day) and f.delivered_by != f.farm_id:
             planned_pick[(f.pickup_day, f.farm_id)] += f.kg
     dropped: dict[tuple[Any, ...], float] = defaultdict(float)
     picked: dict[tuple[Any, ...], float] = defaultdict(float)
@@ -75,7 +77,7 @@ def _checked(plan: Plan, scenario: Scenario) -> PlanRecord:
         dropped[(row.day, row.site_id)] += row.delivery_kg
         picked[(row.day, row.site_id)] += row.pickup_kg
         if row.action == "pickup":
-            assert not record.sites[row.site_id].brings_own_produce
+            assert not record.brings(row.site_id, row.day)
     for key, kg in planned_drop.items():
         if (*key, "delivery") not in unserved:
             assert dropped[key] == pytest.approx(kg, abs=KG), key

@@ -34,11 +34,87 @@ def _opens(scenario: Scenario, site_id: str, day: dt.date) -> float:
     return _minutes(window.split("-")[0]) if window else 0.0
 
 
+def _minimum(scenario: Scenario, farm: str) -> tuple[float | None, float | None]:
+    """The farm's minimum pickup (kg, €) as ``settings.consolidation`` writes it: the farm's
+    own entry, else the default; README "Consolidated collections"."""
+    rules = scenario.settings.get("consolidation") or {}
+    own = (rules.get("farms") or {}).get(farm) or {}
+    kg = own["min_pickup_kg"] if "min_pickup_kg" in own else rules.get("min_pickup_kg")
+    eur = own["min_pickup_eur"] if "min_pickup_eur" in own else rules.get("min_pickup_eur")
+    return kg, eur
+
+
+def _under(kg: float, eur: float, minimum: tuple[float | None, float | None]) -> bool:
+    """Under every minimum given: a collection reaching one of them is worth the trip."""
+    pairs = [(kg, minimum[0]), (eur, minimum[1])]
+    given = [(value, least) for value, least in pairs if least is not None]
+    return bool(given) and all(value < least - KG for value, least in given)
+
+
+def check_collections(
+    scenario: Scenario, flows: Iterable[object], collections: Iterable[object] = ()
+) -> list[str]:
+    """Every way the week's collections break the minimum pickup (``settings.consolidation``):
+    a farm collected by a van for less than its minimum (kg and €, at the flows' prices)
+    without a reason the plan states (``collections``: the record's rows, ``kept`` with a
+    reason), a farm asked to bring a collection that was not small, and goods picked up
+    after their delivery, kept beyond their shelf life, or picked up on a day the farm's
+    forecast does not offer them."""
+    errors: list[str] = []
+    brings = {f.site_id: f.brings_own_produce for f in scenario.farms}
+    shelf = {p.id: p.shelf_life_days for p in scenario.products}
+    offered: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for forecast in scenario.forecasts:
+        offered[(forecast.farm_id, forecast.product_id, forecast.week)] |= set(
+            forecast.days_available
+        )
+    rows = list(collections)
+    asked = {(c.day, c.farm_id) for c in rows if c.action == "brought"}  # type: ignore[attr-defined]
+    reasons = {
+        (c.day, c.farm_id): c.reason  # type: ignore[attr-defined]
+        for c in rows
+        if c.action == "kept"  # type: ignore[attr-defined]
+    }
+    kg: dict[tuple[dt.date, str], float] = defaultdict(float)
+    eur: dict[tuple[dt.date, str], float] = defaultdict(float)
+    for f in flows:
+        pickup, delivery = f.pickup_day, f.delivery_day  # type: ignore[attr-defined]
+        farm, product = f.farm_id, f.product_id  # type: ignore[attr-defined]
+        if f.bought or f.kg <= 0:  # type: ignore[attr-defined]
+            continue
+        kept = (delivery - pickup).days
+        if kept < 0 or kept >= shelf[product]:
+            errors.append(
+                f"{farm} {product}: picked up {pickup}, delivered {delivery} to "
+                f"{f.destination_id}: {kept} days, shelf life {shelf[product]} days"  # type: ignore[attr-defined]
+            )
+        iso = pickup.isocalendar()
+        days = offered.get((farm, product, f"{iso[0]}-W{iso[1]:02d}"))
+        if days and WEEKDAYS[pickup.weekday()] not in days:
+            errors.append(f"{farm} {product}: picked up {pickup}, offered on {sorted(days)} only")
+        if not brings[farm] and getattr(f, "delivered_by", "") != farm:  # a van collects it
+            kg[(pickup, farm)] += f.kg  # type: ignore[attr-defined]
+            eur[(pickup, farm)] += f.kg * f.price_eur_per_kg  # type: ignore[attr-defined]
+    for collection in sorted(kg):
+        small = _under(kg[collection], eur[collection], _minimum(scenario, collection[1]))
+        if collection in asked and not small:
+            errors.append(
+                f"{collection}: asked to bring {kg[collection]:.3f} kg, not under the minimum"
+            )
+        if small and collection not in asked and not reasons.get(collection):
+            errors.append(
+                f"{collection}: collected for {kg[collection]:.3f} kg ({eur[collection]:.2f} €), "
+                "under the minimum pickup, with no reason stated"
+            )
+    return errors
+
+
 def check_week(
     scenario: Scenario,
     flows: Iterable[object],
     stops: Sequence[object],
     unserved: Iterable[object] = (),
+    collections: Iterable[object] = (),
 ) -> list[str]:
     """Every way the rounds (``stops``: the record's rows) fail to carry the allocation
     (``flows``): each collected farm visited on its pickup day for exactly what it sells that
@@ -53,15 +129,44 @@ def check_week(
     itself is never collected and is delivered from the farm by its own vehicle, other farms'
     produce on its round is collected as usual and handed over on a day the farm comes to the
     hub; every flow is delivered once, from the hub or from the farm (``_check_direct_flows``).
-    Sites the rounds report as unserved are skipped, not excused elsewhere."""
-    errors: list[str] = []
-    brings = {f.site_id: f.brings_own_produce for f in scenario.farms}
+    The minimum pickup (``check_collections``; a farm the plan asks to bring a collection,
+    ``collections``, brings it as the farms that always do; goods merged into another day's
+    collection reach their deliveries). Sites the rounds report as unserved are skipped, not
+    excused elsewhere."""
+    flows = list(flows)
+    collections = list(collections)
+    errors = check_collections(scenario, flows, collections)
+    always = {f.site_id: f.brings_own_produce for f in scenario.farms}
+    asked = {(c.day, c.farm_id) for c in collections if c.action == "brought"}  # type: ignore[attr-defined]
+
+    def brings(farm: str, day: dt.date) -> bool:
+        return always[farm] or (day, farm) in asked
+
     hub = next(s for s in scenario.sites if s.kind.value == "hub")
     per_100kg = hub.service_minutes_per_100kg
+    unserved = list(unserved)
     skipped = {(u.day, u.site_id) for u in unserved}  # type: ignore[attr-defined]
     depot = {v.id: v.depot_id for v in scenario.vehicles}
     own_destinations = {f.site_id: set(f.direct_destinations) for f in scenario.farms}
     errors += _check_direct_flows(scenario, flows)
+    late = {
+        (u.day, u.site_id)  # type: ignore[attr-defined]
+        for u in unserved
+        if u.action == "delivery" and u.reason != "optional_dropped"  # type: ignore[attr-defined]
+    }
+    merged = {
+        (c.farm_id, c.into, product)  # type: ignore[attr-defined]
+        for c in collections
+        if c.action == "merged"  # type: ignore[attr-defined]
+        for product in c.products  # type: ignore[attr-defined]
+    }
+    for f in flows:
+        moved = (f.farm_id, f.pickup_day, f.product_id)  # type: ignore[attr-defined]
+        if moved in merged and (f.delivery_day, f.destination_id) in late:  # type: ignore[attr-defined]
+            errors.append(
+                f"{f.farm_id}'s {f.product_id} merged into {f.pickup_day}'s collection does not "  # type: ignore[attr-defined]
+                f"reach {f.destination_id} on {f.delivery_day}"  # type: ignore[attr-defined]
+            )
 
     to_collect: dict[tuple[dt.date, str], float] = defaultdict(float)
     to_deliver: dict[tuple[dt.date, str, str], float] = defaultdict(float)
@@ -77,7 +182,7 @@ def check_week(
         to_deliver[(delivery, site, carrier or hub.id)] += kg
         if carrier == farm:
             continue
-        if brings[farm]:
+        if brings(farm, pickup):
             if pickup == delivery:  # what is delivered later is unloaded after it
                 brought[(pickup, farm, site)] += kg
         else:
@@ -120,7 +225,7 @@ def check_week(
     for key in sorted(set(to_collect) | set(collected)):
         if key in skipped:
             continue
-        if key[1] in brings and brings[key[1]] and collected.get(key):
+        if key[1] in always and brings(key[1], key[0]) and collected.get(key):
             errors.append(f"{key}: a vehicle collects a farm that brings its own produce")
         if abs(collected.get(key, 0.0) - to_collect.get(key, 0.0)) > KG:
             errors.append(
@@ -152,7 +257,7 @@ def check_week(
         for farm in sorted(farms):
             if (day, farm) in skipped or (day, site) in skipped:
                 continue
-            if brings[farm]:
+            if brings(farm, day):
                 ready = _opens(scenario, farm, day) + per_100kg * brought[(day, farm, site)] / 100
             else:
                 ready = unloaded.get((day, farm), float("inf"))
@@ -258,6 +363,7 @@ def check_packing(
     stops: Sequence[object],
     packing: Sequence[object],
     unserved: Iterable[object] = (),
+    collections: Iterable[object] = (),
 ) -> list[str]:
     """Every way the hub's packing (``settings.hub_work``) fails, from the scenario, the
     allocation and the record alone: each delivery's work (its baskets x minutes per basket,
@@ -265,7 +371,8 @@ def check_packing(
     minutes per crate) is packed in full, by the day's packers, no packer doing two things
     at once nor starting before the hub's packing opens, each piece after its farm's goods
     are at the hub (the trip that collected them unloaded, or the farm's own delivery) and
-    over before the trip carrying that delivery starts loading."""
+    over before the trip carrying that delivery starts loading. A farm asked to bring a
+    collection (``collections``, ``brought``) brings it as the farms that always do."""
     errors: list[str] = []
     rules = scenario.settings.get("hub_work")
     if rules is None:
@@ -274,7 +381,12 @@ def check_packing(
     per_basket = rules.get("minutes_per_basket", 1.5)
     per_crate_minutes = rules.get("minutes_per_crate", 0.5)
     per_crate = {p.id: p.kg_per_crate for p in scenario.products if p.kg_per_crate}
-    brings = {f.site_id: f.brings_own_produce for f in scenario.farms}
+    always = {f.site_id: f.brings_own_produce for f in scenario.farms}
+    asked = {(c.day, c.farm_id) for c in collections if c.action == "brought"}  # type: ignore[attr-defined]
+
+    def brings(farm: str, day: dt.date) -> bool:
+        return always[farm] or (day, farm) in asked
+
     hub = next(s for s in scenario.sites if s.kind.value == "hub")
     skipped = {(u.day, u.site_id) for u in unserved}  # type: ignore[attr-defined]
 
@@ -294,7 +406,7 @@ def check_packing(
             basket_kg[(day, site)][farm] += f.kg  # type: ignore[attr-defined]
         elif farm != "(by the farm)":
             crate_kg[(day, site, farm)][f.product_id] += f.kg  # type: ignore[attr-defined]
-        if same_day and brings[f.farm_id]:  # type: ignore[attr-defined]
+        if same_day and brings(f.farm_id, day):  # type: ignore[attr-defined]
             brought[(day, f.farm_id, site)] += f.kg  # type: ignore[attr-defined]
     filled: dict[tuple[dt.date, str], int] = defaultdict(int)
     for fill in fills:
@@ -338,7 +450,7 @@ def check_packing(
             errors.append(f"{what}: packs {start:.1f}-{end:.1f}, packing opens at {opens:.0f}")
         if (day, site) in skipped:
             continue
-        if farm and brings[farm]:
+        if farm and brings(farm, day):
             ready = _opens(scenario, farm, day) + (
                 hub.service_minutes_per_100kg * brought[(day, farm, site)] / 100
             )

@@ -388,6 +388,7 @@ def route(
     time_limit: Annotated[float, typer.Option(help="Seconds of search per day.")] = 10.0,
     engine: Annotated[RoutingEngine, typer.Option(help=ENGINE_HELP)] = RoutingEngine.auto,
 ) -> None:
+    from foodchain.consolidation import brought_days
     from foodchain.plan.rounds import route_week
     from foodchain.routing.options import SolverOptions
     from foodchain.runs import load_run
@@ -395,6 +396,7 @@ def route(
     with reported():
         engine_ = database()
         flows, fills = None, []
+        brought: frozenset[tuple[dt.date, str]] = frozenset()
         if run is not None:
             stored = load_run(engine_, run)
             if week is not None and week_option(week) != week_option(stored.week):
@@ -403,6 +405,7 @@ def route(
                     "leave --week out or give that week"
                 )
             week, flows, fills = stored.week, stored.record.flows, stored.record.fills
+            brought = brought_days(stored.record.collections)
         if week is None:
             raise FoodchainError("give --week (or --run, to route a stored plan's allocation)")
         the_week = week_option(week)
@@ -421,7 +424,14 @@ def route(
                 return lambda value: status.update(escape(_progress_text(stage, value)))
 
             rounds = route_week(
-                engine_, the_week, options, days, progress=searching, flows=flows, fills=fills
+                engine_,
+                the_week,
+                options,
+                days,
+                progress=searching,
+                flows=flows,
+                fills=fills,
+                brought=brought,
             )
         _print_rounds(rounds)
 
@@ -434,6 +444,8 @@ def _percent(share: float | None) -> str:
 
 
 def plan_summary(record: PlanRecord, run_id: int, folder: Path | None) -> None:
+    from foodchain.consolidation import collection_notes
+
     kpis = record.kpis
     fulfilment = kpis["fulfilment"]
     canteens, baskets, shops = fulfilment["canteens"], fulfilment["baskets"], fulfilment["shops"]
@@ -511,6 +523,9 @@ def plan_summary(record: PlanRecord, run_id: int, folder: Path | None) -> None:
     console.print(table)
     for note in record.allocation_notes:
         console.print(f"[yellow]Note:[/yellow] {escape(note)}")
+    hub = record.sites.get(record.hub_id)
+    for note in collection_notes(record.collections, record.name, hub.windows if hub else None):
+        console.print(f"[yellow]Collections:[/yellow] {escape(note)}")
 
     fleet = Table(title="Fleet")
     for column in ("vehicle type", "vehicles·days", "trips", "km", "hours", "CO2 kg", "cost €"):

@@ -197,6 +197,10 @@ WORDS: dict[str, dict[str, str]] = {
         # pick lists and the hub's packing sheet
         "quantity": "Quantité",
         "bring_to_hub_at": "À apporter à {hub} ({address}), ouvert {hours}",
+        "asked_to_bring": (
+            "Petite quantité, pas de collecte ce jour : à apporter à la plateforme, {hub} "
+            "({address}), ouverte {hours}"
+        ),
         "hours_missing": "horaires non renseignés",
         "collected_in_window": "{visits}, créneau de la ferme {window}",
         "pick_week_total": "Total de la semaine : {kg} kg",
@@ -445,6 +449,10 @@ WORDS: dict[str, dict[str, str]] = {
         "map_link": "Map",
         "quantity": "Quantity",
         "bring_to_hub_at": "Bring to {hub} ({address}), open {hours}",
+        "asked_to_bring": (
+            "A small quantity, no collection that day: please bring it to the hub, {hub} "
+            "({address}), open {hours}"
+        ),
         "hours_missing": "opening hours not known",
         "collected_in_window": "{visits}, farm's window {window}",
         "pick_week_total": "Total of the week: {kg} kg",

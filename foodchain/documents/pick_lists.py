@@ -2,7 +2,8 @@
 
 A section per pickup day, as the farmer works: each product in crates (or pieces for those
 sold by the piece) and kg, and when and where it is handed over: the hub's address and hours
-that day if the farm brings its produce, else the time the van comes and the farm's window.
+that day if the farm brings its produce (or is asked to: a collection under the minimum
+pickup, ``foodchain.consolidation``), else the time the van comes and the farm's window.
 A farm that delivers some destinations itself reads what its own round takes where, and what
 its van takes at the hub for it (other farms' produce, handed over). Where each kilo goes is
 the hub's business (its packing sheet, the packing lists, delivery notes and
@@ -74,11 +75,12 @@ def handover(view: PlanView, farm_id: str, day: dt.date) -> str:
     if the farm brings it, else the time the van comes (and the farm's window)."""
     t = view.t
     site = view.record.sites.get(farm_id)
-    if site is not None and site.brings_own_produce:
+    if view.record.brings(farm_id, day):
         hub = view.record.sites.get(view.record.hub_id)
         hours = hub.windows.get(WEEKDAYS[day.weekday()], "") if hub else ""
+        asked = site is None or not site.brings_own_produce
         return t(
-            "bring_to_hub_at",
+            "asked_to_bring" if asked else "bring_to_hub_at",
             hub=view.hub_name(),
             address=view.where(view.record.hub_id),
             hours=hours or t("hours_missing"),

@@ -282,8 +282,7 @@ class PlanView:
 
     def handover(self, farm_id: str, day: dt.date) -> str:
         """How a farm's harvest of the day reaches the hub."""
-        site = self.record.sites.get(farm_id)
-        if site is not None and site.brings_own_produce:
+        if self.record.brings(farm_id, day):
             return self.t("bring_to_hub", hub=self.hub_name())
         return self._visit_words("collected_at", farm_id, day)
 

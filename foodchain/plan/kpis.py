@@ -28,6 +28,7 @@ from collections import defaultdict
 from typing import Any
 
 from foodchain.allocation import Flow, overall_fairness
+from foodchain.consolidation import collection_kpis
 from foodchain.plan.record import PlanRecord
 
 LARGEST_SHORTFALLS = 10
@@ -130,15 +131,19 @@ def transport_kpis(record: PlanRecord) -> dict[str, Any]:
 
 def farm_runs_kpis(record: PlanRecord) -> dict[str, Any]:
     """The farmers' own runs to the hub: a farm that brings its produce drives farm -> hub ->
-    farm on each day it brings some that goes through the hub, or takes other farms' produce
-    there for its own deliveries, in the plan (or as its ``settings.co2.farms`` entry says),
-    at its vehicle's factor."""
+    farm on each day it brings some that goes through the hub (asked to or not), or takes
+    other farms' produce there for its own deliveries, in the plan (or as its
+    ``settings.co2.farms`` entry says), at its vehicle's factor."""
     rules = record.emissions
     days: dict[str, set[str]] = defaultdict(set)
     for flow in record.flows:
-        site = record.sites.get(flow.farm_id)
         through_hub = flow.delivered_by != flow.farm_id  # a farm's own direct round: no hub run
-        if flow.kg > 0 and site is not None and site.brings_own_produce and through_hub:
+        if (
+            flow.kg > 0
+            and flow.farm_id in record.sites
+            and record.brings(flow.farm_id, flow.pickup_day)
+            and through_hub
+        ):
             days[flow.farm_id].add(flow.pickup_day.isoformat())
         if flow.kg > 0 and flow.handed_over is not None:  # its van takes it at the hub
             days[flow.delivered_by].add(flow.handed_over.isoformat())
@@ -289,6 +294,7 @@ def compute_kpis(record: PlanRecord) -> dict[str, Any]:
             "out_kg": _r(sum(r.kg for r in record.stock_out)),
             "lost_kg": _r(sum(r.kg for r in record.stock_lost)),
         },
+        "collections": collection_kpis(record.collections),
         "largest_shortfalls": [
             {
                 "who": s.destination_id,

@@ -25,6 +25,7 @@ from foodchain.allocation.result import (
     Shortfall,
     Surplus,
 )
+from foodchain.consolidation import CollectionChange, brought_days
 from foodchain.crates import CrateStop, CrateTrip, crate_returns
 from foodchain.emissions import EmissionRules, emission_rules
 from foodchain.hub_work import hub_work
@@ -236,6 +237,9 @@ class PlanRecord(BaseModel):
     """Partner shop -> the share of the farm price it pays for surplus."""
     supplier: SupplierInfo | None = None
     """Format 2 on, when the scenario names one: the seller on the canteens' delivery notes."""
+    collections: list[CollectionChange] = []
+    """Collections under the minimum pickup: merged into another day, brought by the farm, or
+    kept with the reason (``foodchain.consolidation``; empty in older records)."""
     stock_in: list[StockRow] = []
     """Held over from the previous week's run (``stock_from_run``), in the offers."""
     stock_from_run: int | None = None
@@ -263,6 +267,13 @@ class PlanRecord(BaseModel):
             if key in table:
                 return table[key].name
         return self.names.get(key, key)
+
+    def brings(self, farm_id: str, day: dt.date) -> bool:
+        """Whether the farm brings that day's produce to the hub: always, or asked to because
+        the collection was under the minimum pickup."""
+        site = self.sites.get(farm_id)
+        own = site is not None and site.brings_own_produce
+        return own or (day, farm_id) in brought_days(self.collections)
 
     def unserved_mandatory(self) -> list[UnservedRow]:
         """Mandatory stops the rounds leave out: a plan that does not deliver what it allocated."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
@@ -19,6 +19,7 @@ from foodchain.allocation import Flow as AllocationFlow
 from foodchain.allocation.load import problem_of
 from foodchain.allocation.result import BasketFill
 from foodchain.catalogue import Catalogue
+from foodchain.consolidation import consolidate_flows
 from foodchain.errors import FoodchainError
 from foodchain.hub_work import PackingJob, hub_work, packing_work, plan_packing
 from foodchain.inputs import read_snapshot
@@ -66,10 +67,12 @@ def day_problem(
     vehicles: Sequence[VehicleIn],
     flows: Sequence[AllocationFlow],
     matrix: TravelMatrix | None = None,
+    brought: Collection[str] = (),
 ) -> RoutingProblem:
     """The hub's routing problem of ``day`` for the allocation's ``flows``: what a farm
     delivers itself (``delivered_by``) is left to its own rounds (``direct_problems``), but
-    other farms' produce handed to its van at the hub is collected as usual."""
+    other farms' produce handed to its van at the hub is collected as usual; the farms
+    ``brought`` bring their produce that day (asked to: ``foodchain.consolidation``)."""
     hub = catalogue.sites.get(catalogue.hub)
     if hub is None:
         raise FoodchainError("the database has no hub: load a scenario with 'foodchain init'")
@@ -83,7 +86,12 @@ def day_problem(
         day,
         hub,
         catalogue.sites,
-        catalogue.farms,
+        {
+            farm_id: farm.model_copy(update={"brings_own_produce": True})
+            if farm_id in brought
+            else farm
+            for farm_id, farm in catalogue.farms.items()
+        },
         list(vehicles),
         same_day,
         catalogue.road_factor,
@@ -155,16 +163,20 @@ def carry_over(problem: RoutingProblem, earlier: EarlierRoutes) -> InitialRoutes
 
 
 def brought_to_hub(
-    catalogue: Catalogue, flows: Sequence[AllocationFlow], day: dt.date
+    catalogue: Catalogue,
+    flows: Sequence[AllocationFlow],
+    day: dt.date,
+    asked: Collection[str] = (),
 ) -> dict[tuple[str, str], float]:
-    """(farm, destination) -> when the goods a farm brings on ``day`` for that destination
-    are unloaded at the hub: the farm's window opens, then its share is unloaded first, as
-    ``build_day_problem`` times a delivery's release."""
+    """(farm, destination) -> when the goods a farm brings on ``day`` (always, or ``asked``
+    to that day) for that destination are unloaded at the hub: the farm's window opens, then
+    its share is unloaded first, as ``build_day_problem`` times a delivery's release."""
     hub = catalogue.sites[catalogue.hub]
     kg: dict[tuple[str, str], float] = defaultdict(float)
     for f in flows:
         farm = catalogue.farms.get(f.farm_id)
-        if farm is not None and farm.brings_own_produce and f.pickup_day == day == f.delivery_day:
+        brings = farm is not None and (farm.brings_own_produce or f.farm_id in asked)
+        if brings and f.pickup_day == day == f.delivery_day:
             kg[(f.farm_id, f.destination_id)] += f.kg
     weekday = WEEKDAYS[day.weekday()]
     return {
@@ -189,6 +201,7 @@ def route_flows(
     week_seconds: float | None = None,
     earlier: Mapping[dt.date, EarlierRoutes] | None = None,
     fills: Sequence[BasketFill] = (),
+    brought: Collection[tuple[dt.date, str]] = (),
 ) -> list[DayRounds]:
     """Plan the rounds of each day the flows move something on (or of ``days`` only).
 
@@ -198,6 +211,8 @@ def route_flows(
     re-plan keeps its rounds unless it finds cheaper ones (``portfolio.solve``).
     With ``settings.hub_work``, each day's deliveries are packed first (``fills``: the
     baskets filled) and leave the hub once their packing is over (``hub_work``).
+    A farm of ``brought`` (day, farm) brings that day's produce to the hub, no van collects
+    it.
     """
     options = options or SolverOptions()
     moving = [f for f in flows if f.kg > 1e-9]
@@ -205,7 +220,12 @@ def route_flows(
     delivered = [f for f in moving if not f.delivered_by]  # from the hub
     busy = sorted({f.pickup_day for f in collected} | {f.delivery_day for f in delivered})
     problems = [
-        (day, day_problem(day, catalogue, vehicles, moving, matrix))
+        (
+            day,
+            day_problem(
+                day, catalogue, vehicles, moving, matrix, {f for d, f in brought if d == day}
+            ),
+        )
         for day in busy
         if days is None or day in days
     ]
@@ -222,8 +242,9 @@ def route_flows(
     for day, problem in problems:
         packing: tuple[PackingJob, ...] = ()
         if rules is not None and problem.hub_id == catalogue.hub:  # the hub's packers
-            brought = brought_to_hub(catalogue, moving, day)
-            problem, packing = plan_packing(problem, work.get(day, {}), brought, rules, day)
+            asked = {farm for d, farm in brought if d == day}
+            at_hub = brought_to_hub(catalogue, moving, day, asked)
+            problem, packing = plan_packing(problem, work.get(day, {}), at_hub, rules, day)
         chosen = options
         if week_seconds is not None and options.time_limit_s is not None:
             share = week_seconds * len(problem.stops) / stops
@@ -247,17 +268,21 @@ def route_week(
     progress: Callable[[dt.date], Progress] | None = None,
     flows: Sequence[AllocationFlow] | None = None,
     fills: Sequence[BasketFill] = (),
+    brought: Collection[tuple[dt.date, str]] = (),
 ) -> WeekRounds:
     """Plan the collection and delivery rounds of each day of the week.
 
     The flows are the week's allocation, made now from the stored inputs, or ``flows`` as
     given (a stored run's, to re-plan its rounds after the fleet or the roads changed, with
-    its baskets ``fills``).
-    Sites, fleet and travel times are always the database's current ones."""
+    its baskets ``fills``, the (day, farm) it ``brought``). Collections under the minimum
+    pickup are consolidated (``foodchain.consolidation``) as the weekly plan does. Sites,
+    fleet and travel times are always the database's current ones."""
     inputs = read_snapshot(engine, week)
     if flows is None:
-        allocation = allocate(problem_of(inputs), allocation_params)
-        flows, fills = allocation.flows, allocation.fills
+        problem = problem_of(inputs)
+        allocation = allocate(problem, allocation_params)
+        consolidated = consolidate_flows(problem, allocation.flows, inputs.catalogue)
+        flows, fills, brought = consolidated.flows, allocation.fills, consolidated.brought
     rounds = route_flows(
         inputs.catalogue,
         inputs.vehicles,
@@ -267,5 +292,6 @@ def route_week(
         days,
         progress,
         fills=fills,
+        brought=brought,
     )
     return WeekRounds(week, flows, rounds, inputs.catalogue.hub)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from foodchain.allocation import AllocationParameters, AllocationProblem, AllocationResult, allocate
 from foodchain.allocation.load import problem_of
+from foodchain.consolidation import consolidate_flows
 from foodchain.errors import FoodchainError
 from foodchain.inputs import Snapshot, read_snapshot
 from foodchain.plan.kpis import compute_kpis
@@ -153,6 +154,8 @@ def plan_snapshot(
     stage_done("prepare")
     report("allocation")
     allocation = allocate(problem, options.allocation, tier)
+    consolidated = consolidate_flows(problem, allocation.flows, snapshot.catalogue)
+    allocation = replace(allocation, flows=consolidated.flows)
     stage_done("allocation")
     rounds = route_flows(
         snapshot.catalogue,
@@ -164,6 +167,7 @@ def plan_snapshot(
         week_seconds=options.time_limit_s,
         earlier=earlier_rounds(earlier) if earlier is not None else None,
         fills=allocation.fills,
+        brought=consolidated.brought,
     )
     stage_done("routing")
     record = build_record(
@@ -175,6 +179,7 @@ def plan_snapshot(
         scenario=snapshot.scenario,
         language=options.language,
     )
+    record.collections = consolidated.changes
     record.stock_in = list(snapshot.stock)
     record.stock_from_run = snapshot.stock_run
     unsold: dict[tuple[str, str], float] = defaultdict(float)
