@@ -21,6 +21,7 @@ from sqlmodel import SQLModel, select
 from foodchain import forecasts, menus, site_contacts, subscriptions
 from foodchain.basket_rules import BasketRules
 from foodchain.calendar_rules import CalendarRules
+from foodchain.cold_chain import ColdChainRules
 from foodchain.catalogue import Catalogue
 from foodchain.db import transaction, write_transaction
 from foodchain.driver_rules import DriverRules
@@ -63,6 +64,7 @@ from foodchain.models import (
 )
 from foodchain.portions import merged_portions
 from foodchain.routing.build import Flow, build_day_problem
+from foodchain.routing.cold import AMBIENT
 from foodchain.routing.diagnosis import diagnose
 from foodchain.routing.problem import UnservedReason
 from foodchain.routing.travel import LegSpeeds, Travel
@@ -87,6 +89,14 @@ PRODUCT_SPEC = TableSpec(
         Column("edible_fraction", number(0.01, 1), "edible share of harvested weight"),
         Column("price_eur_per_kg", number(0, 1000), "reference price in €/kg", ("prix",)),
         Column("kg_per_crate", number(0.1, 100), "kg in one crate", ("kg par caisse",)),
+        Column(
+            "temperature_class",
+            text,
+            "temperature class, e.g. ambient or fresh (settings.cold_chain; blank: ambient)",
+            ("classe de température", "classe temperature", "froid"),
+            required=False,
+            blank_ok=True,
+        ),
     ),
     key=("id",),
 )
@@ -262,6 +272,7 @@ def load_scenario(path: Path) -> Scenario:
     _read_products_and_rules(check, doc, scenario)
     _read_fleet_and_baskets(check, doc, scenario)
     _check_calendar(check, scenario)
+    _check_cold_chain(check, scenario)
     if not check.problems:
         _check_reachable(check, scenario)
     if check.problems:
@@ -404,6 +415,7 @@ _SETTING_MODELS: dict[str, type[BaseModel]] = {
     "supplier": Supplier,
     "sending": SendingRules,
     "drivers": DriverRules,
+    "cold_chain": ColdChainRules,
 }
 """Settings blocks read as rules elsewhere, each checked by its model when the scenario is
 read (every problem names its setting's path)."""
@@ -628,7 +640,8 @@ def _parse_products(path: Path) -> list[ProductIn]:
     seen: dict[str, int] = {}
     for row in parsed.rows:
         try:
-            product = ProductIn.model_validate(row.values)
+            values = {k: v for k, v in row.values.items() if v is not None}  # blank: default
+            product = ProductIn.model_validate(values)
         except ValidationError as exc:
             error = exc.errors()[0]
             key = str(error["loc"][0]) if error["loc"] else "id"
@@ -649,6 +662,30 @@ def _parse_products(path: Path) -> list[ProductIn]:
     if problems:
         raise InputError(problems)
     return products
+
+
+def _check_cold_chain(check: _Checker, scenario: Scenario) -> None:
+    """Every product's temperature class is one ``settings.cold_chain`` names, or ambient:
+    a misspelt class would travel in any vehicle without a word."""
+    block = scenario.settings.get("cold_chain")
+    if not isinstance(block, dict):
+        return
+    try:
+        rules = ColdChainRules.model_validate(block)
+    except ValidationError:
+        return  # reported by the header's check
+    known = rules.named_classes | {AMBIENT}
+    for product in scenario.products:
+        if product.temperature_class not in known:
+            check.add(
+                block,
+                "settings.cold_chain.classes",
+                f"product {product.id} has the temperature class "
+                f"'{product.temperature_class}', which settings.cold_chain does not name",
+                f"use one of {', '.join(sorted(known))} in the products file, or add "
+                f"'{product.temperature_class}' under settings.cold_chain.classes",
+                product.temperature_class,
+            )
 
 
 def _check_calendar(check: _Checker, scenario: Scenario) -> None:

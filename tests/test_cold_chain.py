@@ -1,0 +1,236 @@
+"""Cold chain: vehicles cold enough, time on board, classes kept apart, months of the year.
+
+Hand-checkable days on a straight road (1 km a minute, ``tests.test_routing``); every result
+of every engine passes the independent checker (``solved``), which the last tests show
+catching each breach.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pytest
+from pydantic import ValidationError
+
+from foodchain.cold_chain import ColdChainRules
+from foodchain.models import FarmIn, SiteIn, SiteKind, VehicleIn
+from foodchain.routing import UnservedReason, diagnose
+from foodchain.routing.build import Flow, build_day_problem
+from foodchain.routing.problem import ColdKind, ColdRules
+from foodchain.routing.schedule import evaluate
+from tests.routing_checker import check_result
+from tests.test_routing import delivery, line_problem, pickup, solved, van
+
+SUMMER = ColdChainRules(
+    months=[5, 6, 7, 8, 9],
+    classes={"fresh": {"vehicle": "insulated", "max_minutes_on_board": 60}},  # type: ignore[dict-item]
+)
+JULY, JANUARY = dt.date(2027, 7, 6), dt.date(2027, 1, 5)
+
+
+def test_the_cold_chain_holds_in_its_months_and_periods_only():
+    assert SUMMER.on(JULY) is not None and SUMMER.on(JANUARY) is None
+    winter = ColdChainRules(periods=["11-15..02-15"], classes={"fresh": {}})  # type: ignore[dict-item]
+    assert winter.active(dt.date(2026, 12, 31)) and winter.active(dt.date(2027, 2, 15))
+    assert not winter.active(dt.date(2027, 2, 16)) and not winter.active(dt.date(2027, 11, 14))
+    rules = SUMMER.on(JULY)
+    assert rules is not None
+    assert rules.need({"fresh", "ambient"}) is ColdKind.INSULATED
+    assert rules.need({"ambient"}) is ColdKind.NONE
+    assert rules.limit({"fresh"}) == 60 and rules.limit({"ambient"}) is None
+
+
+@pytest.mark.parametrize(
+    ("block", "words"),
+    [
+        ({"months": [0, 13]}, "months are 1 to 12"),
+        ({"periods": ["05-32..09-30"]}, "not a day of the year"),
+        ({"periods": ["may-september"]}, "MM-DD..MM-DD"),
+        ({"classes": {"fresh": {"vehicle": "cold"}}}, "insulated"),
+        ({"classes": {"fresh": {"max_minutes_on_board": -5}}}, "greater than 0"),
+        ({"incompatible": [["fresh", "fresh"]]}, "paired with itself"),
+    ],
+)
+def test_a_wrong_cold_chain_setting_is_refused_with_its_fix(block, words):
+    with pytest.raises(ValidationError, match=words):
+        ColdChainRules.model_validate(block)
+
+
+# --------------------------------------------------------------------------- from the flows
+
+
+def _sites():
+    hub = SiteIn(
+        id="hub", kind=SiteKind.HUB, name="Hub", lat=50.0, lon=2.0, windows={"*": "05:00-20:00"}
+    )
+    canteen = SiteIn(
+        id="canteen",
+        kind=SiteKind.CANTEEN,
+        name="Cantine",
+        lat=50.02,
+        lon=2.0,
+        windows={"*": "07:00-11:00"},
+        service_minutes=10,
+    )
+    farm = SiteIn(
+        id="farm",
+        kind=SiteKind.FARM,
+        name="Ferme",
+        lat=50.0,
+        lon=2.03,
+        windows={"*": "06:00-12:00"},
+    )
+    return hub, {s.id: s for s in (hub, canteen, farm)}
+
+
+def _vehicle(cold: str = "none", **extra) -> VehicleIn:
+    fields = dict(
+        id=f"van_{cold}",
+        name="Van",
+        type="cng_van_small",
+        depot_id="hub",
+        capacity_kg=500,
+        capacity_crates=40,
+        shift="05:00-20:00",
+        range_km=200,
+        speed_kmh=40,
+        cold=cold,
+        cost_fixed_eur=10,
+    )
+    fields.update(extra)
+    return VehicleIn.model_validate(fields)
+
+
+def _day_problem(day: dt.date, fleet: list[VehicleIn], rules: ColdChainRules = SUMMER, **extra):
+    hub, sites = _sites()
+    flows = [
+        Flow("farm", "lettuce", "canteen", day, 8.0),
+        Flow("farm", "potato", "canteen", day, 20.0),
+    ]
+    return build_day_problem(
+        day,
+        hub,
+        sites,
+        {"farm": FarmIn(site_id="farm")},
+        fleet,
+        flows,
+        cold=rules.on(day),
+        classes={"lettuce": "fresh", "potato": "ambient"},
+        **extra,
+    )
+
+
+def test_a_fresh_product_is_refused_by_a_plain_van_in_july_and_taken_in_january():
+    """One van without insulation: in January it collects and delivers the lettuce; in
+    July nothing can carry it, and the reason says so."""
+    winter = _day_problem(JANUARY, [_vehicle("none")])
+    assert winter.cold is None
+    result = solved(winter)
+    assert result.all_mandatory_served
+    summer = _day_problem(JULY, [_vehicle("none")])
+    assert {s.classes for s in summer.stops} == {frozenset({"fresh", "ambient"})}
+    result = solved(summer)
+    assert not result.trips
+    reasons = {u.reason for u in result.unserved}
+    assert reasons <= {UnservedReason.COLD_CHAIN, UnservedReason.GOODS_TOO_LATE}
+    first = diagnose(summer, 0)
+    assert first is not None and first.reason is UnservedReason.COLD_CHAIN
+    assert "insulated" in first.explanation and "fresh" in first.explanation
+
+
+def test_in_july_the_insulated_van_takes_the_fresh_goods_the_plain_one_would_take_cheaper():
+    fleet = [_vehicle("none", cost_fixed_eur=0), _vehicle("insulated", cost_fixed_eur=50)]
+    assert {t.vehicle for t in solved(_day_problem(JANUARY, fleet)).trips} == {0}
+    summer = solved(_day_problem(JULY, fleet))
+    assert summer.all_mandatory_served and {t.vehicle for t in summer.trips} == {1}
+
+
+def test_classes_kept_apart_become_separate_visits_and_never_share_a_trip():
+    rules = ColdChainRules(
+        classes={"fresh": {"vehicle": "none"}}, incompatible=[("fresh", "ambient")]
+    )  # type: ignore[dict-item]
+    problem = _day_problem(JULY, [_vehicle("none", capacity_kg=500)], rules, max_trips=4)
+    assert sorted(sorted(s.classes) for s in problem.stops) == [
+        ["ambient"],
+        ["ambient"],
+        ["fresh"],
+        ["fresh"],
+    ]
+    result = solved(problem)
+    assert result.all_mandatory_served
+    for trip in result.trips:
+        carried = {c for s in trip.stops for c in problem.stops[s].classes}
+        assert carried != {"fresh", "ambient"}
+
+
+# --------------------------------------------------------------------------- time on board
+
+
+FRESH = frozenset({"fresh"})
+
+
+def _road_day(limit: float, **extra):
+    """Fresh goods for A at 10 km, ambient for B at 30 km, both 08:00-10:00 (10 min each):
+    A then B or B then A cost the same 60 km; A's goods are on board 20 min one way, 70
+    the other."""
+    return line_problem(
+        [
+            delivery("a", 10, (480, 600), classes=FRESH),
+            delivery("b", 10, (480, 600), classes=frozenset({"ambient"})),
+        ],
+        [van(cold=ColdKind.INSULATED)],
+        [10, 30],
+        cold=ColdRules(needs={"fresh": ColdKind.INSULATED}, max_minutes_on_board={"fresh": limit}),
+        **extra,
+    )
+
+
+def test_fresh_goods_are_delivered_first_when_their_time_on_board_is_short():
+    result = solved(_road_day(limit=25))
+    (trip,) = result.trips
+    assert trip.stops == (0, 1)
+    assert trip.visits[0].departure - trip.start <= 25
+
+
+def test_a_time_on_board_even_a_trip_of_its_own_exceeds_is_the_reason_it_is_left_out():
+    """A alone: 10 min out and 10 min of service, 20 min: a limit of 15 cannot be kept."""
+    problem = _road_day(limit=15)
+    result = solved(problem)
+    (left,) = result.unserved
+    assert left.stop == 0 and left.reason is UnservedReason.COLD_CHAIN
+    assert "20 min on board, at most 15" in left.explanation
+
+
+def test_a_fresh_pickup_goes_last_before_the_hub():
+    """Farm F at 20 km (fresh, 40 min on board at most), farm G at 30 km: F then G keeps
+    F's goods 10 + 10 + 10 + 30 = 60 min on board, G then F 10 + 20 = 30."""
+    problem = line_problem(
+        [pickup("f", 10, (420, 700), classes=FRESH), pickup("g", 10, (420, 700))],
+        [van(cold=ColdKind.REFRIGERATED)],
+        [20, 30],
+        cold=ColdRules(needs={"fresh": ColdKind.INSULATED}, max_minutes_on_board={"fresh": 40}),
+    )
+    (trip,) = solved(problem).trips
+    assert trip.stops == (1, 0)
+
+
+# --------------------------------------------------------------------------- the checker
+
+
+def test_the_checker_catches_a_warm_van_a_long_time_on_board_and_classes_mixed():
+    problem = _road_day(limit=25)
+    assert check_result(problem, evaluate(problem, {0: [[0, 1]]})) == []
+    too_long = check_result(problem, evaluate(problem, {0: [[1, 0]]}))
+    assert any("min on board" in e for e in too_long)
+    plain = replace(problem, vehicles=(van(),))
+    warm = check_result(plain, evaluate(plain, {0: [[0, 1]]}))
+    assert any("need insulated" in e for e in warm)
+    apart = replace(
+        problem,
+        vehicles=(van(max_trips=2),),
+        cold=ColdRules(incompatible=frozenset({frozenset({"fresh", "ambient"})})),
+    )
+    mixed = check_result(apart, evaluate(apart, {0: [[0, 1]]}))
+    assert any("together" in e for e in mixed)
+    assert check_result(apart, evaluate(apart, {0: [[0], [1]]})) == []
