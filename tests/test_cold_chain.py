@@ -17,10 +17,11 @@ from foodchain.cold_chain import ColdChainRules
 from foodchain.models import FarmIn, SiteIn, SiteKind, VehicleIn
 from foodchain.routing import UnservedReason, diagnose
 from foodchain.routing.build import Flow, build_day_problem
+from foodchain.routing.ortools_engine import solve as ortools_solve
 from foodchain.routing.problem import ColdKind, ColdRules
 from foodchain.routing.schedule import evaluate
 from tests.routing_checker import check_result
-from tests.test_routing import delivery, line_problem, pickup, solved, van
+from tests.test_routing import QUICK, delivery, line_problem, pickup, solved, van
 
 SUMMER = ColdChainRules(
     months=[5, 6, 7, 8, 9],
@@ -234,3 +235,22 @@ def test_the_checker_catches_a_warm_van_a_long_time_on_board_and_classes_mixed()
     mixed = check_result(apart, evaluate(apart, {0: [[0, 1]]}))
     assert any("together" in e for e in mixed)
     assert check_result(apart, evaluate(apart, {0: [[0], [1]]})) == []
+
+
+def test_the_ortools_model_itself_keeps_the_time_on_board_and_classes_apart():
+    """OR-Tools' own rounds, before any repair, keep the cold chain (PyVRP's are repaired)."""
+    pickups = line_problem(
+        [pickup("f", 10, (420, 700), classes=FRESH), pickup("g", 10, (420, 700))],
+        [van(cold=ColdKind.INSULATED)],
+        [20, 30],
+        cold=ColdRules(needs={"fresh": ColdKind.INSULATED}, max_minutes_on_board={"fresh": 40}),
+    )
+    apart = replace(
+        _road_day(limit=600),
+        vehicles=(van(max_trips=2, cold=ColdKind.INSULATED),),
+        cold=ColdRules(incompatible=frozenset({frozenset({"fresh", "ambient"})})),
+    )
+    for problem in (_road_day(limit=25), pickups, apart):
+        result = ortools_solve(problem, QUICK)
+        assert result.all_mandatory_served
+        assert check_result(problem, result) == []
