@@ -12,7 +12,7 @@ of its own), validated when the scenario is read.
     cold_chain:
       months: [5, 6, 7, 8, 9]                 # or periods: ["05-15..09-15"]
       classes:
-        fresh: {vehicle: insulated, max_minutes_on_board: 180}
+        fresh: {name: frais, vehicle: insulated, max_minutes_on_board: 180}
       incompatible: [[chilled, tropical]]
 """
 
@@ -31,6 +31,8 @@ class ColdClass(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    name: str = Field(default="", max_length=64)
+    """What drivers read on their route sheets, e.g. "frais" (default: the class's id)."""
     vehicle: ColdKind = ColdKind.INSULATED
     """The least cold body that may carry them (none: any vehicle)."""
     max_minutes_on_board: float | None = Field(default=None, gt=0, le=24 * 60)

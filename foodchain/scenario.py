@@ -21,8 +21,8 @@ from sqlmodel import SQLModel, select
 from foodchain import forecasts, menus, site_contacts, subscriptions
 from foodchain.basket_rules import BasketRules
 from foodchain.calendar_rules import CalendarRules
-from foodchain.cold_chain import ColdChainRules
 from foodchain.catalogue import Catalogue
+from foodchain.cold_chain import ColdChainRules
 from foodchain.db import transaction, write_transaction
 from foodchain.driver_rules import DriverRules
 from foodchain.emissions import EmissionRules

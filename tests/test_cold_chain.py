@@ -23,16 +23,18 @@ from foodchain.routing.schedule import evaluate
 from tests.routing_checker import check_result
 from tests.test_routing import QUICK, delivery, line_problem, pickup, solved, van
 
-SUMMER = ColdChainRules(
-    months=[5, 6, 7, 8, 9],
-    classes={"fresh": {"vehicle": "insulated", "max_minutes_on_board": 60}},  # type: ignore[dict-item]
+SUMMER = ColdChainRules.model_validate(
+    {
+        "months": [5, 6, 7, 8, 9],
+        "classes": {"fresh": {"vehicle": "insulated", "max_minutes_on_board": 60}},
+    }
 )
 JULY, JANUARY = dt.date(2027, 7, 6), dt.date(2027, 1, 5)
 
 
 def test_the_cold_chain_holds_in_its_months_and_periods_only():
     assert SUMMER.on(JULY) is not None and SUMMER.on(JANUARY) is None
-    winter = ColdChainRules(periods=["11-15..02-15"], classes={"fresh": {}})  # type: ignore[dict-item]
+    winter = ColdChainRules.model_validate({"periods": ["11-15..02-15"], "classes": {"fresh": {}}})
     assert winter.active(dt.date(2026, 12, 31)) and winter.active(dt.date(2027, 2, 15))
     assert not winter.active(dt.date(2027, 2, 16)) and not winter.active(dt.date(2027, 11, 14))
     rules = SUMMER.on(JULY)
@@ -148,9 +150,9 @@ def test_in_july_the_insulated_van_takes_the_fresh_goods_the_plain_one_would_tak
 
 
 def test_classes_kept_apart_become_separate_visits_and_never_share_a_trip():
-    rules = ColdChainRules(
-        classes={"fresh": {"vehicle": "none"}}, incompatible=[("fresh", "ambient")]
-    )  # type: ignore[dict-item]
+    rules = ColdChainRules.model_validate(
+        {"classes": {"fresh": {"vehicle": "none"}}, "incompatible": [["fresh", "ambient"]]}
+    )
     problem = _day_problem(JULY, [_vehicle("none", capacity_kg=500)], rules, max_trips=4)
     assert sorted(sorted(s.classes) for s in problem.stops) == [
         ["ambient"],

@@ -249,11 +249,12 @@ def build_day_problem(
                 site, StopKind.PICKUP, kg, crates, window, fleet, cold=cold, classes=kinds
             )
         pickups_of[farm_id] = list(range(first, len(stops)))
-    for destination_id, kinds, load in [
-        (destination_id, kinds, load)
-        for destination_id in sorted(delivered)
-        for kinds, load in _class_groups(delivered[destination_id], classes, cold)
-    ]:
+    visits = [
+        (site_id, kinds, load)
+        for site_id in sorted(delivered)
+        for kinds, load in _class_groups(delivered[site_id], classes, cold)
+    ]
+    for destination_id, kinds, load in visits:
         site = sites[destination_id]
         kg = sum(load.values())
         crates = _crates(load, kg_per_crate)

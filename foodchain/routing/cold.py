@@ -33,6 +33,22 @@ def on_board_limit(problem: RoutingProblem, stop: int) -> float | None:
     return None if rules is None else rules.limit(problem.stops[stop].classes)
 
 
+def cold_classes(problem: RoutingProblem, stop: int) -> tuple[str, ...]:
+    """The stop's classes the day's cold chain rules (a cold vehicle or a time on board),
+    for the documents: what the driver keeps cool."""
+    rules = problem.cold
+    if rules is None:
+        return ()
+    return tuple(
+        sorted(
+            c
+            for c in problem.stops[stop].classes
+            if rules.needs.get(c, ColdKind.NONE) is not ColdKind.NONE
+            or c in rules.max_minutes_on_board
+        )
+    )
+
+
 def vehicle_too_warm(problem: RoutingProblem, vehicle: int, stop: int) -> str | None:
     """None if the vehicle's body keeps the stop's goods cold enough, else why not."""
     need = needed_kind(problem, stop)
@@ -69,10 +85,8 @@ def trip_breach(
         if limit is None:
             continue
         stop = problem.stops[s]
-        if stop.kind is StopKind.DELIVERY:
-            minutes = end - loading_starts
-        else:
-            minutes = unloading_ends - begin
+        delivered = stop.kind is StopKind.DELIVERY
+        minutes = end - loading_starts if delivered else unloading_ends - begin
         if minutes > limit + EPS:
             return f"{stop.site_id}'s goods stay {minutes:.0f} min on board, at most {limit:g}"
     return None

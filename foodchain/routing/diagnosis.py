@@ -171,8 +171,8 @@ def diagnose(problem: RoutingProblem, stop: int) -> Unserved | None:
         if why is None:
             return None
         blocked = single_trip_timing(problem, i, stop, use_release=False) is None
-        cold = single_trip_timing(problem, i, stop, use_cold=False) is None
-        attempts.append(_Attempt(i, blocked, why, cold))
+        warm_ok = single_trip_timing(problem, i, stop, use_cold=False) is None
+        attempts.append(_Attempt(i, blocked, why, warm_ok))
     cold = [a for a in attempts if a.blocked_by_cold]
     if cold and len(cold) == len(attempts):
         return Unserved(

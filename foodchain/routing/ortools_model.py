@@ -31,6 +31,7 @@ from typing import Any
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 
+from foodchain.routing.cold import on_board_limit
 from foodchain.routing.integers import (
     COST_UNITS_PER_EURO,
     DISTANCE_UNITS_PER_KM,
@@ -39,7 +40,6 @@ from foodchain.routing.integers import (
     down,
     up,
 )
-from foodchain.routing.cold import on_board_limit
 from foodchain.routing.options import SearchConfig, SolverOptions
 from foodchain.routing.problem import HUB, InitialRoutes, RoutingProblem, Stop, StopKind
 from foodchain.routing.schedule import effective_release
