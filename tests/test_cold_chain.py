@@ -7,19 +7,28 @@ catching each breach.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import shutil
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from foodchain.cold_chain import ColdChainRules
+from foodchain.db import open_database
+from foodchain.documents import RunStamp, write_documents
 from foodchain.models import FarmIn, SiteIn, SiteKind, VehicleIn
+from foodchain.plan import PlanOptions, plan_week
 from foodchain.routing import UnservedReason, diagnose
 from foodchain.routing.build import Flow, build_day_problem
 from foodchain.routing.ortools_engine import solve as ortools_solve
 from foodchain.routing.problem import ColdKind, ColdRules
 from foodchain.routing.schedule import evaluate
+from foodchain.scenario import install_scenario, load_scenario
+from foodchain.weeks import Week
+from tests.conftest import TINY
 from tests.routing_checker import check_result
 from tests.test_routing import QUICK, delivery, line_problem, pickup, solved, van
 
@@ -256,3 +265,73 @@ def test_the_ortools_model_itself_keeps_the_time_on_board_and_classes_apart():
         result = ortools_solve(problem, QUICK)
         assert result.all_mandatory_served
         assert check_result(problem, result) == []
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def _cold_tiny(folder: Path) -> Path:
+    """The tiny scenario with a cold chain all year: lettuce is fresh, the van insulated,
+    the bike not, 90 min on board at most."""
+    shutil.copy(TINY, folder / "tiny.yaml")
+    shutil.copytree(TINY.parent / "tiny", folder / "tiny")
+    yaml = folder / "tiny.yaml"
+    text = yaml.read_text(encoding="utf-8").replace(
+        "road_factor: 1.3,",
+        "road_factor: 1.3, cold_chain: {classes: {fresh: {name: frais, vehicle: insulated, "
+        "max_minutes_on_board: 90}}},",
+    )
+    van_end = "depot: base_11_19}\n  - {id: bike_1"
+    yaml.write_text(text.replace(van_end, "depot: base_11_19, cold: insulated}\n  - {id: bike_1"))
+    products = folder / "tiny" / "products.csv"
+    lines = products.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",temperature_class"] + [
+        line + (",fresh" if line.startswith("lettuce,") else ",ambient") for line in lines[1:]
+    ]
+    products.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return yaml
+
+
+def test_routes_and_route_sheets_say_which_trip_carries_cold_goods_and_by_when(tmp_path):
+    engine = open_database(f"sqlite:///{tmp_path / 'foodchain.db'}")
+    install_scenario(engine, load_scenario(_cold_tiny(tmp_path)))
+    options = PlanOptions(deterministic=True, solution_limit=20)
+    record = plan_week(engine, Week.parse("2026-W49"), options).record
+    engine.dispose()
+    folder = tmp_path / "run-1"
+    write_documents(
+        record, folder, stamp=RunStamp(1, "draft", dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    )
+    lettuce = {
+        (f.destination_id, f.delivery_day) for f in record.flows if f.product_id == "lettuce"
+    }
+    assert lettuce
+    with (folder / "routes.csv").open(encoding="utf-8-sig", newline="") as file:
+        rows = list(csv.DictReader(file, delimiter=";"))
+    cold_trips = set()
+    for row in rows:
+        key = (row["day"], row["vehicle_id"], row["trip"])
+        day = dt.date.fromisoformat(row["day"])
+        if row["action"] == "delivery" and (row["site_id"], day) in lettuce:
+            assert row["cold"] == "fresh" and row["max_minutes_on_board"] == "90"
+            assert row["vehicle_id"] == "van_1"  # the bike is not insulated
+            cold_trips.add(key)
+            loaded = next(
+                r for r in rows if (r["day"], r["vehicle_id"], r["trip"]) == key and r["seq"] == "0"
+            )
+            until = _minutes(row["on_board_until"])
+            assert until == _minutes(loaded["arrival"]) + 90
+            assert _minutes(row["departure"]) <= until
+        elif row["action"] == "delivery":
+            assert row["cold"] == "" and row["on_board_until"] == ""
+    assert cold_trips
+    for day, vehicle, trip in cold_trips:
+        page = (folder / "route_sheets" / f"{day}_{vehicle}.html").read_text(encoding="utf-8")
+        section = page.split("<section")[int(trip)]
+        assert "❄ Chaîne du froid (frais)" in section
+        assert "❄ frais : livrer avant" in section and "(au plus 90 min à bord)" in section
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
