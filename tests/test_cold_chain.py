@@ -14,6 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from foodchain.cold_chain import ColdChainRules
@@ -21,7 +23,7 @@ from foodchain.db import open_database
 from foodchain.documents import RunStamp, write_documents
 from foodchain.models import FarmIn, SiteIn, SiteKind, VehicleIn
 from foodchain.plan import PlanOptions, plan_week
-from foodchain.routing import UnservedReason, diagnose
+from foodchain.routing import SolverOptions, UnservedReason, diagnose, solve
 from foodchain.routing.build import Flow, build_day_problem
 from foodchain.routing.ortools_engine import solve as ortools_solve
 from foodchain.routing.problem import ColdKind, ColdRules
@@ -30,7 +32,7 @@ from foodchain.scenario import install_scenario, load_scenario
 from foodchain.weeks import Week
 from tests.conftest import TINY
 from tests.routing_checker import check_result
-from tests.test_routing import QUICK, delivery, line_problem, pickup, solved, van
+from tests.test_routing import PROPERTY, QUICK, days, delivery, line_problem, pickup, solved, van
 
 SUMMER = ColdChainRules.model_validate(
     {
@@ -335,3 +337,31 @@ def test_routes_and_route_sheets_say_which_trip_carries_cold_goods_and_by_when(t
 def _minutes(text: str) -> int:
     hours, minutes = text.split(":")
     return int(hours) * 60 + int(minutes)
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@PROPERTY
+@given(days(), st.data())
+def test_every_result_of_a_random_cold_day_passes_the_checker(problem, data):
+    """Random days of ``test_routing`` given random classes, bodies and rules: whatever the
+    engines and the repair make of them keeps the cold chain, and a stop no vehicle can take
+    for it alone is left out with that reason."""
+    names = st.sets(st.sampled_from(["fresh", "frozen", "squash"]), max_size=2)
+    stops = tuple(replace(s, classes=frozenset(data.draw(names))) for s in problem.stops)
+    bodies = st.sampled_from(list(ColdKind))
+    vehicles = tuple(replace(v, cold=data.draw(bodies)) for v in problem.vehicles)
+    rules = ColdRules(
+        needs={"fresh": ColdKind.INSULATED, "frozen": ColdKind.REFRIGERATED},
+        max_minutes_on_board={"fresh": data.draw(st.floats(15, 240)), "frozen": 90.0},
+        incompatible=frozenset({frozenset({"frozen", "squash"})}),
+    )
+    problem = replace(problem, stops=stops, vehicles=vehicles, cold=rules)
+    result = solve(problem, SolverOptions(time_limit_s=None, solution_limit=30, workers=1))
+    assert result.found_solution
+    assert check_result(problem, result) == []
+    for left in result.unserved:
+        reason = diagnose(problem, left.stop)
+        if reason is not None and reason.reason is UnservedReason.COLD_CHAIN:
+            assert left.reason is UnservedReason.COLD_CHAIN, left
