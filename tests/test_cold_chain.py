@@ -327,8 +327,8 @@ def test_routes_and_route_sheets_say_which_trip_carries_cold_goods_and_by_when(t
         elif row["action"] == "delivery":
             assert row["cold"] == "" and row["on_board_until"] == ""
     assert cold_trips
-    for day, vehicle, trip in cold_trips:
-        page = (folder / "route_sheets" / f"{day}_{vehicle}.html").read_text(encoding="utf-8")
+    for when, vehicle, trip in cold_trips:
+        page = (folder / "route_sheets" / f"{when}_{vehicle}.html").read_text(encoding="utf-8")
         section = page.split("<section")[int(trip)]
         assert "❄ Chaîne du froid (frais)" in section
         assert "❄ frais : livrer avant" in section and "(au plus 90 min à bord)" in section

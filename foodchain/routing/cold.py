@@ -55,11 +55,17 @@ def vehicle_too_warm(problem: RoutingProblem, vehicle: int, stop: int) -> str | 
     kind = problem.vehicles[vehicle].cold
     if kind.level >= need.level:
         return None
-    assert problem.cold is not None
-    classes = sorted(c for c in problem.stops[stop].classes if problem.cold.needs.get(c) == need)
+    return f"{problem.vehicles[vehicle].id} is not {need.value} ({cold_need(problem, stop)})"
+
+
+def cold_need(problem: RoutingProblem, stop: int) -> str:
+    """What the stop's goods need, in words: "fresh goods need an insulated vehicle"."""
+    need = needed_kind(problem, stop)
+    rules = problem.cold
+    classes = sorted(c for c in problem.stops[stop].classes if rules and rules.needs.get(c) == need)
+    article = "an" if need.value[0] in "aeiou" else "a"
     return (
-        f"{problem.vehicles[vehicle].id} is not {need.value} ({', '.join(classes)} goods need "
-        f"an {need.value} vehicle in the cold-chain months)"
+        f"{', '.join(classes)} goods need {article} {need.value} vehicle in the cold-chain months"
     )
 
 

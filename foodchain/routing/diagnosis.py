@@ -12,7 +12,7 @@ import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from foodchain.routing.cold import trip_breach, vehicle_too_warm
+from foodchain.routing.cold import cold_need, trip_breach, vehicle_too_warm
 from foodchain.routing.problem import HUB, RoutingProblem, StopKind, Unserved, UnservedReason
 from foodchain.routing.schedule import effective_release
 from foodchain.timing import visit_times
@@ -132,12 +132,12 @@ def diagnose(problem: RoutingProblem, stop: int) -> Unserved | None:
         )
     cold_ok = [i for i in zone_ok if vehicle_too_warm(problem, i, stop) is None]
     if not cold_ok:
-        why = vehicle_too_warm(problem, zone_ok[0], stop)
+        warm = ", ".join(problem.vehicles[i].id for i in zone_ok)
         return Unserved(
             stop,
             UnservedReason.COLD_CHAIN,
-            f"{name}: no vehicle allowed there keeps its goods cold: {why}; make a vehicle "
-            "insulated or refrigerated (vehicles[].cold) or change settings.cold_chain",
+            f"{name}: its {cold_need(problem, stop)}, and none of those allowed there is "
+            f"({warm}); give one that body (vehicles[].cold) or change settings.cold_chain",
         )
     zone_ok = cold_ok
     size_ok = [
