@@ -112,7 +112,11 @@ class ColdChainRules(BaseModel):
 
     def on(self, day: dt.date) -> ColdRules | None:
         """The routing's cold chain on ``day``; None outside its months or with no rule."""
-        if not self.active(day) or not (self.classes or self.incompatible):
+        return self.rules() if self.active(day) else None
+
+    def rules(self) -> ColdRules | None:
+        """The routing's cold chain in its months; None if it rules nothing."""
+        if not (self.classes or self.incompatible):
             return None
         return ColdRules(
             needs={name: c.vehicle for name, c in self.classes.items()},

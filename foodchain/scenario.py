@@ -22,7 +22,7 @@ from foodchain import forecasts, menus, site_contacts, subscriptions
 from foodchain.basket_rules import BasketRules
 from foodchain.calendar_rules import CalendarRules
 from foodchain.catalogue import Catalogue
-from foodchain.cold_chain import ColdChainRules
+from foodchain.cold_chain import ColdChainRules, cold_chain_rules
 from foodchain.db import transaction, write_transaction
 from foodchain.driver_rules import DriverRules
 from foodchain.emissions import EmissionRules
@@ -66,7 +66,7 @@ from foodchain.portions import merged_portions
 from foodchain.routing.build import Flow, build_day_problem
 from foodchain.routing.cold import AMBIENT
 from foodchain.routing.diagnosis import diagnose
-from foodchain.routing.problem import UnservedReason
+from foodchain.routing.problem import ColdRules, UnservedReason
 from foodchain.routing.travel import LegSpeeds, Travel
 from foodchain.seasons import scenario_crop_document
 from foodchain.sending_rules import SendingRules
@@ -839,11 +839,22 @@ def _check_reachable(check: _Checker, scenario: Scenario) -> None:
     """Every site a vehicle must visit can be served by some vehicle of the hub, on a trip of
     its own, on each of its days: the routing engine's own diagnosis of an unserved stop,
     asked for a one-crate delivery (relay points, canteens, shops) or pickup (farms that do
-    not bring their produce), with straight-line distances × the road factor."""
+    not bring their produce), with straight-line distances × the road factor; and, with a
+    cold chain, for a crate of each class it rules (a vehicle cold enough, within its time
+    on board)."""
     sites = {s.id: s for s in scenario.sites}
     farms = {f.site_id: f for f in scenario.farms}
     hub = sites[scenario.hub]
     road_factor = float(scenario.settings.get("road_factor", 1.3))
+    classes = {p.id: p.temperature_class for p in scenario.products}
+    rules = cold_chain_rules(scenario.settings).rules()
+    loads: list[tuple[str, ColdRules | None]] = [("", None)]
+    if rules is not None:
+        ruled = set(rules.needs) | set(rules.max_minutes_on_board)
+        loads += [
+            (min(p for p, c in classes.items() if c == name), rules)
+            for name in sorted(ruled & set(classes.values()))
+        ]
     for site in scenario.sites:
         if site.kind in _VISITED:
             days = site.delivery_days or list(site.windows) or ["mon"]
@@ -851,11 +862,14 @@ def _check_reachable(check: _Checker, scenario: Scenario) -> None:
             days = list(site.windows) or ["mon"]
         else:
             continue
-        for weekday in days:
+        found = None
+        for weekday, (product, cold) in ((d, load) for d in days for load in loads):
             day = scenario.horizon[0].day(weekday)
             pickup = site.kind is SiteKind.FARM
             flow = [
-                Flow(site.id, "", hub.id, day, 1.0) if pickup else Flow("", "", site.id, day, 1.0)
+                Flow(site.id, product, hub.id, day, 1.0)
+                if pickup
+                else Flow("", product, site.id, day, 1.0)
             ]
             problem = build_day_problem(
                 day,
@@ -868,20 +882,27 @@ def _check_reachable(check: _Checker, scenario: Scenario) -> None:
                 collected_for_later=flow if pickup else [],
                 from_stock=[] if pickup else flow,
                 travel=Travel.of(scenario.settings),
+                cold=cold,
+                classes=classes,
             )
             unserved = diagnose(problem, 0)
-            if unserved is None:
-                continue
-            where, node = check.site_nodes[site.id]
-            field, fix = _REACH_FIX[unserved.reason]
-            check.add(
-                node,
-                f"{where}.{field}" if field else where,
-                f"no vehicle can reach this {site.kind.value} on {weekday}: {unserved.explanation}",
-                fix.format(kind=site.kind.value, day=weekday, hub=scenario.hub),
-                site.id,
-            )
-            break
+            if unserved is not None:
+                found = (weekday, classes[product] if cold else "", unserved)
+                break
+        if found is None:
+            continue
+        weekday, kind, unserved = found
+        where, node = check.site_nodes[site.id]
+        field, fix = _REACH_FIX[unserved.reason]
+        goods = f" with {kind} goods (settings.cold_chain)" if kind else ""
+        check.add(
+            node,
+            f"{where}.{field}" if field else where,
+            f"no vehicle can reach this {site.kind.value} on {weekday}{goods}: "
+            f"{unserved.explanation}",
+            fix.format(kind=site.kind.value, day=weekday, hub=scenario.hub),
+            site.id,
+        )
 
 
 _REACH_FIX: dict[UnservedReason, tuple[str, str]] = {
@@ -908,6 +929,11 @@ _REACH_FIX: dict[UnservedReason, tuple[str, str]] = {
     UnservedReason.NOT_PLACED: ("", "add a vehicle or give the search more time"),
     UnservedReason.OPTIONAL_DROPPED: ("", "add a vehicle"),
     UnservedReason.NO_DRIVER: ("", "add a driver that day (settings.drivers.per_day)"),
+    UnservedReason.COLD_CHAIN: (
+        "",
+        "give a vehicle based at {hub} that serves {kind} sites a cold body (vehicles: cold), "
+        "or allow its goods more time on board (settings.cold_chain)",
+    ),
 }
 
 

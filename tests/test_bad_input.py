@@ -442,6 +442,38 @@ SCENARIO_CASES = [
         ["use one of ambient, fresh", "settings.cold_chain.classes"],
     ),
     (
+        "fresh_goods_and_no_insulated_vehicle",
+        {
+            "tiny.yaml": [
+                ("road_factor: 1.3,", "road_factor: 1.3, cold_chain: {classes: {fresh: {}}},")
+            ],
+            "tiny/products.csv": [
+                ("kg_per_crate\n", "kg_per_crate,temperature_class\n"),
+                ("0.7,4.00,4\n", "0.7,4.00,4,fresh\n"),
+            ],
+        },
+        ["column 'sites[1]'", "'farm_nord'", "with fresh goods", "need an insulated vehicle"],
+        ["a cold body (vehicles: cold)"],
+    ),
+    (
+        "fresh_goods_beyond_their_time_on_board",
+        {
+            "tiny.yaml": [
+                (
+                    "road_factor: 1.3,",
+                    "road_factor: 1.3, cold_chain: {classes: {fresh: {vehicle: none, "
+                    "max_minutes_on_board: 5}}},",
+                )
+            ],
+            "tiny/products.csv": [
+                ("kg_per_crate\n", "kg_per_crate,temperature_class\n"),
+                ("0.7,4.00,4\n", "0.7,4.00,4,fresh\n"),
+            ],
+        },
+        ["with fresh goods (settings.cold_chain)", "min on board, at most 5"],
+        ["allow its goods more time on board"],
+    ),
+    (
         "bundled_forecast_with_negative_kg",
         {"tiny/forecasts.csv": [("farm_nord,leek,2026-W49,20,", "farm_nord,leek,2026-W49,-20,")]},
         ["forecasts.csv", "line 4", "column 'kg'", "'-20'", "at least 0"],

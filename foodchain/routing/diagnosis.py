@@ -96,7 +96,7 @@ def single_trip_timing(
         return None
     # leaving later saves the wait: the goods are loaded that much later
     breach = trip_breach(problem, [stop], start + begin - arrival, [(begin, leave)], end)
-    return None if breach is None else f"{v.id} {breach}"
+    return None if breach is None else f"with {v.id}, {breach}"
 
 
 def _within_zone(problem: RoutingProblem, vehicle: int, out_km: float) -> bool:
