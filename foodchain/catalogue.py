@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from foodchain.basket_rules import BasketRules, basket_rules
 from foodchain.calendar_rules import CalendarRules, calendar_rules
+from foodchain.cold_chain import ColdChainRules, cold_chain_rules
 from foodchain.driver_rules import DriverRules, driver_rules
 from foodchain.food_words import PRODUCT_ALIASES
 from foodchain.models import (
@@ -131,6 +132,10 @@ class Catalogue:
     @cached_property
     def driver_rules(self) -> DriverRules:
         return driver_rules(self.settings)
+
+    @cached_property
+    def cold_chain(self) -> ColdChainRules:
+        return cold_chain_rules(self.settings)
 
     def closed(self, site_id: str, day: dt.date) -> str | None:
         """Why ``site_id`` takes no delivery on ``day`` (a holiday of the canteen's own

@@ -40,6 +40,7 @@ def product_rows(engine: Engine) -> Rows:
         "kg_per_crate",
         "shelf_life_days",
         "price_eur_per_kg",
+        "temperature_class",
     ]
     with transaction(engine) as session:
         products = sorted(session.exec(select(Product)).all(), key=lambda p: p.id)
@@ -53,6 +54,7 @@ def product_rows(engine: Engine) -> Rows:
             p.kg_per_crate,
             p.shelf_life_days,
             p.price_eur_per_kg,
+            p.temperature_class,
         ]
         for p in products
     ]
@@ -73,6 +75,7 @@ def vehicle_rows(engine: Engine) -> Rows:
         "speed_kmh",
         "max_km_from_hub",
         "allowed_kinds",
+        "cold",
     ]
     with transaction(engine) as session:
         vehicles = sorted(session.exec(select(Vehicle)).all(), key=lambda v: v.id)
@@ -89,6 +92,7 @@ def vehicle_rows(engine: Engine) -> Rows:
             v.speed_kmh,
             v.max_km_from_hub,
             " ".join(str(k) for k in v.allowed_kinds),
+            str(v.cold),
         ]
         for v in vehicles
     ]

@@ -19,6 +19,8 @@ from sqlalchemy import JSON, DateTime, Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from foodchain.organic import OrganicStatus
+from foodchain.routing.cold import AMBIENT
+from foodchain.routing.problem import ColdKind
 from foodchain.weeks import WEEKDAYS, Week, parse_window
 
 _WEEKDAY_SET = frozenset(WEEKDAYS)
@@ -257,9 +259,13 @@ class ProductIn(SQLModel):
     edible_fraction: float = Field(default=1.0, gt=0, le=1)
     price_eur_per_kg: float = Field(default=0.0, ge=0, le=1000)
     kg_per_crate: float = Field(default=10.0, gt=0, le=100)
+    temperature_class: str = Field(default=AMBIENT, min_length=1, max_length=32)
+    """What temperature its produce keeps at (``settings.cold_chain`` says what each class
+    needs in which months), e.g. ambient, fresh."""
 
     _id = field_validator("id")(_slug)
     _name = field_validator("name")(_printable)
+    _temperature_class = field_validator("temperature_class")(_slug)
 
 
 class Product(ProductIn, table=True):
@@ -450,6 +456,8 @@ class VehicleIn(SQLModel):
     speed_kmh: float = Field(gt=0, le=130)
     max_km_from_hub: float | None = Field(default=None, gt=0)
     allowed_kinds: list[SiteKind] = Field(default_factory=list, sa_type=JSON)
+    cold: ColdKind = Field(default=ColdKind.NONE, sa_type=String(16))
+    """Its body: none, insulated (isothermal, or a bike's insulated box) or refrigerated."""
 
     _id = field_validator("id")(_slug)
     _name = field_validator("name")(_printable)

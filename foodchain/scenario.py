@@ -22,6 +22,7 @@ from foodchain import forecasts, menus, site_contacts, subscriptions
 from foodchain.basket_rules import BasketRules
 from foodchain.calendar_rules import CalendarRules
 from foodchain.catalogue import Catalogue
+from foodchain.cold_chain import ColdChainRules, cold_chain_rules
 from foodchain.consolidation import ConsolidationRules
 from foodchain.db import transaction, write_transaction
 from foodchain.driver_rules import DriverRules
@@ -65,8 +66,9 @@ from foodchain.models import (
 )
 from foodchain.portions import merged_portions
 from foodchain.routing.build import Flow, build_day_problem
+from foodchain.routing.cold import AMBIENT
 from foodchain.routing.diagnosis import diagnose
-from foodchain.routing.problem import UnservedReason
+from foodchain.routing.problem import ColdRules, UnservedReason
 from foodchain.routing.travel import LegSpeeds, Travel
 from foodchain.seasons import scenario_crop_document
 from foodchain.sending_rules import SendingRules
@@ -89,6 +91,14 @@ PRODUCT_SPEC = TableSpec(
         Column("edible_fraction", number(0.01, 1), "edible share of harvested weight"),
         Column("price_eur_per_kg", number(0, 1000), "reference price in €/kg", ("prix",)),
         Column("kg_per_crate", number(0.1, 100), "kg in one crate", ("kg par caisse",)),
+        Column(
+            "temperature_class",
+            text,
+            "temperature class, e.g. ambient or fresh (settings.cold_chain; blank: ambient)",
+            ("classe de température", "classe temperature", "froid"),
+            required=False,
+            blank_ok=True,
+        ),
     ),
     key=("id",),
 )
@@ -265,6 +275,7 @@ def load_scenario(path: Path) -> Scenario:
     _read_fleet_and_baskets(check, doc, scenario)
     _check_calendar(check, scenario)
     _check_direct_deliveries(check, scenario)
+    _check_cold_chain(check, scenario)
     if not check.problems:
         _check_reachable(check, scenario)
     if check.problems:
@@ -409,6 +420,7 @@ _SETTING_MODELS: dict[str, type[BaseModel]] = {
     "drivers": DriverRules,
     "hub_work": HubWork,
     "consolidation": ConsolidationRules,
+    "cold_chain": ColdChainRules,
 }
 """Settings blocks read as rules elsewhere, each checked by its model when the scenario is
 read (every problem names its setting's path)."""
@@ -633,7 +645,8 @@ def _parse_products(path: Path) -> list[ProductIn]:
     seen: dict[str, int] = {}
     for row in parsed.rows:
         try:
-            product = ProductIn.model_validate(row.values)
+            values = {k: v for k, v in row.values.items() if v is not None}  # blank: default
+            product = ProductIn.model_validate(values)
         except ValidationError as exc:
             error = exc.errors()[0]
             key = str(error["loc"][0]) if error["loc"] else "id"
@@ -654,6 +667,30 @@ def _parse_products(path: Path) -> list[ProductIn]:
     if problems:
         raise InputError(problems)
     return products
+
+
+def _check_cold_chain(check: _Checker, scenario: Scenario) -> None:
+    """Every product's temperature class is one ``settings.cold_chain`` names, or ambient:
+    a misspelt class would travel in any vehicle without a word."""
+    block = scenario.settings.get("cold_chain")
+    if not isinstance(block, dict):
+        return
+    try:
+        rules = ColdChainRules.model_validate(block)
+    except ValidationError:
+        return  # reported by the header's check
+    known = rules.named_classes | {AMBIENT}
+    for product in scenario.products:
+        if product.temperature_class not in known:
+            check.add(
+                block,
+                "settings.cold_chain.classes",
+                f"product {product.id} has the temperature class "
+                f"'{product.temperature_class}', which settings.cold_chain does not name",
+                f"use one of {', '.join(sorted(known))} in the products file, or add "
+                f"'{product.temperature_class}' under settings.cold_chain.classes",
+                product.temperature_class,
+            )
 
 
 def _check_calendar(check: _Checker, scenario: Scenario) -> None:
@@ -845,11 +882,22 @@ def _check_reachable(check: _Checker, scenario: Scenario) -> None:
     """Every site a vehicle must visit can be served by some vehicle of the hub, on a trip of
     its own, on each of its days: the routing engine's own diagnosis of an unserved stop,
     asked for a one-crate delivery (relay points, canteens, shops) or pickup (farms that do
-    not bring their produce), with straight-line distances × the road factor."""
+    not bring their produce), with straight-line distances × the road factor; and, with a
+    cold chain, for a crate of each class it rules (a vehicle cold enough, within its time
+    on board)."""
     sites = {s.id: s for s in scenario.sites}
     farms = {f.site_id: f for f in scenario.farms}
     hub = sites[scenario.hub]
     road_factor = float(scenario.settings.get("road_factor", 1.3))
+    classes = {p.id: p.temperature_class for p in scenario.products}
+    rules = cold_chain_rules(scenario.settings).rules()
+    loads: list[tuple[str, ColdRules | None]] = [("", None)]
+    if rules is not None:
+        ruled = set(rules.needs) | set(rules.max_minutes_on_board)
+        loads += [
+            (min(p for p, c in classes.items() if c == name), rules)
+            for name in sorted(ruled & set(classes.values()))
+        ]
     for site in scenario.sites:
         if site.kind in _VISITED:
             days = site.delivery_days or list(site.windows) or ["mon"]
@@ -857,11 +905,14 @@ def _check_reachable(check: _Checker, scenario: Scenario) -> None:
             days = list(site.windows) or ["mon"]
         else:
             continue
-        for weekday in days:
+        found = None
+        for weekday, (product, cold) in ((d, load) for d in days for load in loads):
             day = scenario.horizon[0].day(weekday)
             pickup = site.kind is SiteKind.FARM
             flow = [
-                Flow(site.id, "", hub.id, day, 1.0) if pickup else Flow("", "", site.id, day, 1.0)
+                Flow(site.id, product, hub.id, day, 1.0)
+                if pickup
+                else Flow("", product, site.id, day, 1.0)
             ]
             problem = build_day_problem(
                 day,
@@ -874,20 +925,27 @@ def _check_reachable(check: _Checker, scenario: Scenario) -> None:
                 collected_for_later=flow if pickup else [],
                 from_stock=[] if pickup else flow,
                 travel=Travel.of(scenario.settings),
+                cold=cold,
+                classes=classes,
             )
             unserved = diagnose(problem, 0)
-            if unserved is None:
-                continue
-            where, node = check.site_nodes[site.id]
-            field, fix = _REACH_FIX[unserved.reason]
-            check.add(
-                node,
-                f"{where}.{field}" if field else where,
-                f"no vehicle can reach this {site.kind.value} on {weekday}: {unserved.explanation}",
-                fix.format(kind=site.kind.value, day=weekday, hub=scenario.hub),
-                site.id,
-            )
-            break
+            if unserved is not None:
+                found = (weekday, classes[product] if cold else "", unserved)
+                break
+        if found is None:
+            continue
+        weekday, kind, unserved = found
+        where, node = check.site_nodes[site.id]
+        field, fix = _REACH_FIX[unserved.reason]
+        goods = f" with {kind} goods (settings.cold_chain)" if kind else ""
+        check.add(
+            node,
+            f"{where}.{field}" if field else where,
+            f"no vehicle can reach this {site.kind.value} on {weekday}{goods}: "
+            f"{unserved.explanation}",
+            fix.format(kind=site.kind.value, day=weekday, hub=scenario.hub),
+            site.id,
+        )
 
 
 _REACH_FIX: dict[UnservedReason, tuple[str, str]] = {
@@ -914,6 +972,11 @@ _REACH_FIX: dict[UnservedReason, tuple[str, str]] = {
     UnservedReason.NOT_PLACED: ("", "add a vehicle or give the search more time"),
     UnservedReason.OPTIONAL_DROPPED: ("", "add a vehicle"),
     UnservedReason.NO_DRIVER: ("", "add a driver that day (settings.drivers.per_day)"),
+    UnservedReason.COLD_CHAIN: (
+        "",
+        "give a vehicle based at {hub} that serves {kind} sites a cold body (vehicles: cold), "
+        "or allow its goods more time on board (settings.cold_chain)",
+    ),
 }
 
 

@@ -103,6 +103,53 @@ def check_result(problem: RoutingProblem, result: RoutingResult) -> list[str]:
     if problem.drivers is not None and len(by_vehicle) > problem.drivers:
         errors.append(f"{len(by_vehicle)} vehicles used with {problem.drivers} drivers")
     errors += _check_breaks(problem, result, by_vehicle)
+    errors += _check_cold(problem, result)
+    return errors
+
+
+_COLDNESS = {"none": 0, "insulated": 1, "refrigerated": 2}
+"""How cold a body keeps goods: a refrigerated body does what an insulated one does."""
+
+
+def _check_cold(problem, result) -> list[str]:
+    """The cold chain of the day: goods of a class that needs cold ride only in a body at
+    least that cold; no goods stay on board longer than their classes allow (a delivery's
+    from the trip's first loading to the end of its service, a pickup's from the start of
+    its service to the end of unloading at the hub); no trip carries two classes kept apart."""
+    rules = problem.cold
+    if rules is None:
+        return []
+    errors: list[str] = []
+    for trip in result.trips:
+        vehicle = problem.vehicles[trip.vehicle]
+        where = f"{vehicle.id} trip {trip.number}"
+        body = _COLDNESS[str(vehicle.cold)]
+        carried: set[str] = set()
+        for visit in trip.visits:
+            stop = problem.stops[visit.stop]
+            carried |= set(stop.classes)
+            for name in stop.classes:
+                need = rules.needs.get(name)
+                if need is not None and _COLDNESS[str(need)] > body:
+                    errors.append(
+                        f"{where}: {stop.site_id}'s {name} goods need {need}, "
+                        f"{vehicle.id} is {vehicle.cold}"
+                    )
+                limit = rules.max_minutes_on_board.get(name)
+                if limit is None:
+                    continue
+                if str(stop.kind) == "delivery":
+                    on_board = visit.departure - trip.start
+                else:
+                    on_board = trip.end - visit.start
+                if on_board > limit + EPS:
+                    errors.append(
+                        f"{where}: {stop.site_id}'s {name} goods {on_board:.1f} min on board, "
+                        f"limit {limit}"
+                    )
+        for pair in rules.incompatible:
+            if all(name in carried for name in pair):
+                errors.append(f"{where}: carries {' and '.join(sorted(pair))} together")
     return errors
 
 

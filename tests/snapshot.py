@@ -6,6 +6,9 @@ from typing import Any
 
 from sqlalchemy import Engine, MetaData, select
 
+COLD_CHAIN = {"product": ("ambient",), "vehicle": ("none",)}
+"""Columns 0007 adds: products stored before keep at ambient, vehicles have no cold body."""
+
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     metadata = MetaData()

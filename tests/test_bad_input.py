@@ -409,6 +409,71 @@ SCENARIO_CASES = [
         ["correct the value"],
     ),
     (
+        "vehicle_cold_body_unknown",
+        {
+            "tiny.yaml": [
+                (
+                    "depot: base_11_19}\n  - {id: bike_1",
+                    "depot: base_11_19, cold: isotherm}\n  - {id: bike_1",
+                )
+            ]
+        },
+        ["line 98", "column 'vehicles[0].cold'", "'isotherm'", "'insulated'"],
+        ["correct the value"],
+    ),
+    (
+        "cold_chain_in_month_13",
+        {"tiny.yaml": [("road_factor: 1.3,", "road_factor: 1.3, cold_chain: {months: [5, 13]},")]},
+        ["line 9", "column 'settings.cold_chain.months'", "months are 1 to 12"],
+        ["[5, 6, 7, 8, 9]"],
+    ),
+    (
+        "product_class_the_cold_chain_does_not_name",
+        {
+            "tiny.yaml": [
+                ("road_factor: 1.3,", "road_factor: 1.3, cold_chain: {classes: {fresh: {}}},")
+            ],
+            "tiny/products.csv": [
+                ("kg_per_crate\n", "kg_per_crate,temperature_class\n"),
+                ("0.8,2.00,10\n", "0.8,2.00,10,frais\n"),
+            ],
+        },
+        ["line 9", "product carrot", "'frais'", "does not name"],
+        ["use one of ambient, fresh", "settings.cold_chain.classes"],
+    ),
+    (
+        "fresh_goods_and_no_insulated_vehicle",
+        {
+            "tiny.yaml": [
+                ("road_factor: 1.3,", "road_factor: 1.3, cold_chain: {classes: {fresh: {}}},")
+            ],
+            "tiny/products.csv": [
+                ("kg_per_crate\n", "kg_per_crate,temperature_class\n"),
+                ("0.7,4.00,4\n", "0.7,4.00,4,fresh\n"),
+            ],
+        },
+        ["column 'sites[1]'", "'farm_nord'", "with fresh goods", "need an insulated vehicle"],
+        ["a cold body (vehicles: cold)"],
+    ),
+    (
+        "fresh_goods_beyond_their_time_on_board",
+        {
+            "tiny.yaml": [
+                (
+                    "road_factor: 1.3,",
+                    "road_factor: 1.3, cold_chain: {classes: {fresh: {vehicle: none, "
+                    "max_minutes_on_board: 5}}},",
+                )
+            ],
+            "tiny/products.csv": [
+                ("kg_per_crate\n", "kg_per_crate,temperature_class\n"),
+                ("0.7,4.00,4\n", "0.7,4.00,4,fresh\n"),
+            ],
+        },
+        ["with fresh goods (settings.cold_chain)", "min on board, at most 5"],
+        ["allow its goods more time on board"],
+    ),
+    (
         "bundled_forecast_with_negative_kg",
         {"tiny/forecasts.csv": [("farm_nord,leek,2026-W49,20,", "farm_nord,leek,2026-W49,-20,")]},
         ["forecasts.csv", "line 4", "column 'kg'", "'-20'", "at least 0"],

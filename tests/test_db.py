@@ -17,7 +17,7 @@ from foodchain.models import Forecast
 from foodchain.scenario import install_scenario
 from foodchain.weeks import Week
 
-from .snapshot import copy_at_schema, snapshot
+from .snapshot import COLD_CHAIN, copy_at_schema, snapshot
 
 
 def _schema_drift(url):
@@ -105,6 +105,10 @@ def _upgrade_keeps_data(url, tiny, tmp_path):
         "site": sorted(((*row, *blank) for row in before["site"]), key=repr),
         # 0006: farms stored before deliver nothing themselves
         "farm": sorted(((*row, []) for row in before["farm"]), key=repr),
+        **{
+            table: sorted(((*row, *added) for row in before[table]), key=repr)
+            for table, added in COLD_CHAIN.items()
+        },
         "travel_leg": [],
         "plan_run": [],
         "sent_document": [],

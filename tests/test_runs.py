@@ -38,7 +38,7 @@ from foodchain.plan.record import (
 )
 from foodchain.runs import diff_runs, list_runs, load_run, publish_run, save_run
 
-from .snapshot import copy_at_schema, snapshot
+from .snapshot import COLD_CHAIN, copy_at_schema, snapshot
 
 WEEK = "2026-W49"
 THU = dt.date(2026, 12, 3)
@@ -501,6 +501,10 @@ def test_upgrading_a_0002_database_keeps_its_data(db_url, tiny, tmp_path):
         **{k: v for k, v in before.items() if k != "alembic_version"},
         "site": sorted(((*row, *blank) for row in before["site"]), key=repr),
         "farm": sorted(((*row, []) for row in before["farm"]), key=repr),  # 0006: no direct
+        **{  # the classes and cold bodies 0007 adds
+            table: sorted(((*row, *added) for row in before[table]), key=repr)
+            for table, added in COLD_CHAIN.items()
+        },
         "plan_run": [],
         "sent_document": [],
     }

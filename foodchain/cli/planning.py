@@ -319,6 +319,8 @@ def allocate(
 
 
 def _print_rounds(rounds: WeekRounds) -> None:
+    from foodchain.routing.cold import cold_classes
+
     totals = {"km": 0.0, "co2": 0.0, "cost": 0.0}
     for day in rounds.days:
         problem, result = day.problem, day.result
@@ -333,9 +335,10 @@ def _print_rounds(rounds: WeekRounds) -> None:
                 f"{problem.stops[v.stop].site_id} {clock(v.arrival)} {v.load_kg:.0f}"
                 for v in trip.visits
             )
+            cold = any(cold_classes(problem, s) for s in trip.stops)
             table.add_row(
                 problem.vehicles[trip.vehicle].id,
-                str(trip.number + 1),
+                f"{trip.number + 1}{' ❄' if cold else ''}",
                 clock(trip.departure),
                 clock(trip.back),
                 f"{trip.km:.1f}",

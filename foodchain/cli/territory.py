@@ -238,7 +238,9 @@ def products_list(
 
     with reported():
         header, rows = product_rows(database())
-        _show("Products", format, header, rows, ["id", "name", "family", "unit"])
+        _show(
+            "Products", format, header, rows, ["id", "name", "family", "unit", "temperature_class"]
+        )
 
 
 @vehicles_app.command(
@@ -251,7 +253,7 @@ def vehicles_list(
 
     with reported():
         header, rows = vehicle_rows(database())
-        _show("Vehicles", format, header, rows, ["id", "type", "capacity_kg", "shift"])
+        _show("Vehicles", format, header, rows, ["id", "type", "capacity_kg", "shift", "cold"])
 
 
 class Provider(StrEnum):

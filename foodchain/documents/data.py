@@ -24,7 +24,7 @@ def data_sheets(view: PlanView) -> dict[str, Sheet]:
                 *("day", "vehicle_id", "trip", "seq", "site_id", "arrival", "departure"),
                 *("pickup_kg", "delivery_kg", "load_kg", "km"),
                 *("action", "site_name", "window", "vehicle_type", "part", "parts"),
-                "pause",
+                *("pause", "cold", "max_minutes_on_board", "on_board_until"),
             ],
             [
                 [
@@ -34,6 +34,9 @@ def data_sheets(view: PlanView) -> dict[str, Sheet]:
                     *(r.action, view.name(r.site_id), view.window(r)),
                     *(view.vehicle_type(r.vehicle_id), r.part, r.parts),
                     f"{clock(r.pause[0])}-{clock(r.pause[1])}" if r.pause else "",
+                    " ".join(r.cold),
+                    "" if r.max_minutes_on_board is None else round(r.max_minutes_on_board),
+                    "" if r.on_board_until is None else clock(r.on_board_until),
                 ]
                 for rows in view.trips.values()
                 for r in rows

@@ -111,6 +111,12 @@ WORDS: dict[str, dict[str, str]] = {
         "loading_from": "chargement à partir de {time}",
         "trip_title": "Tournée {trip} : départ {departure}, retour {back}, {km} km",
         "pause_after": "Après cette tournée : pause au hub de {start} à {end} ({minutes} min).",
+        "cold_trip": "❄ Chaîne du froid ({classes}) : caisson isotherme fermé entre les "
+        "arrêts ; livrer chaque arrêt marqué ❄ avant l'heure dite.",
+        "cold_stop": "❄ {classes} : au froid",
+        "cold_deliver_by": "❄ {classes} : livrer avant {time} (au plus {minutes} min à bord)",
+        "cold_unload_by": "❄ {classes} : au hub et déchargé avant {time} "
+        "(au plus {minutes} min à bord)",
         "trip_total": "Total de la tournée : collecté {picked} kg, livré {dropped} kg",
         "collected_at": "collecte vers {time} ({vehicle})",
         "bring_to_hub": "à apporter à {hub}",
@@ -367,6 +373,12 @@ WORDS: dict[str, dict[str, str]] = {
         "loading_from": "loading from {time}",
         "trip_title": "Trip {trip}: leave {departure}, back {back}, {km} km",
         "pause_after": "After this trip: break at the hub from {start} to {end} ({minutes} min).",
+        "cold_trip": "❄ Cold chain ({classes}): insulated body kept closed between stops; "
+        "serve each stop marked ❄ by the time it says.",
+        "cold_stop": "❄ {classes}: keep cool",
+        "cold_deliver_by": "❄ {classes}: deliver by {time} (at most {minutes} min on board)",
+        "cold_unload_by": "❄ {classes}: at the hub and unloaded by {time} "
+        "(at most {minutes} min on board)",
         "trip_total": "Trip total: picked up {picked} kg, delivered {dropped} kg",
         "collected_at": "collected around {time} ({vehicle})",
         "bring_to_hub": "bring to {hub}",

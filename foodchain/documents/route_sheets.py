@@ -127,8 +127,8 @@ def _what(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[str]:
     lines = [_line_text(view, line) for line in view.stop_lines(row)]
     if len(lines) > LINES_IN_TWO_COLUMNS:
         spans = Markup("").join(Markup("<span>{}</span>").format(line) for line in lines)
-        return [action, Markup('<div class="lines">{}</div>').format(spans)]
-    return [action, *lines]
+        return [action, *_cold_line(view, row), Markup('<div class="lines">{}</div>').format(spans)]
+    return [action, *_cold_line(view, row), *lines]
 
 
 def _page_row(view: PlanView, row: StopRow, trip: list[StopRow]) -> list[Cell]:
@@ -180,6 +180,33 @@ def _pause(view: PlanView, rows: list[StopRow]) -> list[str]:
     return [view.t("pause_after", start=clock(pause[0]), end=clock(pause[1]), minutes=minutes)]
 
 
+def _cold(view: PlanView, rows: list[StopRow]) -> list[str]:
+    """The trip's cold goods: which, kept closed in the cold body, and by when (each stop
+    marked ❄ says its time)."""
+    if not rows[0].cold:
+        return []
+    return [view.t("cold_trip", classes=_classes(view, rows[0]))]
+
+
+def _classes(view: PlanView, row: StopRow) -> str:
+    return ", ".join(view.name(c) for c in row.cold)
+
+
+def _cold_line(view: PlanView, row: StopRow) -> list[str]:
+    """❄ on a stop whose goods have a time on board: deliver (or unload at the hub) by then."""
+    if row.on_board_until is None or row.max_minutes_on_board is None:
+        return [view.t("cold_stop", classes=_classes(view, row))] if row.cold else []
+    key = "cold_deliver_by" if row.action == "delivery" else "cold_unload_by"
+    return [
+        view.t(
+            key,
+            classes=_classes(view, row),
+            time=clock(row.on_board_until),
+            minutes=round(row.max_minutes_on_board),
+        )
+    ]
+
+
 def _qr(view: PlanView, rows: list[StopRow]) -> list[str]:
     """A QR code per leg of the itinerary, with its caption, as inline SVG."""
     links = itinerary_links(view, rows)
@@ -209,7 +236,7 @@ def _trip_section(view: PlanView, trip: int, rows: list[StopRow]) -> Section:
             back=clock(rows[-1].arrival),
             km=km,
         ),
-        notes=_pause(view, rows),
+        notes=[*_cold(view, rows), *_pause(view, rows)],
         header=[t(c) for c in PAGE_COLUMNS],
         rows=[_page_row(view, r, rows) for r in rows],
         footer=["", "", t("total"), t("trip_total", picked=picked, dropped=dropped), "", km, ""],

@@ -29,6 +29,7 @@ from foodchain.consolidation import CollectionChange, brought_days
 from foodchain.crates import CrateStop, CrateTrip, crate_returns
 from foodchain.emissions import EmissionRules, emission_rules
 from foodchain.hub_work import hub_work
+from foodchain.routing.cold import cold_classes, on_board_limit
 from foodchain.routing.problem import HUB, StopKind
 from foodchain.routing.travel import Place, Travel
 from foodchain.stock import StockRow
@@ -141,6 +142,13 @@ class StopRow(_Row):
     """Format 3 on: full crates dropped or collected at the stop (0 in older records)."""
     empties: int = 0
     """Format 3 on, with ``settings.hub_work``: empty crates taken back at a delivery."""
+    cold: tuple[str, ...] = ()
+    """Temperature classes of its goods kept cool that day (``settings.cold_chain``); on a
+    depart row, the trip's. Empty in older records and outside the cold-chain months."""
+    max_minutes_on_board: float | None = None
+    on_board_until: float | None = None
+    """A visit whose goods have a time on board: when a delivery must be done (loading
+    start + the limit) or a pickup's goods unloaded at the hub (its service start + it)."""
 
 
 class PackingRow(_Row):
@@ -226,7 +234,7 @@ class PlanRecord(BaseModel):
     products: dict[str, ProductInfo]
     vehicles: dict[str, VehicleInfo]
     names: dict[str, str]
-    """Display names of substitution groups and basket sizes."""
+    """Display names of substitution groups, basket sizes and temperature classes."""
     canteen_rules: dict[str, tuple[float, float]]
     """Canteen -> (organic, quality) minimum shares of purchase value."""
     hub_margin: float = 0.0
@@ -354,12 +362,15 @@ def _stop_rows(day: DayRounds) -> list[StopRow]:
                 departure=trip.departure,
                 load_kg=trip.loaded_kg,
                 km=0.0,
+                cold=tuple(sorted({c for s in trip.stops for c in cold_classes(problem, s)})),
             )
         )
         previous = HUB
         for seq, visit in enumerate(trip.visits, start=1):
             stop = problem.stops[visit.stop]
             part, of = parts[visit.stop]
+            limit = on_board_limit(problem, visit.stop)
+            loaded = trip.start if stop.kind is StopKind.DELIVERY else visit.start
             rows.append(
                 StopRow(
                     day=day.day,
@@ -378,6 +389,9 @@ def _stop_rows(day: DayRounds) -> list[StopRow]:
                     part=part,
                     parts=of,
                     crates=stop.crates,
+                    cold=cold_classes(problem, visit.stop),
+                    max_minutes_on_board=limit,
+                    on_board_until=None if limit is None else loaded + limit,
                 )
             )
             previous = visit.stop + 1
@@ -514,9 +528,11 @@ def build_record(
         | set(catalogue.canteens)
         | {fill.relay_point_id for fill in allocation.fills}
     )
-    names = {g.id: g.name for g in catalogue.groups.values()} | {
-        b.id: b.name for b in catalogue.basket_types.values()
-    }
+    names = (
+        {g.id: g.name for g in catalogue.groups.values()}
+        | {b.id: b.name for b in catalogue.basket_types.values()}
+        | {c: rule.name for c, rule in catalogue.cold_chain.classes.items() if rule.name}
+    )
     return PlanRecord(
         format=RECORD_FORMAT,
         week=str(allocation.week),

@@ -104,6 +104,8 @@ def day_problem(
         drivers=catalogue.driver_rules.on(day),
         breaks=catalogue.driver_rules.break_rule,
         max_day_minutes=catalogue.driver_rules.max_day_minutes,
+        cold=catalogue.cold_chain.on(day),
+        classes={p.id: p.temperature_class for p in catalogue.products.values()},
     )
 
 

@@ -5,7 +5,9 @@ which day (``Flow``). For that day: each farm that does not bring its produce be
 pickup (its kg summed over products and destinations), each destination a delivery that
 carries goods from its farms, so it can leave the hub only once they are unloaded there.
 Farms that bring their own produce arrive at the hub when their window of the day opens.
-A load bigger than any vehicle allowed at the site is split into several visits.
+A load bigger than any vehicle allowed at the site is split into several visits. On a day of
+the cold chain (``cold``), each stop knows the temperature classes of its products, and a
+site's goods of classes kept apart become separate visits.
 """
 
 from __future__ import annotations
@@ -19,7 +21,16 @@ from typing import Any
 
 from foodchain.errors import FoodchainError
 from foodchain.models import FarmIn, SiteIn, SiteKind, VehicleIn
-from foodchain.routing.problem import BreakRule, RoutingProblem, Stop, StopKind, Vehicle
+from foodchain.routing.cold import AMBIENT
+from foodchain.routing.problem import (
+    BreakRule,
+    ColdKind,
+    ColdRules,
+    RoutingProblem,
+    Stop,
+    StopKind,
+    Vehicle,
+)
 from foodchain.routing.travel import Place, Travel, TravelMatrix, by_road
 from foodchain.timing import site_window, window_of
 from foodchain.weeks import WEEKDAYS
@@ -54,8 +65,14 @@ def _pieces(kg: float, crates: float, max_kg: float, max_crates: float) -> int:
     return max(1, math.ceil(kg / max_kg - 1e-9), math.ceil(crates / max_crates - 1e-9))
 
 
-def _largest(vehicles: Sequence[VehicleIn], kind: SiteKind) -> tuple[float, float]:
-    allowed = [v for v in vehicles if not v.allowed_kinds or kind in v.allowed_kinds]
+def _largest(
+    vehicles: Sequence[VehicleIn], kind: SiteKind, need: ColdKind = ColdKind.NONE
+) -> tuple[float, float]:
+    allowed = [
+        v
+        for v in vehicles
+        if (not v.allowed_kinds or kind in v.allowed_kinds) and v.cold.level >= need.level
+    ]
     if not allowed:
         return 0.0, 0.0
     return max(v.capacity_kg for v in allowed), max(float(v.capacity_crates) for v in allowed)
@@ -69,11 +86,14 @@ def _visits(
     window: tuple[float, float],
     fleet: Sequence[VehicleIn],
     penalty_per_kg: float = 0.0,
+    cold: ColdRules | None = None,
+    classes: frozenset[str] = frozenset(),
     **extra: Any,
 ) -> list[Stop]:
-    """The site's visit, or equal parts ("part k/n") when no vehicle allowed there carries it
-    whole; service time and penalty follow each part's kg."""
-    pieces = _pieces(kg, crates, *_largest(fleet, site.kind))
+    """The site's visit, or equal parts ("part k/n") when no vehicle allowed there (cold
+    enough for its goods) carries it whole; service time and penalty follow each part's kg."""
+    need = cold.need(classes) if cold else ColdKind.NONE
+    pieces = _pieces(kg, crates, *_largest(fleet, site.kind, need))
     share = kg / pieces
     return [
         Stop(
@@ -86,6 +106,7 @@ def _visits(
             service_minutes=site.service_minutes + site.service_minutes_per_100kg * share / 100.0,
             penalty=penalty_per_kg * share,
             label=f"part {part + 1}/{pieces}" if pieces > 1 else "",
+            classes=classes,
             **extra,
         )
         for part in range(pieces)
@@ -113,7 +134,27 @@ def _vehicle(
         allowed_site_kinds=frozenset(k.value for k in vehicle.allowed_kinds) or None,
         max_trips=trips,
         profile=profile,
+        cold=vehicle.cold,
     )
+
+
+def _class_groups(
+    kg_by_product: Mapping[str, float], classes: Mapping[str, str], cold: ColdRules | None
+) -> list[tuple[frozenset[str], dict[str, float]]]:
+    """A site's products in groups that may travel together (one group unless the cold
+    chain keeps some of their classes apart), each with its temperature classes."""
+    if cold is None:
+        return [(frozenset(), dict(kg_by_product))]
+    groups: list[tuple[set[str], dict[str, float]]] = []
+    for product in sorted(kg_by_product, key=lambda p: (classes.get(p, AMBIENT), p)):
+        kind = classes.get(product, AMBIENT)
+        group = next((g for g in groups if cold.clash({*g[0], kind}) is None), None)
+        if group is None:
+            group = (set(), {})
+            groups.append(group)
+        group[0].add(kind)
+        group[1][product] = kg_by_product[product]
+    return [(frozenset(kinds), kgs) for kinds, kgs in groups]
 
 
 def build_day_problem(
@@ -136,6 +177,8 @@ def build_day_problem(
     drivers: int | None = None,
     breaks: BreakRule | None = None,
     max_day_minutes: float | None = None,
+    cold: ColdRules | None = None,
+    classes: Mapping[str, str] | None = None,
 ) -> RoutingProblem:
     """The routing problem of ``day``: pickups, deliveries, the hub's vehicles, travel.
 
@@ -145,7 +188,8 @@ def build_day_problem(
     kept at the hub for a later delivery; ``from_stock`` are delivered today from goods
     collected on an earlier day (their release does not wait for today's pickups).
     ``drivers`` (None: one per vehicle), ``breaks`` and ``max_day_minutes`` are the day's
-    drivers, their break and the longest day one works.
+    drivers, their break and the longest day one works. ``cold`` is the day's cold chain
+    (None outside its months) and ``classes`` each product's temperature class.
     Raises ``FoodchainError`` if a flow names a site that is not known.
     """
     weekday = WEEKDAYS[day.weekday()]
@@ -191,21 +235,29 @@ def build_day_problem(
     pickups_of: dict[str, list[int]] = {}
     brought_at: dict[str, float] = {}
     rate = hub.service_minutes_per_100kg
+    classes = classes or {}
     for farm_id in sorted(picked):
         site = sites[farm_id]
-        kg = sum(picked[farm_id].values())
-        crates = _crates(picked[farm_id], kg_per_crate)
         window = site_window(site, weekday)
         if farms[farm_id].brings_own_produce:
             brought_at[farm_id] = window[0]
             continue
-        parts = _visits(site, StopKind.PICKUP, kg, crates, window, fleet)
-        pickups_of[farm_id] = list(range(len(stops), len(stops) + len(parts)))
-        stops += parts
-    for destination_id in sorted(delivered):
+        first = len(stops)
+        for kinds, load in _class_groups(picked[farm_id], classes, cold):
+            kg, crates = sum(load.values()), _crates(load, kg_per_crate)
+            stops += _visits(
+                site, StopKind.PICKUP, kg, crates, window, fleet, cold=cold, classes=kinds
+            )
+        pickups_of[farm_id] = list(range(first, len(stops)))
+    visits = [
+        (site_id, kinds, load)
+        for site_id in sorted(delivered)
+        for kinds, load in _class_groups(delivered[site_id], classes, cold)
+    ]
+    for destination_id, kinds, load in visits:
         site = sites[destination_id]
-        kg = sum(delivered[destination_id].values())
-        crates = _crates(delivered[destination_id], kg_per_crate)
+        kg = sum(load.values())
+        crates = _crates(load, kg_per_crate)
         supplied_by = tuple(
             sorted(i for farm in sources[destination_id] for i in pickups_of.get(farm, []))
         )
@@ -228,6 +280,8 @@ def build_day_problem(
             mandatory=not optional,
             release=max(own) if own else None,
             supplied_by=supplied_by,
+            cold=cold,
+            classes=kinds,
         )
 
     travel = travel or Travel(road_factor=road_factor, matrix=matrix)
@@ -258,4 +312,5 @@ def build_day_problem(
         drivers=drivers,
         breaks=breaks,
         max_day_minutes=max_day_minutes,
+        cold=cold,
     )

@@ -18,6 +18,7 @@ import math
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
+from foodchain.routing.cold import trip_breach
 from foodchain.routing.diagnosis import no_driver, saturated, supply_failure
 from foodchain.routing.problem import RoutingProblem, StopKind, Unserved
 from foodchain.routing.schedule import TripTiming, time_day, within_work_limit
@@ -35,7 +36,8 @@ class _Day:
         self.problem = problem
 
     def _fits(self, v: int, stops: Sequence[int], timing: TripTiming) -> bool:
-        """Whether the timed trip keeps every rule (loads, windows, shift, hub deadlines)."""
+        """Whether the timed trip keeps every rule (loads, windows, shift, hub deadlines,
+        the cold chain's time on board and classes apart)."""
         p = self.problem
         vehicle = p.vehicles[v]
         kg, crates = timing.loaded_kg, timing.loaded_crates
@@ -59,6 +61,9 @@ class _Day:
                 and timing.end > deadline + EPS
             ):
                 return False
+        if p.cold is not None:
+            services = [(begin, leave) for _, begin, leave in timing.stops]
+            return trip_breach(p, stops, timing.start, services, timing.end) is None
         return True
 
     def cost(self, v: int, trips: Sequence[Sequence[int]]) -> float | None:

@@ -12,6 +12,7 @@ import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from foodchain.routing.cold import cold_need, trip_breach, vehicle_too_warm
 from foodchain.routing.problem import HUB, RoutingProblem, StopKind, Unserved, UnservedReason
 from foodchain.routing.schedule import effective_release
 from foodchain.timing import visit_times
@@ -23,10 +24,12 @@ class _Attempt:
     vehicle: int
     blocked_by_release: bool
     message: str
+    blocked_by_cold: bool = False
 
 
 def vehicle_can_visit(problem: RoutingProblem, vehicle: int, stop: int) -> str | None:
-    """None if the vehicle may visit the stop at all (kind, zone, size, range), else why not."""
+    """None if the vehicle may visit the stop at all (kind, zone, cold, size, range), else
+    why not."""
     v = problem.vehicles[vehicle]
     s = problem.stops[stop]
     if v.allowed_site_kinds is not None and s.site_kind not in v.allowed_site_kinds:
@@ -34,6 +37,9 @@ def vehicle_can_visit(problem: RoutingProblem, vehicle: int, stop: int) -> str |
     out_km = problem.km[HUB][stop + 1]
     if v.max_km_from_hub is not None and out_km > v.max_km_from_hub + 1e-9:
         return f"{v.id} stays within {v.max_km_from_hub:g} km of the hub ({out_km:.1f} km)"
+    too_warm = vehicle_too_warm(problem, vehicle, stop)
+    if too_warm is not None:
+        return too_warm
     if s.kg > v.capacity_kg + 1e-9:
         return f"{v.id} carries {v.capacity_kg:g} kg (needs {s.kg:g})"
     if s.crates > v.capacity_crates + 1e-9:
@@ -45,9 +51,14 @@ def vehicle_can_visit(problem: RoutingProblem, vehicle: int, stop: int) -> str |
 
 
 def single_trip_timing(
-    problem: RoutingProblem, vehicle: int, stop: int, use_release: bool = True
+    problem: RoutingProblem,
+    vehicle: int,
+    stop: int,
+    use_release: bool = True,
+    use_cold: bool = True,
 ) -> str | None:
-    """None if the vehicle can serve the stop on a trip of its own within all times."""
+    """None if the vehicle can serve the stop on a trip of its own within all times (the
+    cold chain's time on board too, unless ``use_cold`` is False)."""
     v = problem.vehicles[vehicle]
     s = problem.stops[stop]
     loaded = s.kg if s.kind is StopKind.DELIVERY else 0.0
@@ -81,7 +92,11 @@ def single_trip_timing(
         )
     if s.kind is StopKind.PICKUP and s.hub_deadline is not None and end > s.hub_deadline + 1e-6:
         return f"{v.id} would unload at the hub at {clock(end)}, after {clock(s.hub_deadline)}"
-    return None
+    if not use_cold or problem.cold is None:
+        return None
+    # leaving later saves the wait: the goods are loaded that much later
+    breach = trip_breach(problem, [stop], start + begin - arrival, [(begin, leave)], end)
+    return None if breach is None else f"with {v.id}, {breach}"
 
 
 def _within_zone(problem: RoutingProblem, vehicle: int, out_km: float) -> bool:
@@ -115,6 +130,16 @@ def diagnose(problem: RoutingProblem, stop: int) -> Unserved | None:
             f"{name} is {out_km:.1f} km from the hub, outside the zone of every vehicle "
             "allowed there",
         )
+    cold_ok = [i for i in zone_ok if vehicle_too_warm(problem, i, stop) is None]
+    if not cold_ok:
+        warm = ", ".join(problem.vehicles[i].id for i in zone_ok)
+        return Unserved(
+            stop,
+            UnservedReason.COLD_CHAIN,
+            f"{name}: its {cold_need(problem, stop)}, and none of those allowed there is "
+            f"({warm}); give one that body (vehicles[].cold) or change settings.cold_chain",
+        )
+    zone_ok = cold_ok
     size_ok = [
         i
         for i in zone_ok
@@ -146,7 +171,16 @@ def diagnose(problem: RoutingProblem, stop: int) -> Unserved | None:
         if why is None:
             return None
         blocked = single_trip_timing(problem, i, stop, use_release=False) is None
-        attempts.append(_Attempt(i, blocked, why))
+        warm_ok = single_trip_timing(problem, i, stop, use_cold=False) is None
+        attempts.append(_Attempt(i, blocked, why, warm_ok))
+    cold = [a for a in attempts if a.blocked_by_cold]
+    if cold and len(cold) == len(attempts):
+        return Unserved(
+            stop,
+            UnservedReason.COLD_CHAIN,
+            f"{name}: its goods cannot keep the cold chain even on a trip of their own: "
+            f"{cold[0].message} (settings.cold_chain)",
+        )
     if any(a.blocked_by_release for a in attempts):
         first = next(a for a in attempts if a.blocked_by_release)
         return Unserved(
@@ -206,7 +240,8 @@ def no_driver(problem: RoutingProblem, stop: int, used: Collection[int]) -> Unse
 
 
 def allowed_vehicles(problem: RoutingProblem, stop: int) -> list[int]:
-    """Vehicles that could serve the stop on a trip of its own (kind, zone, size, times)."""
+    """Vehicles that could serve the stop on a trip of its own (kind, zone, cold, size,
+    times)."""
     return [
         v
         for v in range(len(problem.vehicles))

@@ -12,6 +12,10 @@ links the load and time dimensions through a few linear constraints per slot.
 Drivers: the first slots of the vehicles that leave the hub are at most the day's drivers.
 Breaks: a 0-1 variable per later slot puts the driver's break before it (the slot loads that
 much later), and linear constraints keep every stretch of work within the rule's.
+Cold chain (``routing.cold``): vehicles too warm for a stop are barred from it (``allowed``);
+two auxiliary dimensions bound when a slot may start loading (``cold_loading``) and must have
+unloaded (``cold_unloading``) so that no goods stay on board beyond their class's time; stops
+of classes kept apart never share a slot.
 
 Integers: travel and service times are rounded *up*, capacities down (``integers``), so
 whatever the solver accepts is feasible in exact arithmetic; costs are rounded to the
@@ -27,6 +31,7 @@ from typing import Any
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 
+from foodchain.routing.cold import on_board_limit
 from foodchain.routing.integers import (
     COST_UNITS_PER_EURO,
     DISTANCE_UNITS_PER_KM,
@@ -79,6 +84,7 @@ class Model:
         self._distance()
         self._costs()
         self._hub_links()
+        self._cold()
         self._drivers()
         self._visits(allowed, options)
 
@@ -295,6 +301,8 @@ class Model:
                 deadline_dim.CumulVar(self.index(s)).SetMin(floor)
 
         pause = self._pauses()
+        self._handling: list[tuple[Any, Any]] = []
+        """Per slot: loading and unloading time, in time units x ``den``."""
         work: dict[int, list[tuple[Any, Any, Any]]] = {}
         for k, (v, t) in enumerate(self.slots):
             start = self.time.CumulVar(routing.Start(k))
@@ -308,6 +316,7 @@ class Model:
             unloading: Any = 0
             if num and not isinstance(self.picked_kg[k], int):
                 unloading = self.picked_kg[k] * num
+            self._handling.append((loading, unloading))
             shift = p.vehicles[v].shift
             if t == 0:
                 if not isinstance(loading, int):
@@ -341,6 +350,61 @@ class Model:
                 first = slots[0][0]
                 for _, finish, active in slots:
                     solver.Add(finish - first <= limit + big * (1 - active))
+
+    def _cold(self) -> None:
+        """No goods on board beyond their class's time, and classes kept apart on separate
+        slots. As ``release`` and ``deadline``, each bound travels along the slot in a
+        dimension with slack (so it only rises from start to end) counted down from the
+        horizon: ``cold_loading`` at the start is at most horizon minus the latest end of
+        service of a delivery less its limit, loading starting no earlier; ``cold_unloading``
+        at the end at least horizon minus the earliest pickup's start plus its limit,
+        unloading done by then."""
+        p = self.problem
+        if p.cold is None:
+            return
+        routing, solver, time = self.routing, self.solver, self.time
+        den, horizon = 100 * LOAD_UNITS, self.horizon
+        limits = {s: on_board_limit(p, s) for s in self.stop_of_node}
+        for kind, name in (
+            (StopKind.DELIVERY, "cold_loading"),
+            (StopKind.PICKUP, "cold_unloading"),
+        ):
+            bounded = {
+                s: down(limit, TIME_UNITS_PER_MINUTE)
+                for s, limit in limits.items()
+                if limit is not None and p.stops[s].kind is kind
+            }
+            if not bounded:
+                continue
+            routing.AddConstantDimensionWithSlack(0, horizon, horizon, False, name)
+            dim = routing.GetDimensionOrDie(name)
+            for s, limit in bounded.items():
+                at, served = dim.CumulVar(self.index(s)), time.CumulVar(self.index(s))
+                if kind is StopKind.DELIVERY:
+                    service = up(p.stops[s].service_minutes, TIME_UNITS_PER_MINUTE)
+                    solver.Add(at + served <= horizon - service + limit)
+                else:
+                    solver.Add(at + served >= horizon - limit)
+            for k in range(len(self.slots)):
+                loading, unloading = self._handling[k]
+                if kind is StopKind.DELIVERY:
+                    start = time.CumulVar(routing.Start(k))
+                    bound = dim.CumulVar(routing.Start(k))
+                    solver.Add(start * den - loading >= (horizon - bound) * den)
+                else:
+                    end = time.CumulVar(routing.End(k))
+                    bound = dim.CumulVar(routing.End(k))
+                    solver.Add(end * den + unloading <= (horizon - bound) * den)
+        for pair in p.cold.incompatible:
+            first, second = sorted(pair)
+            left = [s for s in self.stop_of_node if first in p.stops[s].classes]
+            right = [s for s in self.stop_of_node if second in p.stops[s].classes]
+            for a in left:
+                trip = routing.VehicleVar(self.index(a))
+                for b in right:
+                    other = routing.VehicleVar(self.index(b))
+                    if a != b:
+                        solver.Add((trip != other) + (trip == -1) >= 1)
 
     def _rule_minutes(self) -> float:
         rule = self.problem.breaks

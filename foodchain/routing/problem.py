@@ -12,7 +12,7 @@ A result is data, never an exception: unserved mandatory stops carry the reason 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -38,9 +38,63 @@ class UnservedReason(StrEnum):
     """A trip of its own would serve it, but the searches found no room for it in their time
     (not a proof that the fleet is full: more time or a vehicle may serve it)."""
     OPTIONAL_DROPPED = "optional_dropped"
+    COLD_CHAIN = "cold_chain"
+    """Its goods need cold (an insulated or refrigerated vehicle, a time on board at most, or
+    classes kept apart) and no vehicle allowed there keeps it on a trip of its own."""
     NO_DRIVER = "no_driver"
     """Every driver of the day drives another vehicle: a vehicle able to serve the stop
     stays at the hub for want of a driver."""
+
+
+class ColdKind(StrEnum):
+    """How a vehicle's body keeps goods cool; each kind does what the ones before it do."""
+
+    NONE = "none"
+    INSULATED = "insulated"
+    """An isothermal body (or a bike's insulated box): keeps cold, has no cooling unit."""
+    REFRIGERATED = "refrigerated"
+    """A body with its own cooling unit."""
+
+    @property
+    def level(self) -> int:
+        return list(ColdKind).index(self)
+
+
+@dataclass(frozen=True)
+class ColdRules:
+    """The cold chain of a day (``settings.cold_chain`` in its months): what the goods of
+    each temperature class need. Classes not named need nothing."""
+
+    needs: Mapping[str, ColdKind] = field(default_factory=dict)
+    """Class -> the least cold kind of vehicle that may carry it."""
+    max_minutes_on_board: Mapping[str, float] = field(default_factory=dict)
+    """Class -> longest time on board: a delivery's goods from the start of loading at the
+    hub to the end of its service, a pickup's from the start of its service to the end of
+    unloading at the hub."""
+    incompatible: frozenset[frozenset[str]] = frozenset()
+    """Pairs of classes never carried on one trip."""
+
+    def need(self, classes: Collection[str]) -> ColdKind:
+        """The cold kind a load of these classes needs."""
+        return max(
+            (self.needs.get(c, ColdKind.NONE) for c in classes),
+            key=lambda kind: kind.level,
+            default=ColdKind.NONE,
+        )
+
+    def limit(self, classes: Collection[str]) -> float | None:
+        """The longest time on board of a load of these classes; None: no limit."""
+        limits = [self.max_minutes_on_board[c] for c in classes if c in self.max_minutes_on_board]
+        return min(limits) if limits else None
+
+    def clash(self, classes: Collection[str]) -> tuple[str, str] | None:
+        """Two of these classes that may not travel together, or None."""
+        present = set(classes)
+        for pair in sorted(self.incompatible, key=sorted):
+            if pair <= present:
+                first, second = sorted(pair)
+                return first, second
+        return None
 
 
 @dataclass(frozen=True)
@@ -66,6 +120,8 @@ class Stop:
     supplied_by: tuple[int, ...] = ()
     """Pickup stops whose goods this delivery carries: it leaves the hub after they arrive."""
     label: str = ""
+    classes: frozenset[str] = frozenset()
+    """Temperature classes of its goods (``RoutingProblem.cold`` says what they need)."""
 
     def __post_init__(self) -> None:
         if self.kg < 0 or self.crates < 0:
@@ -94,6 +150,7 @@ class Vehicle:
     max_trips: int = 1
     profile: int = 0
     """Index of the travel-time matrix this vehicle uses (vehicles of one speed share one)."""
+    cold: ColdKind = ColdKind.NONE
 
     def __post_init__(self) -> None:
         if self.max_trips < 1:
@@ -147,6 +204,9 @@ class RoutingProblem:
     """A driver's day at most: from the first trip's loading to the last one's unloading,
     waits and breaks included (a vehicle's shift is when it may be out; its driver's day is
     this long within it); None: the shift only."""
+    cold: ColdRules | None = None
+    """The cold chain that day (classes needing cold, time on board, classes kept apart);
+    None: none that day (outside its months)."""
 
     def __post_init__(self) -> None:
         if self.drivers is not None and self.drivers < 0:

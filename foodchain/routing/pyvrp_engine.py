@@ -18,8 +18,11 @@ and a pickup's hub deadline becomes the latest start of its service that would s
 it if it were the trip's last stop. A driver's longest day and legal break are not in the
 model: its rounds are timed with them and verified, then repaired (``shift_duration`` with
 reload depots made PyVRP 0.14's local search loop without end on a Lensois Thursday,
-2027-W26, a 1 s search still running after 100 s). Integers: times rounded up, windows
-inwards, capacities down.
+2027-W26, a 1 s search still running after 100 s). The cold chain: a vehicle too warm for a
+stop's goods cannot reach it (its profile, as the bikes' zone); the goods' time on board and
+classes kept apart are not in the model (PyVRP has no per-client duration bound nor client
+exclusions on a route): its rounds are verified and repaired. Integers: times rounded up,
+windows inwards, capacities down.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+from foodchain.routing.cold import trip_breach
 from foodchain.routing.diagnosis import vehicle_can_visit
 from foodchain.routing.problem import RoutingProblem, RoutingResult, StopKind, Trip
 
@@ -137,4 +138,8 @@ def _trip_violations(
         clock, here = visit.departure, visit.stop + 1
     if trip.back < clock + problem.travel_minutes(trip.vehicle, here, 0) - EPS:
         errors.append(f"{where}: back at the hub faster than the road allows")
+    services = [(visit.start, visit.departure) for visit in trip.visits]
+    breach = trip_breach(problem, trip.stops, trip.start, services, trip.end)
+    if breach is not None:
+        errors.append(f"{where}: {breach}")
     return errors
