@@ -32,10 +32,9 @@ class AllocationParameters:
     """... plus this share of it."""
     min_kg_per_product: float = 0.2
     """Least kg of a product (sold by weight) worth putting in a basket."""
-    basket_fill_steps: int = 8
-    """Bisection steps on the share of baskets filled when supply cannot fill them all."""
     probe_time_limit_s: float = 2.0
-    """Per feasibility probe of that search; a probe undecided by then counts as 'no'."""
+    """Per feasibility probe of the search for the most baskets each size can fill on each
+    day when supply cannot fill them all; a probe undecided by then counts as 'no'."""
     weight_time_limit_s: float = 5.0
     """For each basket objective (the € bought in, the weights) once a probe has found that
     the baskets can be filled under a rung's rules, or the share the search fills: the
