@@ -92,12 +92,14 @@ def most_filled(
     """The most baskets of each size and day that can be filled: each group raised in turn,
     the most baskets due first, to the most it can take with the groups before it kept
     (what ``fits`` is downward closed, so a later group never reopens an earlier one: each
-    ends at a per-delivery maximum). ``due`` itself is known not to fit.
+    ends at a per-delivery maximum). The count is searched to the basket below 100 baskets
+    a day, and within 1% above (a regional day of 900 baskets: 7 probes instead of 10).
+    ``due`` itself is known not to fit.
 
     Not a share of every group alike: one size holds one composition all week, so a few
     baskets on a day little produce reaches tie the whole size to that day's products
     (2027-W20 without the wholesaler: 4 small baskets on Tuesday held the small size to
-    50 of 123 on Thursday and Friday; shares raised alike filled 272 of 402, this 344)."""
+    50 of 123 on Thursday and Friday; shares raised alike filled 272 of 402, this 345)."""
     filled = dict.fromkeys(due, 0)
     for group in sorted(due, key=lambda g: (-due[g], g)):
         filled[group] = _raised(filled, group, due[group], fits)
@@ -108,12 +110,12 @@ def _raised(
     filled: dict[Group, int], group: Group, most: int, fits: Callable[[dict[Group, int]], bool]
 ) -> int:
     """The most baskets ``group`` can take, from ``filled[group]`` (which fits) to ``most``,
-    the other groups kept: ``most`` first, then by bisection."""
-    least = filled[group]
+    the other groups kept: ``most`` first, then by bisection (to within 1% of ``most``)."""
+    least, slack = filled[group], most // 100
     if least < most and fits({**filled, group: most}):
         return most
     most -= 1
-    while least < most:
+    while most - least > slack:
         trial = (least + most + 1) // 2
         if fits({**filled, group: trial}):
             least = trial
@@ -219,8 +221,8 @@ def _solve(
 
     # Tier 2: baskets. Fill them all if the rules allow; else all of them under the short
     # week's rules (lighter, caps raised: every subscriber gets a basket before any gets
-    # none); else the largest share of each size under those (a uniform share by bisection,
-    # then each size raised on its own); then the weights. The search runs on the produce
+    # none); else the most baskets each size can take on each day under those (each day
+    # raised in turn, see most_filled); then the weights. The search runs on the produce
     # tier 1 leaves (see leftover_builder) unless asked to re-route the canteens' flows too.
     search = builder if params.reroute_canteens_in_tier2 else leftover_builder(builder, values)
     relaxed = buying = False
