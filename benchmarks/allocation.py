@@ -6,8 +6,8 @@
 Each instance runs in a fresh process so that its peak memory (max RSS) is its own. Sizes
 are FARMSxRELAYSxCANTEENS; a synthetic region draws farms, offers, menus and baskets on the
 Lensois catalogue with a fixed seed. Prints a table, writes JSON. ``--compare REV`` runs each
-instance with git revision REV's code and data too (its own benchmark script, from a copy
-made by ``git archive``), right before this checkout's, so that both see the same load.
+instance with git revision REV's code and data too (a copy made by ``git archive``, measured
+by this script), right before this checkout's, so that both see the same load.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -192,6 +193,7 @@ def _measure(kind: str, name: str, lp_solver: str, queue: Any) -> None:
             if problem.policy.chains
             else "usual",
             "bought_kg": round(result.bought_kg, 1),
+            "bought_eur": round(result.bought_eur, 2),
             "unsold_kg": round(result.unsold_kg, 1),
             "fairness": round(result.fairness_overall, 4),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -210,8 +212,8 @@ def run(kind: str, name: str, lp_solver: str) -> dict[str, Any]:
 
 
 def run_revision(folder: Path, kind: str, name: str, lp_solver: str) -> dict[str, Any]:
-    """One instance measured by another revision's own benchmark script, in a fresh process
-    that imports that revision's code (``folder``, a copy of it)."""
+    """One instance of another revision's code (``folder``, a copy of it, with this benchmark
+    script), in a fresh process."""
     out = folder / "row.json"
     which = ["--weeks", name, "--sizes"] if kind == "lensois" else ["--weeks", "--sizes", name]
     options = [*which, "--lp-solver", lp_solver, "--json", str(out)]
@@ -249,6 +251,8 @@ def main() -> None:
                 ["git", "archive", args.compare], cwd=ROOT, capture_output=True, check=True
             )
             subprocess.run(["tar", "-x", "-C", str(other)], input=archive.stdout, check=True)
+            for script in ("allocation.py", "table.py"):  # both measured by this script
+                shutil.copy(ROOT / "benchmarks" / script, other / "benchmarks" / script)
         for kind, name in instances:
             if args.compare:
                 row = run_revision(other, kind, name, args.lp_solver)

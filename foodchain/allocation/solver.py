@@ -407,13 +407,15 @@ def _solve(
     if pool and final is not None and not builder.egalim_certified(model):
         return tiers
     kept.append(next(t for t in reversed(tiers) if t.name.startswith("baskets")))
+    if buying:  # the € bought is a tier of its own: cut short, the plan may buy more
+        kept += [t for t in tiers if t.name.endswith(": bought in")][-1:]
     return dataclasses.replace(
         builder.solution(final, counts),
         relaxed=relaxed,
         nested=nested,
         tiers=tuple(tiers),
         status="optimal"
-        if all(t.status == "optimal" for t in kept) and len(kept) == 5
+        if all(t.status == "optimal" for t in kept) and len(kept) == 5 + buying
         else "feasible",
         variables=model.n,
         constraints=model.m,
