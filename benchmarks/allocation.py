@@ -1,19 +1,27 @@
 """Allocation speed and quality: the Lensois weeks and synthetic regions of growing size.
 
     python -m benchmarks.allocation [--weeks 2026-W49 ...] [--sizes 50x100x100 ...]
-                                    [--lp-solver GLOP] [--json OUT.json]
+                                    [--lp-solver GLOP] [--compare REV] [--json OUT.json]
 
 Each instance runs in a fresh process so that its peak memory (max RSS) is its own. Sizes
 are FARMSxRELAYSxCANTEENS; a synthetic region draws farms, offers, menus and baskets on the
-Lensois catalogue with a fixed seed. Prints a table, writes JSON.
+Lensois catalogue with a fixed seed. Prints a table, writes JSON. ``--compare REV`` runs each
+instance with git revision REV's code and data too (a copy made by ``git archive``, measured
+by this script), right before this checkout's, so that both see the same load.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
+import os
 import random
 import resource
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -185,6 +193,7 @@ def _measure(kind: str, name: str, lp_solver: str, queue: Any) -> None:
             if problem.policy.chains
             else "usual",
             "bought_kg": round(result.bought_kg, 1),
+            "bought_eur": round(result.bought_eur, 2),
             "unsold_kg": round(result.unsold_kg, 1),
             "fairness": round(result.fairness_overall, 4),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -202,6 +211,23 @@ def run(kind: str, name: str, lp_solver: str) -> dict[str, Any]:
     return row
 
 
+def run_revision(folder: Path, kind: str, name: str, lp_solver: str) -> dict[str, Any]:
+    """One instance of another revision's code (``folder``, a copy of it, with this benchmark
+    script), in a fresh process."""
+    out = folder / "row.json"
+    which = ["--weeks", name, "--sizes"] if kind == "lensois" else ["--weeks", "--sizes", name]
+    options = [*which, "--lp-solver", lp_solver, "--json", str(out)]
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.allocation", *options],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(folder)},
+        capture_output=True,
+        check=True,
+    )
+    row: dict[str, Any] = json.loads(out.read_text())[0]
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -209,14 +235,30 @@ def main() -> None:
     )
     parser.add_argument("--sizes", nargs="*", default=SIZES)
     parser.add_argument("--lp-solver", default="GLOP")
+    parser.add_argument("--compare", help="git revision to measure side by side")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.weeks == ["all"]:
         from foodchain.weeks import Week, iter_weeks
 
         args.weeks = [str(w) for w in iter_weeks(Week(2026, 45), Week(2027, 26))]
-    rows = [run("lensois", w, args.lp_solver) for w in args.weeks]
-    rows += [run("synthetic", s, args.lp_solver) for s in args.sizes]
+    instances = [("lensois", w) for w in args.weeks] + [("synthetic", s) for s in args.sizes]
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        other = Path(scratch)
+        if args.compare:
+            archive = subprocess.run(
+                ["git", "archive", args.compare], cwd=ROOT, capture_output=True, check=True
+            )
+            subprocess.run(["tar", "-x", "-C", str(other)], input=archive.stdout, check=True)
+            for script in ("allocation.py", "table.py"):  # both measured by this script
+                shutil.copy(ROOT / "benchmarks" / script, other / "benchmarks" / script)
+        for kind, name in instances:
+            if args.compare:
+                row = run_revision(other, kind, name, args.lp_solver)
+                rows.append({"version": args.compare, **row})
+            row = run(kind, name, args.lp_solver)
+            rows.append({"version": "this checkout", **row} if args.compare else row)
     publish(rows, args.json)
 
 

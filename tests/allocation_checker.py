@@ -288,7 +288,143 @@ def _check_baskets(problem, result, supply) -> list[str]:
     unfilled = sum(due.values()) - sum(filled.values())
     if unfilled and policy.can_relax and not result.relaxed:
         errors.append(f"{unfilled} baskets left unfilled before the short week's rules were tried")
+    errors += _check_one_more(problem, result, supply, composition, filled, due)
     return errors
+
+
+def _check_one_more(problem, result, supply, composition, filled, due) -> list[str]:
+    """A size left short on a day is at its most: the produce nobody took (unsold, sent to a
+    shop, or not bought in) that reaches that day fresh cannot make one more basket of the
+    size's composition. Else a delivery was held back by another (a share of every day alike,
+    dragged down by a day little produce reaches)."""
+    errors = []
+    taken: dict[tuple[str, str], float] = defaultdict(float)
+    for f in result.flows:
+        if f.purpose != "shop":  # a shop takes only what baskets leave
+            taken[(f.farm_id, f.product_id)] += f.kg
+    short: dict[tuple[str, dt.date], int] = defaultdict(int)
+    for (type_id, _relay, day), n in due.items():
+        short[(type_id, day)] += n - filled.get((type_id, _relay, day), 0)
+    for (type_id, day), missing in sorted(short.items()):
+        items = composition.get(type_id)
+        if missing <= 0 or not items:
+            continue
+        weekday = day.weekday()
+        spec = problem.basket_types[type_id]
+        leaves = min(
+            d.leave_by
+            for d in problem.basket_deliveries
+            if d.basket_type_id == type_id and d.day == weekday and d.baskets > 0
+        )
+        left: dict[str, float] = defaultdict(float)
+        for key, s in supply.items():
+            if s.product_id not in items or (spec.organic_only and s.status.value != "organic"):
+                continue
+            shelf = problem.products[s.product_id].shelf_life_days
+            fresh = any(
+                (a < weekday or (a == weekday and (not s.at_hub or s.at_hub[a] <= leaves)))
+                and weekday - a < shelf
+                for a in s.days
+            )
+            if fresh:
+                left[s.product_id] += max(0.0, s.kg - taken[key])
+        if all(left[p] >= kg - TOL for p, kg in items.items()):
+            errors.append(
+                f"'{type_id}' on {day}: {missing} baskets unfilled while the produce left that "
+                f"reaches that day fresh makes one more ({', '.join(sorted(items))})"
+            )
+        elif _one_more_by_lp(problem, result, supply, items, type_id, day, filled):
+            errors.append(
+                f"'{type_id}' on {day}: {missing} baskets unfilled while the same products, "
+                "weighed otherwise within the rules, make one more"
+            )
+    return errors
+
+
+def _one_more_by_lp(problem, result, supply, items, type_id, day, filled) -> bool:
+    """Whether one more basket of ``type_id`` on ``day`` fits with the same products in other
+    kg (an LP of this checker's own, scipy's linprog: the size's kg per basket and its flows
+    on each of its days; other destinations' flows kept). Only where the LP is exact: no
+    product in steps or whole units, sizes not nested."""
+    from scipy.optimize import linprog
+
+    policy = problem.policy
+    products = sorted(items)
+    if result.nested or any(problem.products[p].unit_kg or policy.step_kg.get(p) for p in products):
+        return False
+    spec = problem.basket_types[type_id]
+    floor, caps_by = (policy.floor, policy.caps_relaxed_by) if result.relaxed else (1.0, 0.0)
+    baskets: dict[int, int] = defaultdict(int)
+    for (t, _relay, date), n in filled.items():
+        if t == type_id:
+            baskets[date.weekday()] += n
+    baskets[day.weekday()] += 1
+    others: dict[tuple[str, str], float] = defaultdict(float)
+    for f in result.flows:
+        if f.purpose == "canteen" or (f.purpose == "basket" and f.item_id != type_id):
+            others[(f.farm_id, f.product_id)] += f.kg
+    leaves = {
+        d: min(
+            x.leave_by
+            for x in problem.basket_deliveries
+            if x.basket_type_id == type_id and x.day == d and x.baskets > 0
+        )
+        for d in baskets
+    }
+    keys = [k for k, s in supply.items() if s.product_id in items]
+    if spec.organic_only:
+        keys = [k for k in keys if supply[k].status.value == "organic"]
+    arcs = []  # (supply key, day) pairs that reach the day fresh
+    for key in keys:
+        s = supply[key]
+        shelf = problem.products[s.product_id].shelf_life_days
+        for d in baskets:
+            if any(
+                (a < d or (a == d and (not s.at_hub or s.at_hub[a] <= leaves[d]))) and d - a < shelf
+                for a in s.days
+            ):
+                arcs.append((key, d))
+    n_z = len(products)
+    n = n_z + len(arcs)
+    eq_rows, eq_rhs, up_rows, up_rhs = [], [], [], []
+    for j, p in enumerate(products):  # flows of p on day d = baskets that day x kg of p
+        for d, count in baskets.items():
+            row = [0.0] * n
+            row[j] = -float(count)
+            for a, (key, dd) in enumerate(arcs):
+                if dd == d and key[1] == p:
+                    row[n_z + a] = 1.0
+            eq_rows.append(row)
+            eq_rhs.append(0.0)
+    for key in keys:  # what is left of each offer
+        row = [0.0] * n
+        for a, (k, _d) in enumerate(arcs):
+            if k == key:
+                row[n_z + a] = 1.0
+        up_rows.append(row)
+        up_rhs.append(supply[key].kg - others[key])
+    weight = [1.0] * n_z + [0.0] * len(arcs)
+    up_rows += [[-x for x in weight], weight]
+    up_rhs += [-spec.min_kg * floor, spec.max_kg]
+    price = _selling_prices(problem)
+    value = [price[p] for p in products] + [0.0] * len(arcs)
+    up_rows += [[-x for x in value], value]
+    up_rhs += [-spec.value_min * floor, spec.value_max if spec.value_max < math.inf else 1e9]
+    for j, p in enumerate(products):  # product and family caps
+        cap = min(1.0, spec.max_share.get(p, 1.0) + caps_by)
+        row = [-cap * x for x in weight]
+        row[j] += 1.0
+        up_rows.append(row)
+        up_rhs.append(0.0)
+    for family, cap in spec.family_caps.items():
+        inside = [1.0 if problem.products[p].family == family else 0.0 for p in products]
+        row = [inside[j] - min(1.0, cap + caps_by) if j < n_z else 0.0 for j in range(n)]
+        up_rows.append(row)
+        up_rhs.append(0.0)
+    least = 0.2  # kg of a product worth a basket (AllocationParameters.min_kg_per_product)
+    bounds = [(least, None)] * n_z + [(0.0, None)] * len(arcs)
+    found = linprog([0.0] * n, A_ub=up_rows, b_ub=up_rhs, A_eq=eq_rows, b_eq=eq_rhs, bounds=bounds)
+    return bool(found.status == 0)
 
 
 def _selling_prices(problem) -> dict[str, float]:

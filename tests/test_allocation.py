@@ -139,6 +139,10 @@ def test_hunger_gap_fills_every_basket_lighter_then_buys_in(lensois):
     basket_short = [s for s in short.shortfalls if s.baskets]
     assert sum(s.baskets for s in basket_short) == short.baskets_due - short.baskets_filled
     assert all("not filled" in s.reason and "20% lighter" in s.reason for s in basket_short)
+    # Tuesday (no Monday pickup on Whit Monday) holds few products: its baskets no longer
+    # hold back Thursday's and Friday's (a share of each size alike filled 38 of 402).
+    assert short.baskets_filled > 300
+    assert {s.day.weekday() for s in basket_short} >= {1}
 
 
 # --------------------------------------------------------------------------- random instances
@@ -450,6 +454,56 @@ def test_a_wholesaler_fills_what_the_farms_cannot_at_least_cost():
     assert bought == pytest.approx({"apple": 4.0})
     assert result.bought_eur == pytest.approx(12.0)
     assert "bought in from wholesaler" in result.notes[-1]
+
+
+def test_a_day_no_produce_reaches_does_not_hold_back_the_others():
+    """Hand-checked: baskets of exactly 2 kg (2 products, ≤ 60% each), 10 due on Tuesday at
+    relay A and 12 on Thursday at relay B; 8 kg of carrots and 12 kg of apples, picked up
+    on Wednesday. Nothing reaches Tuesday: A gets none. Thursday's baskets take at least
+    0.8 kg of carrots each (apples ≤ 1.2 kg): 8 kg fill 10 of B's 12. A share of the size
+    alike on both days filled 1 basket (any share giving A one basket does not fit)."""
+    spec = BasketSpec("small", 2.0, 2.0, 2, 2, {"carrot": 0.6, "apple": 0.6}, {}, False)
+    supplies = (
+        Supply("farm_a", "carrot", 8.0, 2.0, OrganicStatus.ORGANIC, (2,), 5.0),
+        Supply("farm_a", "apple", 12.0, 2.0, OrganicStatus.ORGANIC, (2,), 5.0),
+    )
+    problem = AllocationProblem(
+        Week(2026, 49),
+        supplies,
+        PRODUCTS,
+        (),
+        {},
+        {"small": spec},
+        (BasketDelivery("small", "relay_a", 1, 10), BasketDelivery("small", "relay_b", 3, 12)),
+        (),
+        names={"relay_a": "Point A", "relay_b": "Point B"},
+    )
+    result = allocate(problem)
+    assert check_allocation(problem, result) == []
+    assert {f.relay_point_id: f.filled for f in result.fills} == {"relay_a": 0, "relay_b": 10}
+    composition = {b.product_id: b.kg_per_basket for b in result.baskets}
+    assert composition == pytest.approx({"carrot": 0.8, "apple": 1.2})
+    reasons = {s.destination_id: s.reason for s in result.shortfalls if s.baskets}
+    assert "fills only 0 of the 10 'small' baskets of Tuesday" in reasons["relay_a"]
+    assert "fills only 10 of the 12 'small' baskets of Thursday" in reasons["relay_b"]
+
+
+def test_most_filled_raises_each_day_to_its_most_the_largest_first():
+    """Hand-checked on an oracle without a solver: Thursday (10 due) and Tuesday (5 due)
+    share 14 kg, a Tuesday basket taking 2 kg and a Thursday one 1 kg; Thursday first (more
+    due): all 10, then Tuesday the 2 that the 4 kg left make. Neither can take one more."""
+    from foodchain.allocation.solver import most_filled
+
+    thu, tue = ("small", 3), ("small", 1)
+    asked = []
+
+    def fits(filled):
+        asked.append(dict(filled))
+        return filled[thu] + 2 * filled[tue] <= 14
+
+    assert most_filled({thu: 10, tue: 5}, fits) == {thu: 10, tue: 2}
+    assert asked[0] == {thu: 10, tue: 0}  # the whole day first, then by bisection
+    assert len(asked) <= 1 + 1 + 3
 
 
 def test_allocate_command_prints_the_summary_and_writes_the_files(cli, tmp_path):

@@ -458,9 +458,7 @@ class Builder:
 
     # ---------------------------------------------------------------- reading the solution
 
-    def solution(
-        self, values: FloatArray, counts: dict[tuple[str, str, int], int], shares: dict[str, float]
-    ) -> Solution:
+    def solution(self, values: FloatArray, counts: dict[tuple[str, str, int], int]) -> Solution:
         def clean(x: FloatArray) -> FloatArray:
             return np.where(x > 1e-7, x, 0.0)
 
@@ -492,5 +490,4 @@ class Builder:
             short_kg=clean(values[self.short_cols]),
             composition=composition,
             baskets_filled=dict(counts),
-            fill_share=shares,
         )

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from foodchain.allocation.problem import AllocationProblem, CanteenNeed, Supply
+from foodchain.allocation.problem import AllocationProblem, BasketDelivery, CanteenNeed, Supply
 from foodchain.allocation.result import Shortfall, Surplus
 from foodchain.allocation.solution import Solution
 from foodchain.weeks import WEEKDAYS
@@ -77,7 +77,7 @@ def explain_shortfalls(problem: AllocationProblem, solution: Solution) -> list[S
                     d.basket_type_id,
                     problem.date(d.day),
                     missing * spec.min_kg,
-                    _basket_reason(problem, solution, d.basket_type_id, missing, d.baskets),
+                    _basket_reason(problem, solution, d, missing),
                     baskets=missing,
                 )
             )
@@ -138,8 +138,9 @@ def _sold_to(
 
 
 def _basket_reason(
-    problem: AllocationProblem, solution: Solution, type_id: str, missing: int, due: int
+    problem: AllocationProblem, solution: Solution, delivery: BasketDelivery, missing: int
 ) -> str:
+    type_id, day = delivery.basket_type_id, delivery.day
     spec = problem.basket_types[type_id]
     t = solution.basket_type_ids.index(type_id)
     usable = {
@@ -147,18 +148,23 @@ def _basket_reason(
         for i, target in zip(solution.basket_arcs.supply, solution.basket_arcs.target, strict=True)
         if target == t
     }
-    head = f"{missing} of {due} '{type_id}' baskets not filled"
+    head = f"{missing} of {delivery.baskets} '{type_id}' baskets not filled"
     if len(usable) < spec.min_products:
         kind = "organic " if spec.organic_only else ""
         return (
             f"{head}: only {len(usable)} {kind}products can be delivered fresh that day, "
             f"the size needs {spec.min_products}"
         )
+    due = filled = 0
+    for d in problem.basket_deliveries:
+        if d.basket_type_id == type_id and d.day == day:
+            due += d.baskets
+            filled += solution.baskets_filled.get((type_id, d.relay_point_id, day), 0)
     lighter = f" even {1 - problem.policy.floor:.0%} lighter" if problem.policy.can_relax else ""
     return (
-        f"{head}: after the canteens, the produce left fills only "
-        f"{solution.fill_share[type_id]:.0%} of the baskets within "
-        f"{spec.min_kg:g}-{spec.max_kg:g} kg{lighter} and the variety rules "
+        f"{head}: after the canteens, the produce left fills only {filled} of the {due} "
+        f"'{type_id}' baskets of {_DAY_NAMES[day]} within {spec.min_kg:g}-{spec.max_kg:g} kg"
+        f"{lighter} and the variety rules, with one composition for the size all week "
         "(taken by a higher priority: canteens)"
     )
 

@@ -32,16 +32,15 @@ class AllocationParameters:
     """... plus this share of it."""
     min_kg_per_product: float = 0.2
     """Least kg of a product (sold by weight) worth putting in a basket."""
-    basket_fill_steps: int = 8
-    """Bisection steps on the share of baskets filled when supply cannot fill them all."""
     probe_time_limit_s: float = 2.0
-    """Per feasibility probe of that search; a probe undecided by then counts as 'no'."""
+    """Per feasibility probe of the search for the most baskets each size can fill on each
+    day when supply cannot fill them all; a probe undecided by then counts as 'no'."""
     weight_time_limit_s: float = 5.0
-    """For each basket objective (the € bought in, the weights) once a probe has found that
-    the baskets can be filled under a rung's rules, or the share the search fills: the
-    probe's solution is the start, the best found by then is kept (the gap is in the tier's
-    bound). Nested or value-banded weeks can take 20 s to prove a weight optimum a few kg
-    better (benchmarks/README.md)."""
+    """For each basket objective (the weights once a probe has found that the baskets can be
+    filled under a rung's rules, or the baskets the search fills; the € bought in at once):
+    the probe's solution is the start, the best found by then is kept (the gap is in the
+    tier's bound, and the result is then 'feasible'). Nested or value-banded weeks can take
+    20 s to prove a weight optimum a few kg better (benchmarks/README.md)."""
     reroute_canteens_in_tier2: bool = False
     """While searching how many baskets can be filled, keep tier 1's canteen flows (fast);
     True lets the search re-route them too (exact, but a much larger MIP in large regions)."""

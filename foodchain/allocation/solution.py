@@ -27,8 +27,6 @@ class Solution:
     """(basket type, product) → kg per basket."""
     baskets_filled: dict[tuple[str, str, int], int]
     """(basket type, relay point, day) → baskets filled."""
-    fill_share: dict[str, float]
-    """Basket size → share of its baskets filled."""
     relaxed: bool = False
     """Supply fell short: baskets under the short week's rules (lighter, caps raised)."""
     nested: bool = False
