@@ -342,6 +342,15 @@ def _minutes(text: str) -> int:
 # --------------------------------------------------------------------------- properties
 
 
+PROVEN_OUT = frozenset(UnservedReason) - {
+    UnservedReason.NOT_PLACED,
+    UnservedReason.FLEET_SATURATED,
+    UnservedReason.NO_DRIVER,
+    UnservedReason.OPTIONAL_DROPPED,
+}
+"""Reasons that say no trip of its own could serve the stop."""
+
+
 @PROPERTY
 @given(days(), st.data())
 def test_every_result_of_a_random_cold_day_passes_the_checker(problem, data):
@@ -364,4 +373,7 @@ def test_every_result_of_a_random_cold_day_passes_the_checker(problem, data):
     for left in result.unserved:
         reason = diagnose(problem, left.stop)
         if reason is not None and reason.reason is UnservedReason.COLD_CHAIN:
-            assert left.reason is UnservedReason.COLD_CHAIN, left
+            # Out for want of a cold vehicle, it is reported so, or with another reason that
+            # also rules a trip of its own out (its goods too late for its window, say, once
+            # the pickups feeding it have their hub deadlines), never as a search's miss.
+            assert left.reason in PROVEN_OUT, left
