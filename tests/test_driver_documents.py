@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 from foodchain.db import open_database
 from foodchain.documents import RunStamp, write_documents
 from foodchain.documents.i18n import WORDS
+from foodchain.documents.pages import css_string
 from foodchain.documents.route_sheets import QR_SCALE
 from foodchain.files.reading import read_table
 from foodchain.plan import PlanOptions, PlanRecord, plan_week
@@ -492,3 +493,22 @@ def test_every_xlsx_document_prints_its_run_stamp_and_still_reads_as_data(
         assert sheet.oddHeader is not None
         assert str(sheet.oddHeader.right.text).startswith("BROUILLON - run 3"), path
         assert read_table(path).header == read_table(path.with_suffix(".csv")).header, path
+
+
+def _css_unescaped(quoted: str) -> str:
+    """A CSS string's text as CSS reads it: a backslash, 1 to 6 hex digits and one optional
+    whitespace are one character (CSS Syntax 3, "consume an escaped code point")."""
+    body = quoted[1:-1]
+    return re.sub(r"\\([0-9a-fA-F]{1,6})[ \t\n]?", lambda m: chr(int(m.group(1), 16)), body)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Plan 2026-W49, scénario lensois, préparé par foodchain", "BROUILLON - run 3 · à 14:05"],
+)
+def test_the_printed_header_and_footer_keep_their_spaces(text: str) -> None:
+    """The run stamp and the footer go into the page margins as CSS strings: every space
+    of the text is still there when CSS reads them (an escape eats the space after it)."""
+    quoted = str(css_string(text))
+    assert quoted[0] == quoted[-1] == '"' and '"' not in quoted[1:-1] and "<" not in quoted
+    assert _css_unescaped(quoted) == text

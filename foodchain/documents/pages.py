@@ -172,9 +172,11 @@ footer { margin-top: 2em; font-size: 9pt; color: #555; }
 
 def css_string(text: str) -> Markup:
     """A quoted CSS string holding text as is: every character but letters, digits and spaces
-    written as a CSS escape, so nothing in it can end the string or the style element."""
+    written as a CSS escape, so nothing in it can end the string or the style element. Each
+    escape ends with a space, which CSS takes as the escape's end: a space after it in the
+    text stays (without it, "W49, scénario" printed as "W49,scénario")."""
     escaped = "".join(
-        char if char.isascii() and (char.isalnum() or char == " ") else f"\\{ord(char):06x}"
+        char if char.isascii() and (char.isalnum() or char == " ") else f"\\{ord(char):06x} "
         for char in text
     )
     return Markup(f'"{escaped}"')
