@@ -407,7 +407,8 @@ def test_the_stamp_is_in_the_margin_of_every_printed_sheet(
     write_documents(record, tmp_path, stamp=RunStamp(3, "draft", at))
     text = (tmp_path / "index.html").read_text(encoding="utf-8")
     rule = text[text.index("@top-right") :].split(";")[0]
-    assert rule.startswith('@top-right { content: "BROUILLON \\00002d run 3 ')
+    # the escape's own space, then the text's (test_driver_documents reads it back)
+    assert rule.startswith('@top-right { content: "BROUILLON \\00002d  run 3 ')
     assert rule.count('"') == 2 and "<" not in rule
 
 
