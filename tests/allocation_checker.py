@@ -356,7 +356,7 @@ def _one_more_by_lp(problem, result, supply, items, type_id, day, filled) -> boo
     floor, caps_by = (policy.floor, policy.caps_relaxed_by) if result.relaxed else (1.0, 0.0)
     baskets: dict[int, int] = defaultdict(int)
     for (t, _relay, date), n in filled.items():
-        if t == type_id:
+        if t == type_id and n > 0:  # a day of no baskets has no departure to meet
             baskets[date.weekday()] += n
     baskets[day.weekday()] += 1
     others: dict[tuple[str, str], float] = defaultdict(float)
