@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -72,10 +74,13 @@ def test_tiny_week_49_by_hand(tiny):
     assert result.fairness_overall == pytest.approx(1.0, abs=1e-6)
 
 
-ROOM = AllocationParameters(probe_time_limit_s=20.0, weight_time_limit_s=120.0)
+ROOM = AllocationParameters(
+    probe_time_limit_s=20.0, weight_time_limit_s=120.0, bought_time_limit_s=120.0
+)
 """Room to decide every rung of the basket tier and prove every basket optimum on a Lensois
-week (7 s at most idle; the defaults stop a probe at 2 s and an objective at 5 s, so a busy
-machine may get a lighter rung or a `feasible` status: a worse plan, never a wrong one)."""
+week (7 s at most idle; the defaults stop a probe at 2 s, the weights at 1 s and the €
+bought at 5 s, so a busy machine may get a lighter rung or a `feasible` status: a worse
+plan, never a wrong one)."""
 
 
 @pytest.mark.parametrize("week", ["2026-W45", "2026-W49", "2026-W52", "2027-W20"])
@@ -629,3 +634,44 @@ def test_fairness_matches_hand_computed_indices():
     assert jain_index([10, 0], [4, 0]) == pytest.approx(1.0)  # a farm offering nothing: no say
     products = [Fairness("carrot", 1.0, 40.0, {}), Fairness("leek", 0.25, 120.0, {})]
     assert overall_fairness(products) == pytest.approx((40 * 1.0 + 120 * 0.25) / 160)
+
+
+def test_a_week_whose_steps_misfit_the_first_choice_is_searched_whole(lensois):
+    """2027-W09: the products chosen with steps relaxed cannot be weighed in 50 g steps (a
+    supply used to the last gram), so the whole MIP is searched: its probe stops at its
+    first solution and the weights go on from it. Every basket is filled, within the rules
+    the checker verifies, with the default time limits."""
+    problem = _problem(lensois, Week(2027, 9))
+    result = allocate(problem)
+    assert check_allocation(problem, result) == []
+    assert result.baskets_filled == result.baskets_due
+    path = [(t.name, t.status) for t in result.tiers if t.name.startswith("baskets")]
+    assert ("baskets (sizes not nested) (in steps)", "infeasible") in path
+    whole = [status for name, status in path if name == "baskets (sizes not nested)"]
+    assert len(whole) == 2 and whole[1] in ("optimal", "feasible")  # the probe, then weights
+
+
+@pytest.mark.parametrize("solver", ["HIGHS", "SCIP"])
+def test_a_probe_stops_at_a_solution_that_holds_and_the_search_goes_on_from_it(solver):
+    """``first_solution``: the values returned satisfy every row and are whole; a solve
+    started from them reaches the optimum found by enumerating all 2^12 choices."""
+    from foodchain.allocation.lp import Model
+
+    weight = [7, 3, 9, 4, 6, 8, 2, 5, 7, 3, 6, 4]
+    worth = [9, 4, 11, 5, 8, 9, 2, 7, 8, 3, 7, 6]
+    model = Model()
+    x = model.variables(len(weight), 0.0, 1.0, integer=True)
+    model.row(x, np.array(weight, dtype=float), 0.0, 25.0)
+    objective = -np.array(worth, dtype=float)
+    best = max(
+        sum(v for v, bit in zip(worth, bits, strict=True) if bit)
+        for bits in itertools.product((0, 1), repeat=len(weight))
+        if sum(w for w, bit in zip(weight, bits, strict=True) if bit) <= 25
+    )
+    params = AllocationParameters(mip_solver=solver)
+    status, value, values, _bound = model.solve(objective, False, solver, params, None, True, True)
+    assert status in ("optimal", "feasible") and values is not None
+    assert np.allclose(values, np.round(values)) and float(np.dot(weight, values)) <= 25 + 1e-6
+    assert -value <= best + 1e-6
+    status, value, _values, _bound = model.solve(objective, False, solver, params, values, True)
+    assert status == "optimal" and -value == pytest.approx(best)

@@ -92,7 +92,11 @@ class Model:
         params: AllocationParameters,
         hint: FloatArray | None,
         integer: bool,
+        first_solution: bool = False,
     ) -> tuple[str, float, FloatArray | None, float | None]:
+        """Status, objective value, values (None without a solution) and, for a MIP, its
+        bound. With ``first_solution``, a MIP stops at its first solution: whether there is
+        one is all a probe asks, and a solve from it finishes the search."""
         self.duals = None
         matrix = sp.csr_matrix(
             (
@@ -102,7 +106,9 @@ class Model:
             shape=(self.m, self.n),
         )
         if solver_name == "HIGHS":
-            return self._solve_mathopt(matrix, objective, maximize, params, integer, hint)
+            return self._solve_mathopt(
+                matrix, objective, maximize, params, integer, hint, first_solution
+            )
         helper = mbh.ModelBuilderHelper()
         fill: Any = helper.fill_model_from_sparse_data  # its stub mistypes numpy arrays
         fill(
@@ -127,8 +133,9 @@ class Model:
         if solver_name == "GLOP" and params.glop_parameters:
             solver.set_solver_specific_parameters(params.glop_parameters)
         if solver_name == "SCIP" and integer:
+            first = "limits/solutions = 1\n" if first_solution else ""
             solver.set_solver_specific_parameters(
-                f"limits/gap = {params.relative_gap}\n{params.scip_parameters}"
+                f"limits/gap = {params.relative_gap}\n{first}{params.scip_parameters}"
             )
         solver.set_time_limit_in_seconds(params.time_limit_s)
         solver.solve(helper)
@@ -153,6 +160,7 @@ class Model:
         params: AllocationParameters,
         integer: bool,
         hint: FloatArray | None,
+        first_solution: bool,
     ) -> tuple[str, float, FloatArray | None, float | None]:
         """HiGHS through MathOpt's model proto (the arrays copied in, no call per variable)."""
         model = model_pb2.ModelProto()
@@ -178,6 +186,8 @@ class Model:
         parameters.time_limit.FromNanoseconds(int(params.time_limit_s * 1e9))
         if integer:
             parameters.relative_gap_tolerance = params.relative_gap
+            if first_solution:
+                parameters.solution_limit = 1
         model_parameters = model_parameters_pb2.ModelSolveParametersProto()
         if integer and hint is not None:
             start = model_parameters.solution_hints.add()

@@ -191,6 +191,7 @@ def _solve(
         integer: bool,
         hint: FloatArray | None,
         time_limit_s: float | None = None,
+        first_solution: bool = False,
     ) -> tuple[str, float, FloatArray | None]:
         clock = time.perf_counter()
         limited = (
@@ -199,7 +200,7 @@ def _solve(
             else dataclasses.replace(params, time_limit_s=time_limit_s)
         )
         status, value, values, bound = model.solve(
-            objective, maximize, solver, limited, hint, integer
+            objective, maximize, solver, limited, hint, integer, first_solution
         )
         tiers.append(TierStats(name, value, status, time.perf_counter() - clock, bound))
         if progress is not None and values is not None:
@@ -258,29 +259,36 @@ def _solve(
         return found[2] is not None
 
     def optimise(
-        name: str, model: Model, hint: FloatArray | None, time_limit_s: float
+        name: str, model: Model, hint: FloatArray | None, first: bool = False
     ) -> tuple[str, float, FloatArray | None]:
-        """The least bought in (when buying), held, then the weights closest to target, each
-        searched for ``time_limit_s``. Without ``hint``, whether there is a solution at all
-        is first decided within a probe's time, except for the € bought: a buy-in nearly
-        always fills, and a probe stopped at its limit made HiGHS do its root's work twice
-        (2027-W20: 2.0 s probe, then 2.2 s from its solution). The weights after buying keep
-        the products the € bought chose (only the steps are searched: 5 s less in 2027-W20)."""
+        """The least bought in (when buying), held, then the weights closest to target.
+        The € is searched for ``bought_time_limit_s`` at once: a buy-in nearly always fills,
+        and a probe stopped at its limit made HiGHS do its root's work twice (2027-W20:
+        2.0 s probe, then 2.2 s from its solution). The weights without ``hint`` are
+        searched for a probe's time (no solution by then counts as none); with ``first``,
+        the probe stops at its first solution and the weights are then searched from it for
+        ``weight_time_limit_s`` (the whole MIP, 2027-W09: 0.5 + 1 s where the probe alone
+        ran its 2 s). The weights after buying keep the products the € bought chose (only
+        the steps are searched: 5 s less in 2027-W20)."""
         nonlocal bought_opt
         objectives = [("bought in", search.objective_bought(model))] if buying else []
         objectives.append(("", search.objective_weight(model)))
         status, value, values = "infeasible", math.nan, hint
+        mip = params.mip_solver
         for label, objective in objectives:
             title = f"{name}: {label}" if label else name
-            probe = values is None and not label
-            first_limit = params.probe_time_limit_s if probe else time_limit_s
-            status, value, values = run(
-                title, model, objective, False, params.mip_solver, True, values, first_limit
-            )
-            if values is not None and status != "optimal" and first_limit != time_limit_s:
+            if not label and values is None:  # the last objective: a break ends the search
+                probe = params.probe_time_limit_s
                 status, value, values = run(
-                    title, model, objective, False, params.mip_solver, True, values, time_limit_s
+                    title, model, objective, False, mip, True, None, probe, first
                 )
+                if values is None or status == "optimal" or not first:
+                    break
+            limit = params.bought_time_limit_s if label else params.weight_time_limit_s
+            status, value, found = run(title, model, objective, False, mip, True, values, limit)
+            if found is None and values is not None:  # cut short before taking its start
+                status, value = "feasible", float(objective @ values)
+            values = found if found is not None else values
             if values is None:
                 break
             if label:
@@ -292,28 +300,29 @@ def _solve(
         return status, value, values
 
     def settle(
-        name: str, filled: dict[Group, int], hint: FloatArray | None, time_limit_s: float
+        name: str, filled: dict[Group, int], hint: FloatArray | None
     ) -> tuple[dict[tuple[str, str, int], int], Model, str, float, FloatArray | None]:
         """``optimise`` the baskets ``filled``. Steps of products sold by weight make the
         MIP slow to prove (2026-W45: 4.2 s with them, 0.9 s without): unless buying in (the €
         bought is money, worth the whole MIP: choosing the products without steps bought
         40% more in 2027-W20), the sizes' products are first chosen with steps relaxed, then
         only the steps are searched, the products kept; the whole MIP is solved only if no
-        steps fit those products. The weights are then optimal for those products."""
+        steps fit those products, its probe stopped at its first solution. The weights are
+        then optimal for those products."""
         counts, model = basket_model(filled)
         if hint is not None or buying or not search.step_cols:
-            return counts, model, *optimise(name, model, hint, time_limit_s)
+            return counts, model, *optimise(name, model, hint)
         model.relax(np.array(search.step_cols, dtype=np.int64))
-        status, value, loose = optimise(f"{name} (steps relaxed)", model, None, time_limit_s)
+        status, value, loose = optimise(f"{name} (steps relaxed)", model, None)
         if loose is None:  # no solution even without steps: none with them
             return counts, model, status, value, None
         counts, model = basket_model(filled)
         search.fix_products(model, loose)
-        status, value, values = optimise(f"{name} (in steps)", model, None, time_limit_s)
+        status, value, values = optimise(f"{name} (in steps)", model, None)
         if values is not None:
             return counts, model, status, value, values
         counts, model = basket_model(filled)
-        return counts, model, *optimise(name, model, None, time_limit_s)
+        return counts, model, *optimise(name, model, None, first=True)
 
     # Every basket under the usual rules; else with sizes of their own (not nested: the
     # week's common products cannot fill every size); else under a short week's rules
@@ -333,9 +342,7 @@ def _solve(
         nested = nested and step == "baskets"
         relaxed = relaxed or step in ("baskets (short week: lighter)", "baskets (buying in)")
         buying = step == "baskets (buying in)"
-        counts, model, status, weight_opt, values = settle(
-            step, filled, None, params.weight_time_limit_s
-        )
+        counts, model, status, weight_opt, values = settle(step, filled, None)
         if values is not None:
             break
     if values is None:
@@ -347,7 +354,6 @@ def _solve(
             "baskets (most filled)",
             filled,
             found_at.get(tuple(filled[g] for g in groups)),
-            params.weight_time_limit_s,
         )
     assert values is not None, "tier 2 always has the empty-basket solution"
     integers = int(np.concatenate(model.integer).sum())
