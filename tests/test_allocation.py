@@ -675,3 +675,18 @@ def test_a_probe_stops_at_a_solution_that_holds_and_the_search_goes_on_from_it(s
     assert -value <= best + 1e-6
     status, value, _values, _bound = model.solve(objective, False, solver, params, values, True)
     assert status == "optimal" and -value == pytest.approx(best)
+
+
+def test_highs_options_are_typed_as_highs_reads_them():
+    from ortools.math_opt.solvers import highs_pb2
+
+    from foodchain.allocation.lp import _highs_options
+
+    options = highs_pb2.HighsOptionsProto()
+    _highs_options(
+        options, "mip_heuristic_run_rens = false\n\nthreads = 2\nmip_rel_gap = 1e-3\npresolve = off"
+    )
+    assert dict(options.bool_options) == {"mip_heuristic_run_rens": False}
+    assert dict(options.int_options) == {"threads": 2}
+    assert dict(options.double_options) == {"mip_rel_gap": 1e-3}
+    assert dict(options.string_options) == {"presolve": "off"}

@@ -22,6 +22,7 @@ from ortools.math_opt import (
     solution_pb2,
 )
 from ortools.math_opt.core.python import solver as mathopt_solver
+from ortools.math_opt.solvers import highs_pb2
 
 from foodchain.allocation.parameters import AllocationParameters
 
@@ -188,6 +189,7 @@ class Model:
             parameters.relative_gap_tolerance = params.relative_gap
             if first_solution:
                 parameters.solution_limit = 1
+            _highs_options(parameters.highs, params.highs_mip_options)
         model_parameters = model_parameters_pb2.ModelSolveParametersProto()
         if integer and hint is not None:
             start = model_parameters.solution_hints.add()
@@ -239,3 +241,20 @@ class Model:
             return "no solution", math.nan, None, None
         self.duals = np.array(response.dual_value)
         return label, response.objective_value, np.array(response.variable_value), None
+
+
+def _highs_options(options: highs_pb2.HighsOptionsProto, text: str) -> None:
+    """``name = value`` lines into MathOpt's HiGHS options, typed as HiGHS reads them."""
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        name, _, raw = (part.strip() for part in line.partition("="))
+        if raw.lower() in ("true", "false"):
+            options.bool_options[name] = raw.lower() == "true"
+        elif raw.lstrip("-").isdigit():
+            options.int_options[name] = int(raw)
+        else:
+            try:
+                options.double_options[name] = float(raw)
+            except ValueError:
+                options.string_options[name] = raw
