@@ -189,7 +189,8 @@ class Model:
             parameters.relative_gap_tolerance = params.relative_gap
             if first_solution:
                 parameters.solution_limit = 1
-            _highs_options(parameters.highs, params.highs_mip_options)
+            if objective.any():  # a probe (no objective) wants a solution soonest: see there
+                _highs_options(parameters.highs, params.highs_mip_options)
         model_parameters = model_parameters_pb2.ModelSolveParametersProto()
         if integer and hint is not None:
             start = model_parameters.solution_hints.add()

@@ -31,7 +31,9 @@ class AllocationParameters:
     RENS sub-MIPs, HiGHS spends its time proving rather than improving what it found early:
     over the 35 Lensois weeks, the € bought 16.7 → 12.2 s in all, the whole MIPs 5.9 →
     2.8 s, infeasible rungs 5.9 → 3.9 s; the weights of easy weeks lose a little (12.9 →
-    13.7 s; benchmarks/README.md)."""
+    13.7 s; benchmarks/README.md). Not for a probe without objective, which only asks for a
+    solution: RENS finds one soonest (the 300 × 150 × 150 region's search day by day, probes
+    of 2 s, filled 7,468 of 7,966 baskets without it, 7,609 with)."""
     tolerance_abs: float = 1e-6
     """How far a lower tier may move a higher tier's optimum (kg, or the tier's unit) ..."""
     tolerance_rel: float = 1e-6
