@@ -94,10 +94,12 @@ class Model:
         hint: FloatArray | None,
         integer: bool,
         first_solution: bool = False,
+        highs_options: str = "",
     ) -> tuple[str, float, FloatArray | None, float | None]:
         """Status, objective value, values (None without a solution) and, for a MIP, its
         bound. With ``first_solution``, a MIP stops at its first solution: whether there is
-        one is all a probe asks, and a solve from it finishes the search."""
+        one is all a probe asks, and a solve from it finishes the search. ``highs_options``:
+        HiGHS settings for this MIP, one ``name = value`` a line."""
         self.duals = None
         matrix = sp.csr_matrix(
             (
@@ -108,7 +110,7 @@ class Model:
         )
         if solver_name == "HIGHS":
             return self._solve_mathopt(
-                matrix, objective, maximize, params, integer, hint, first_solution
+                matrix, objective, maximize, params, integer, hint, first_solution, highs_options
             )
         helper = mbh.ModelBuilderHelper()
         fill: Any = helper.fill_model_from_sparse_data  # its stub mistypes numpy arrays
@@ -162,6 +164,7 @@ class Model:
         integer: bool,
         hint: FloatArray | None,
         first_solution: bool,
+        highs_options: str,
     ) -> tuple[str, float, FloatArray | None, float | None]:
         """HiGHS through MathOpt's model proto (the arrays copied in, no call per variable)."""
         model = model_pb2.ModelProto()
@@ -189,8 +192,7 @@ class Model:
             parameters.relative_gap_tolerance = params.relative_gap
             if first_solution:
                 parameters.solution_limit = 1
-            if objective.any():  # a probe (no objective) wants a solution soonest: see there
-                _highs_options(parameters.highs, params.highs_mip_options)
+            _highs_options(parameters.highs, highs_options)
         model_parameters = model_parameters_pb2.ModelSolveParametersProto()
         if integer and hint is not None:
             start = model_parameters.solution_hints.add()

@@ -192,15 +192,18 @@ def _solve(
         hint: FloatArray | None,
         time_limit_s: float | None = None,
         first_solution: bool = False,
+        highs_options: str | None = None,
     ) -> tuple[str, float, FloatArray | None]:
         clock = time.perf_counter()
+        if highs_options is None:
+            highs_options = params.highs_mip_options if objective.any() else ""
         limited = (
             params
             if time_limit_s is None
             else dataclasses.replace(params, time_limit_s=time_limit_s)
         )
         status, value, values, bound = model.solve(
-            objective, maximize, solver, limited, hint, integer, first_solution
+            objective, maximize, solver, limited, hint, integer, first_solution, highs_options
         )
         tiers.append(TierStats(name, value, status, time.perf_counter() - clock, bound))
         if progress is not None and values is not None:
@@ -285,7 +288,10 @@ def _solve(
                 if values is None or status == "optimal" or not first:
                     break
             limit = params.bought_time_limit_s if label else params.weight_time_limit_s
-            status, value, found = run(title, model, objective, False, mip, True, values, limit)
+            highs = params.highs_bought_options if label else None
+            status, value, found = run(
+                title, model, objective, False, mip, True, values, limit, False, highs
+            )
             if found is None and values is not None:  # cut short before taking its start
                 status, value = "feasible", float(objective @ values)
             values = found if found is not None else values
