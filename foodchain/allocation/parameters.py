@@ -29,14 +29,14 @@ class AllocationParameters:
     highs_mip_options: str = "mip_allow_restart = false"
     """HiGHS settings for the MIPs with an objective (the € bought has its own), one ``name
     = value`` a line. HiGHS finds these MIPs' optima early and spends its time proving them;
-    its root restarts delayed the proofs (35 Lensois weeks, three runs each, idle: 38.7-41.2 s
+    its root restarts delayed the proofs (35 Lensois weeks, runs side by side, idle: 38.7-41.2 s
     in all with HiGHS's defaults, 29.2-30.9 s with this; benchmarks/README.md). A probe
     without objective keeps the defaults: it only asks for a solution, and finds one soonest
     with them (the 300 × 150 × 150 region's search day by day)."""
     highs_bought_options: str = "mip_heuristic_run_rins = false\nmip_heuristic_run_rens = false"
     """HiGHS settings for the € bought: without the RINS and RENS sub-MIPs its proofs end
     sooner (the weeks that buy in: 12.3 s in all against 13.4 s with ``highs_mip_options``
-    and 15.3 s with the defaults)."""
+    and 15.1 s with the defaults)."""
     tolerance_abs: float = 1e-6
     """How far a lower tier may move a higher tier's optimum (kg, or the tier's unit) ..."""
     tolerance_rel: float = 1e-6
